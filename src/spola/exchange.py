@@ -1,0 +1,65 @@
+"""HTTP request and response as plain data: the core's only HTTP vocabulary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class HttpRequest:
+    """A fully built request: what a driver sends, byte for byte.
+
+    ``headers`` is a list of (name, value) pairs in order; ``body`` is the encoded body or None.
+    ``path_params`` and ``query_params`` keep the evaluated parameter values so `$request.*`
+    expressions can read them; ``body_value`` keeps the body before encoding (for
+    `$request.body#/ptr`). ``secrets`` lists values that must be redacted wherever this request
+    is shown or stored.
+    """
+
+    method: str
+    url: str
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes | None = None
+    path_params: dict[str, Any] = field(default_factory=dict)
+    query_params: dict[str, Any] = field(default_factory=dict)
+    body_value: Any = None
+    secrets: frozenset[str] = frozenset()
+
+    def header(self, name: str) -> str | None:
+        """The first header with this name (case-insensitive), or None."""
+        lower = name.lower()
+        for key, value in self.headers:
+            if key.lower() == lower:
+                return value
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class HttpResponse:
+    """A response as received: status, headers (name, value) pairs, raw body bytes.
+
+    ``error`` is set instead of a status when the transport failed (refused, reset, timeout):
+    then ``status`` is None and the step sees ``$statusCode`` as null.
+    ``elapsed`` is the time the exchange took, in seconds, measured by the driver.
+    """
+
+    status: int | None
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+    error: str | None = None
+    elapsed: float = 0.0
+
+    def header(self, name: str) -> str | None:
+        """The first header with this name (case-insensitive), or None."""
+        lower = name.lower()
+        for key, value in self.headers:
+            if key.lower() == lower:
+                return value
+        return None
+
+    @property
+    def content_type(self) -> str:
+        """The media type without parameters, lower-cased ('' when absent)."""
+        value = self.header("content-type") or ""
+        return value.split(";", 1)[0].strip().lower()
