@@ -1,0 +1,290 @@
+"""Keep secrets out of everything spola shows or stores.
+
+A `Redactor` knows a set of secret values (``--auth`` values, inputs declared ``format: password``
+or named like a credential, `HttpRequest.secrets`) and replaces every occurrence of them, and of
+their URL-encoded, JSON-escaped and base64 (basic-auth) forms, with `REDACTED`. Names that look
+like credentials (`is_secret_name`) have their values withheld in headers, URL queries, inputs and
+JSON objects whatever the value is.
+
+Secrets shorter than `MIN_SECRET_LENGTH` characters are not searched for inside longer text (that
+would shred it), but a text or value exactly equal to one is still redacted.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, quote_plus, unquote_plus
+
+__all__ = [
+    "ALWAYS_REDACTED_HEADERS",
+    "MIN_SECRET_LENGTH",
+    "REDACTED",
+    "Redactor",
+    "is_secret_name",
+    "secret_input_names",
+    "secret_values",
+]
+
+REDACTED = "***"
+"""The marker that replaces a secret: ASCII and safe unencoded in URLs, headers and JSON."""
+
+MIN_SECRET_LENGTH = 4
+"""Secrets shorter than this are only redacted where a whole value equals them."""
+
+ALWAYS_REDACTED_HEADERS = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "set-cookie",
+        "x-api-key",
+        "api-key",
+        "x-auth-token",
+    }
+)
+"""Header names (lower case) whose values are always withheld."""
+
+# Matched anywhere in the name once lower-cased and stripped of separators: "X-Api-Key" → "xapikey".
+_SECRET_FRAGMENTS = (
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "passphrase",
+    "apikey",
+    "authorization",
+    "credential",
+    "privatekey",
+    "signingkey",
+    "accesskey",
+    "session",
+    "cookie",
+    "bearer",
+    "signature",
+)
+# Matched only as a whole word of the name: "auth" in "x-auth" or "authHeader", not in "author".
+_SECRET_WORDS = frozenset({"auth", "pwd", "pass", "jwt", "sig", "otp"})
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+_AUTH_SCHEMES = ("bearer ", "basic ", "token ", "digest ")
+
+
+def _words(name: str) -> list[str]:
+    return [word.lower() for word in _WORD.findall(name)]
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a parameter, header, input or JSON key name looks like it holds a credential."""
+    words = _words(name)
+    if any(word in _SECRET_WORDS for word in words):
+        return True
+    compact = "".join(words)
+    return any(fragment in compact for fragment in _SECRET_FRAGMENTS)
+
+
+def secret_input_names(schema: Mapping[str, Any] | None, inputs: Mapping[str, Any]) -> set[str]:
+    """Names of the top-level inputs to withhold.
+
+    An input is secret when the workflow's input schema declares it ``format: password`` (or
+    ``x-secret: true``) or when its name looks like a credential (`is_secret_name`). Both the
+    schema's properties and the given inputs are considered.
+    """
+    names = {name for name in inputs if is_secret_name(name)}
+    properties = (schema or {}).get("properties")
+    if isinstance(properties, Mapping):
+        for name, prop in properties.items():
+            declared = isinstance(prop, Mapping) and (
+                prop.get("format") == "password" or prop.get("x-secret") is True
+            )
+            if declared or is_secret_name(name):
+                names.add(name)
+    return names
+
+
+def secret_values(inputs: Mapping[str, Any], names: Iterable[str]) -> set[str]:
+    """The string forms of the values of the named inputs (deeply), to feed a `Redactor`."""
+    found: set[str] = set()
+
+    def collect(value: Any) -> None:
+        if isinstance(value, Mapping):
+            for item in value.values():
+                collect(item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                collect(item)
+        elif isinstance(value, str):
+            found.add(value)
+        elif value is not None and not isinstance(value, bool):
+            found.add(str(value))
+
+    for name in names:
+        if name in inputs:
+            collect(inputs[name])
+    return found
+
+
+def _expand(secret: str) -> set[str]:
+    """The secret plus its parts that are secret alone: ``user:pass`` → pass, ``Bearer x`` → x."""
+    out = {secret}
+    lowered = secret.lower()
+    for scheme in _AUTH_SCHEMES:
+        if lowered.startswith(scheme):
+            out.add(secret[len(scheme) :].strip())
+    if ":" in secret:
+        out.add(secret.split(":", 1)[1])
+    return {value for value in out if value}
+
+
+def _base64_fragments(secret: str) -> set[str]:
+    """Base64 text that appears wherever ``secret`` is base64-encoded inside longer text, at any alignment."""
+    raw = secret.encode()
+    out = {base64.b64encode(raw).decode()}
+    for shift in range(3):
+        encoded = base64.b64encode(b"\0" * shift + raw).decode()
+        start = 4 * ((shift + 2) // 3)  # skip the characters that mix in the padding prefix
+        end = 4 * ((shift + len(raw)) // 3)  # keep only characters made of whole input triples
+        fragment = encoded[start:end]
+        if len(fragment) >= 8:
+            out.add(fragment)
+    return out
+
+
+def _forms(secret: str) -> set[str]:
+    """Every textual form in which a secret may show up in a request, a URL or a body."""
+    forms = {secret, quote(secret, safe=""), quote_plus(secret, safe=""), json.dumps(secret)[1:-1]}
+    forms |= _base64_fragments(secret)
+    return {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
+
+
+@dataclass(frozen=True, slots=True)
+class Redactor:
+    """Replaces known secret values, and values under credential-like names, with `REDACTED`.
+
+    Build it with `Redactor.of`; it is immutable and safe to share between threads.
+    """
+
+    secrets: frozenset[str] = frozenset()
+    _text: re.Pattern[str] | None = field(default=None, init=False, repr=False, compare=False)
+    _bytes: re.Pattern[bytes] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        forms: set[str] = set()
+        for secret in self.secrets:
+            forms |= _forms(secret)
+        if forms:
+            ordered = sorted(forms, key=lambda form: (-len(form), form))
+            text = re.compile("|".join(re.escape(form) for form in ordered))
+            data = re.compile(b"|".join(re.escape(form.encode()) for form in ordered))
+            object.__setattr__(self, "_text", text)
+            object.__setattr__(self, "_bytes", data)
+
+    @classmethod
+    def of(cls, *groups: Iterable[str]) -> Redactor:
+        """A redactor for these secret values (``user:pass`` and ``Bearer x`` also protect their parts)."""
+        secrets: set[str] = set()
+        for group in groups:
+            for secret in group:
+                if secret:
+                    secrets |= _expand(secret)
+        return cls(frozenset(secrets))
+
+    def with_secrets(self, *groups: Iterable[str]) -> Redactor:
+        """A redactor knowing these secrets too (e.g. a request's own `HttpRequest.secrets`)."""
+        extra = [secret for group in groups for secret in group if secret]
+        if not extra or set(extra) <= self.secrets:
+            return self
+        return Redactor.of(self.secrets, extra)
+
+    def redact_text(self, text: str) -> str:
+        """``text`` with every occurrence of every secret (in any known encoding) replaced."""
+        if text in self.secrets:
+            return REDACTED
+        if self._text is None:
+            return text
+        return self._text.sub(REDACTED, text)
+
+    def redact_bytes(self, data: bytes) -> bytes:
+        """Like `redact_text`, on raw bytes (a UTF-8 body)."""
+        if self._bytes is None:
+            return data
+        return self._bytes.sub(REDACTED.encode(), data)
+
+    def redact_value(self, value: Any) -> Any:
+        """A deep copy of a JSON-like value with secrets and values under secret-like keys replaced."""
+        if isinstance(value, str):
+            return self.redact_text(value)
+        if isinstance(value, Mapping):
+            out: dict[Any, Any] = {}
+            for key, item in value.items():
+                if isinstance(key, str) and is_secret_name(key) and not _is_container(item):
+                    out[key] = REDACTED if item is not None and not isinstance(item, bool) else item
+                else:
+                    out[key] = self.redact_value(item)
+            return out
+        if isinstance(value, list):
+            return [self.redact_value(item) for item in value]
+        if isinstance(value, tuple):
+            return tuple(self.redact_value(item) for item in value)
+        if isinstance(value, int | float) and not isinstance(value, bool) and str(value) in self.secrets:
+            return REDACTED
+        return value
+
+    def redact_headers(self, pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+        """Headers with credential headers withheld and secrets removed from the others."""
+        out: list[tuple[str, str]] = []
+        for name, value in pairs:
+            if name.lower() in ALWAYS_REDACTED_HEADERS or is_secret_name(name):
+                out.append((name, REDACTED))
+            else:
+                out.append((name, self.redact_text(value)))
+        return out
+
+    def redact_url(self, url: str) -> str:
+        """A URL with its userinfo password, secret-named query values and any secret value withheld."""
+        head, hash_mark, fragment = url.partition("#")
+        base, question, query = head.partition("?")
+        scheme, sep, rest = base.partition("://")
+        if sep:
+            authority, slash, path = rest.partition("/")
+            base = f"{scheme}://{_redact_userinfo(authority)}{slash}"
+            base += "/".join(self._redact_component(segment) for segment in path.split("/"))
+        if question:
+            parts = []
+            for part in query.split("&"):
+                name, equals, value = part.partition("=")
+                if equals and is_secret_name(unquote_plus(name)):
+                    parts.append(f"{name}={REDACTED}")
+                elif equals:
+                    parts.append(f"{name}={self._redact_component(value)}")
+                else:
+                    parts.append(part)
+            query = "&".join(parts)
+        return self.redact_text(base + question + query + hash_mark + fragment)
+
+    def _redact_component(self, raw: str) -> str:
+        """A URL path segment or query value, withheld whole if its decoded form holds a secret."""
+        decoded = unquote_plus(raw)
+        return REDACTED if decoded != raw and self.redact_text(decoded) != decoded else raw
+
+    def redact_inputs(self, inputs: Mapping[str, Any], secret_names: Iterable[str]) -> dict[str, Any]:
+        """Workflow inputs with the named ones withheld and secrets removed from the rest."""
+        withheld = set(secret_names)
+        return {
+            name: REDACTED if name in withheld else self.redact_value(value) for name, value in inputs.items()
+        }
+
+
+def _is_container(value: Any) -> bool:
+    return isinstance(value, Mapping | list | tuple)
+
+
+def _redact_userinfo(authority: str) -> str:
+    """``user:pass@host`` → ``user:***@host``."""
+    userinfo, at, host = authority.rpartition("@")
+    if not at or ":" not in userinfo:
+        return authority
+    return f"{userinfo.split(':', 1)[0]}:{REDACTED}@{host}"

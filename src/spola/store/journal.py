@@ -1,0 +1,321 @@
+"""`Journal`: the asyncio face of the run store, with group commit.
+
+One writer thread owns a `RunStore` and a queue. It takes everything queued, writes it in one
+transaction, commits once, then settles the waiting futures with one
+``loop.call_soon_threadsafe`` per batch. While it commits, new records queue up for the next
+batch, so thousands of concurrent runs cost a few commits, not one each.
+
+- `Journal.intent` resolves only once the transaction holding the intent has committed: a driver
+  awaits it before sending, so after a crash a missing response means "in doubt", never "unknown".
+- `Journal.response`, `event`, `finish` and `set_status` are fire-and-forget: queued in order and
+  committed with the next batch. `flush` and `close` wait until all of it is on disk and raise a
+  StoreError for any of it that could not be written.
+- Reads (`get_run`, `in_doubt`, `list_runs`) go through the same queue, so they see every record
+  queued before them.
+
+A journal belongs to the event loop it was opened on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import queue
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+
+from spola.errors import StoreError
+from spola.store.sqlite import RunStore
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from pathlib import Path
+
+    from spola.store.records import (
+        EventRecord,
+        IntentRecord,
+        ResponseRecord,
+        RunHeader,
+        RunRecord,
+        RunStatus,
+        RunSummary,
+    )
+
+__all__ = ["Journal", "JournalStats"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class JournalStats:
+    """What the writer did: records applied, batches written, transactions committed, largest batch."""
+
+    records: int
+    batches: int
+    commits: int
+    largest_batch: int
+
+
+class _Op(Generic[T]):
+    """One queued unit of work; ``future`` is None for fire-and-forget writes."""
+
+    __slots__ = ("apply", "future", "loop")
+
+    def __init__(
+        self,
+        apply: Callable[[RunStore], T],
+        future: asyncio.Future[T] | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        self.apply = apply
+        self.future = future
+        self.loop = loop
+
+
+_STOP = object()
+_Settlement = tuple["asyncio.Future[Any]", Any, BaseException | None]
+
+
+class Journal:
+    """Durable, batched writes of runs, intents, responses and events; open with `Journal.open`."""
+
+    def __init__(self, path: Path | str | None, *, synchronous: str, max_batch: int) -> None:
+        """Prepare a journal (use `Journal.open`, which also starts it)."""
+        self._path = path
+        self._synchronous = synchronous
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue[_Op[Any] | object] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._serve, name="spola-journal", daemon=True)
+        self._store: RunStore | None = None
+        self._closed = False
+        self._failures: list[StoreError] = []
+        self._failure_lock = threading.Lock()
+        self._records = self._batches = self._largest = 0
+
+    @classmethod
+    async def open(
+        cls, path: Path | str | None = None, *, synchronous: str = "NORMAL", max_batch: int = 10_000
+    ) -> Journal:
+        """Open the store at ``path`` (default: `default_store_path`) in a new writer thread.
+
+        ``synchronous="FULL"`` also survives power loss, at one fsync per batch. Raises StoreError
+        when the store cannot be opened.
+        """
+        journal = cls(path, synchronous=synchronous, max_batch=max_batch)
+        loop = asyncio.get_running_loop()
+        opened: asyncio.Future[None] = loop.create_future()
+        journal._thread.start()
+        journal._queue.put(_Op(lambda _store: None, opened, loop))
+        try:
+            await opened
+        except BaseException:
+            journal._closed = True
+            journal._queue.put(_STOP)
+            raise
+        return journal
+
+    @property
+    def path(self) -> str:
+        """The store's file."""
+        return self._store.path if self._store is not None else str(self._path)
+
+    @property
+    def stats(self) -> JournalStats:
+        """Counters of the writer so far."""
+        commits = self._store.commits if self._store is not None else 0
+        return JournalStats(self._records, self._batches, commits, self._largest)
+
+    # --- writes -------------------------------------------------------------------------------
+
+    async def create_run(self, header: RunHeader) -> None:
+        """Record a new run; resolves once committed."""
+        await self._call(lambda store: store.create_run(header))
+
+    async def intent(self, intent: IntentRecord) -> None:
+        """Record an intent; resolves once committed, so the request may then be sent."""
+        await self._call(lambda store: store.record_intent(intent))
+
+    def response(self, response: ResponseRecord) -> None:
+        """Queue a response record (committed with the next batch)."""
+        self._post(lambda store: store.record_response(response))
+
+    def event(self, event: EventRecord) -> None:
+        """Queue an event record."""
+        self._post(lambda store: store.record_event(event))
+
+    def finish(
+        self,
+        run_id: str,
+        status: RunStatus,
+        outputs: Mapping[str, Any] | None,
+        error: Mapping[str, Any] | None,
+        finished_at: float,
+    ) -> None:
+        """Queue a run's end (outputs and error already redacted)."""
+        self._post(lambda store: store.finish_run(run_id, status, outputs, error, finished_at))
+
+    def set_status(self, run_id: str, status: RunStatus, at: float | None = None) -> None:
+        """Queue a status change (``interrupted`` on Ctrl-C, ``running`` on resume)."""
+        self._post(lambda store: store.set_status(run_id, status, at))
+
+    async def flush(self) -> None:
+        """Wait until everything queued so far is committed; StoreError if any of it failed."""
+        await self._call(lambda _store: None)
+        self._raise_failures()
+
+    async def close(self) -> None:
+        """Flush, stop the writer and close the store (idempotent); raises like `flush`."""
+        if self._closed:
+            return
+        try:
+            await self.flush()
+        finally:
+            self._closed = True
+            loop = asyncio.get_running_loop()
+            stopped: asyncio.Future[None] = loop.create_future()
+            self._queue.put(_Op(lambda _store: None, stopped, loop))
+            self._queue.put(_STOP)
+            with contextlib.suppress(StoreError):
+                await stopped
+            await asyncio.to_thread(self._thread.join)
+
+    async def __aenter__(self) -> Journal:
+        """``async with await Journal.open(...) as journal``: closes on exit."""
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        """Close the journal."""
+        await self.close()
+
+    # --- reads --------------------------------------------------------------------------------
+
+    async def get_run(self, run_id: str) -> RunRecord:
+        """The run (by id or unique prefix) as stored after everything queued before this call."""
+        return await self._call(lambda store: store.get_run(run_id))
+
+    async def in_doubt(self, run_id: str) -> list[IntentRecord]:
+        """The run's intents without a response."""
+        return await self._call(lambda store: store.in_doubt(run_id))
+
+    async def list_runs(self, limit: int = 50, status: RunStatus | None = None) -> list[RunSummary]:
+        """Most recent runs first."""
+        return await self._call(lambda store: store.list_runs(limit, status))
+
+    # --- plumbing -----------------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError(f"the journal of {self.path} is closed")
+
+    async def _call(self, apply: Callable[[RunStore], T]) -> T:
+        self._check_open()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._queue.put(_Op(apply, future, loop))
+        return await future
+
+    def _post(self, apply: Callable[[RunStore], object]) -> None:
+        self._check_open()
+        self._queue.put(_Op(apply))
+
+    def _raise_failures(self) -> None:
+        with self._failure_lock:
+            failures, self._failures = self._failures, []
+        if failures:
+            first = failures[0]
+            more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+            raise StoreError(f"journal records were lost: {first.message}{more}") from first
+
+    # --- the writer thread --------------------------------------------------------------------
+
+    def _serve(self) -> None:
+        first = self._queue.get()
+        try:
+            self._store = RunStore.open(self._path, synchronous=self._synchronous)
+        except StoreError as exc:
+            _settle([(cast("_Op[Any]", first), None, exc)])
+            return
+        _settle([(cast("_Op[Any]", first), None, None)])
+        try:
+            while True:
+                batch = [self._queue.get()]
+                while len(batch) < self._max_batch:
+                    try:
+                        batch.append(self._queue.get_nowait())
+                    except queue.Empty:
+                        break
+                ops = [cast("_Op[Any]", op) for op in batch if op is not _STOP]
+                if ops:
+                    self._write(self._store, ops)
+                if len(ops) != len(batch):
+                    return
+        finally:
+            self._store.close()
+
+    def _write(self, store: RunStore, ops: list[_Op[Any]]) -> None:
+        results: list[Any] = [None] * len(ops)
+        errors: list[StoreError | None] = [None] * len(ops)
+        try:
+            with store.transaction():
+                for index, op in enumerate(ops):
+                    results[index] = op.apply(store)
+        except Exception:
+            errors = self._write_one_by_one(store, ops, results)
+        self._records += len(ops)
+        self._batches += 1
+        self._largest = max(self._largest, len(ops))
+        settlements: list[tuple[_Op[Any], Any, StoreError | None]] = []
+        for op, result, error in zip(ops, results, errors, strict=True):
+            if op.future is not None:
+                settlements.append((op, result, error))
+            elif error is not None:
+                with self._failure_lock:
+                    self._failures.append(error)
+        _settle(settlements)
+
+    def _write_one_by_one(
+        self, store: RunStore, ops: list[_Op[Any]], results: list[Any]
+    ) -> list[StoreError | None]:
+        errors: list[StoreError | None] = [None] * len(ops)
+        try:
+            with store.transaction():
+                for index, op in enumerate(ops):
+                    try:
+                        with store.savepoint():
+                            results[index] = op.apply(store)
+                    except Exception as exc:
+                        errors[index] = _as_store_error(exc, store.path)
+        except Exception as exc:
+            failure = _as_store_error(exc, store.path)
+            return [failure] * len(ops)
+        return errors
+
+
+def _as_store_error(exc: BaseException, path: str) -> StoreError:
+    if isinstance(exc, StoreError):
+        return exc
+    error = StoreError(f"cannot write to the run store {path}: {exc!r}")
+    error.__cause__ = exc
+    return error
+
+
+def _settle(settlements: list[tuple[_Op[Any], Any, StoreError | None]]) -> None:
+    """Resolve futures on their loops: one thread-safe call per loop."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Settlement]] = {}
+    for op, result, error in settlements:
+        if op.future is not None and op.loop is not None:
+            by_loop.setdefault(op.loop, []).append((op.future, result, error))
+    for loop, items in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is waiting any more
+            loop.call_soon_threadsafe(_resolve, items)
+
+
+def _resolve(items: list[_Settlement]) -> None:
+    for future, result, error in items:
+        if future.done():
+            continue
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)

@@ -1,0 +1,359 @@
+"""`RunStore`: the run journal's tables and queries over one sqlite3 connection.
+
+Rows in, plain records out; no Arazzo rules. Every write method commits on its own unless it runs
+inside `RunStore.transaction`, which is how `Journal` commits many records at once.
+
+A `RunStore` is not thread-safe: use it from one thread at a time (the `Journal` gives its own
+store to its writer thread). Several stores, in several processes, may share one file (WAL).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+from typing import TYPE_CHECKING, Any
+
+from spola.errors import StoreError
+from spola.store.records import (
+    EventRecord,
+    ExchangeRecord,
+    IntentRecord,
+    ResponseRecord,
+    RunHeader,
+    RunRecord,
+    RunStatus,
+    RunSummary,
+    check_status,
+)
+from spola.store.schema import MIGRATIONS, Migration, connect, default_store_path, migrate
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping, Sequence
+    from pathlib import Path
+
+__all__ = ["RunStore"]
+
+# Whole statements as literals: no SQL is ever assembled from values.
+_INSERT_RUN = """
+    INSERT INTO runs (run_id, workflow_id, document, document_sha256, status, inputs_json,
+                      secret_inputs_json, options_json, started_at, updated_at)
+    VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)
+"""
+_INSERT_INTENT = """
+    INSERT INTO exchanges (run_id, seq, step_path, step_id, attempt, method, url, request_json,
+                           idempotent, intent_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (run_id, seq) DO UPDATE SET
+        sends = sends + 1, intent_at = excluded.intent_at, attempt = excluded.attempt,
+        url = excluded.url, request_json = excluded.request_json
+    WHERE exchanges.received_at IS NULL
+"""
+_UPDATE_RESPONSE = """
+    UPDATE exchanges SET status = ?, response_headers_json = ?, response_body = ?, body_redacted = ?,
+                         error = ?, elapsed = ?, received_at = ?, outputs_json = ?
+    WHERE run_id = ? AND seq = ?
+"""
+_INSERT_EVENT = "INSERT INTO events (run_id, seq, kind, at, data_json) VALUES (?, ?, ?, ?, ?)"
+_FINISH_RUN = """
+    UPDATE runs SET status = ?, outputs_json = ?, error_json = ?, finished_at = ?, updated_at = ?
+    WHERE run_id = ?
+"""
+_SET_STATUS = """
+    UPDATE runs SET status = ?1,
+                    finished_at = CASE WHEN ?1 = 'running' THEN NULL ELSE finished_at END,
+                    updated_at = coalesce(?2, updated_at)
+    WHERE run_id = ?3
+"""
+_PRUNE = (
+    """DELETE FROM exchanges WHERE run_id IN (SELECT run_id FROM runs
+       WHERE status != 'running' AND coalesce(finished_at, updated_at) < ?)""",
+    """DELETE FROM events WHERE run_id IN (SELECT run_id FROM runs
+       WHERE status != 'running' AND coalesce(finished_at, updated_at) < ?)""",
+    "DELETE FROM runs WHERE status != 'running' AND coalesce(finished_at, updated_at) < ?",
+)
+_RUN_EXISTS = "SELECT 1 FROM runs WHERE run_id = ?"
+_RUNS_BY_PREFIX = "SELECT run_id FROM runs WHERE run_id >= ? AND run_id < ? ORDER BY run_id LIMIT 3"
+_SELECT_RUN = """
+    SELECT run_id, workflow_id, document, document_sha256, status, inputs_json, secret_inputs_json,
+           options_json, outputs_json, error_json, started_at, finished_at, updated_at
+    FROM runs WHERE run_id = ?
+"""
+_SELECT_EXCHANGES = """
+    SELECT seq, step_path, step_id, attempt, method, url, request_json, idempotent, sends, intent_at,
+           status, response_headers_json, response_body, body_redacted, error, elapsed, received_at,
+           outputs_json
+    FROM exchanges WHERE run_id = ? ORDER BY seq
+"""
+_SELECT_EVENTS = "SELECT kind, at, data_json, seq FROM events WHERE run_id = ? ORDER BY id"
+_LIST_RUNS = """
+    SELECT run_id, workflow_id, document, status, started_at, finished_at, updated_at
+    FROM runs WHERE ?1 IS NULL OR status = ?1
+    ORDER BY started_at DESC, rowid DESC LIMIT ?2
+"""
+_SELECT_IN_DOUBT = """
+    SELECT run_id, seq, step_path, step_id, attempt, method, url, request_json, idempotent, intent_at
+    FROM exchanges WHERE run_id = ? AND received_at IS NULL ORDER BY seq
+"""
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+class RunStore:
+    """The run journal in one SQLite file; open it with `RunStore.open`."""
+
+    def __init__(self, conn: sqlite3.Connection, path: str) -> None:
+        """Wrap an open, migrated connection (use `RunStore.open`)."""
+        self._conn = conn
+        self.path = path
+        self.commits = 0
+        """Transactions committed by this store: how `Journal` shows it batches."""
+
+    @classmethod
+    def open(
+        cls,
+        path: Path | str | None = None,
+        *,
+        synchronous: str = "NORMAL",
+        migrations: Sequence[Migration] = MIGRATIONS,
+    ) -> RunStore:
+        """Open (create, migrate) the store at ``path`` (default: `default_store_path`).
+
+        ``":memory:"`` gives a private in-memory store; ``migrations`` is for tests. Raises
+        StoreError when the file cannot be opened, is not a spola store, or has a newer schema.
+        """
+        where = str(default_store_path() if path is None else path)
+        conn = connect(where, synchronous=synchronous)
+        try:
+            migrate(conn, where, migrations)
+        except BaseException:
+            conn.close()
+            raise
+        return cls(conn, where)
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        with contextlib.suppress(sqlite3.Error):
+            self._conn.close()
+
+    def __enter__(self) -> RunStore:
+        """Use as a context manager that closes the store."""
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Close the store."""
+        self.close()
+
+    # --- transactions -------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group the writes inside into one transaction (``BEGIN IMMEDIATE`` … ``COMMIT``)."""
+        if self._conn.in_transaction:
+            yield
+            return
+        self._exec("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._rollback()
+            raise
+        try:
+            self._exec("COMMIT")
+        except StoreError:
+            self._rollback()
+            raise
+        self.commits += 1
+
+    @contextlib.contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Inside a transaction: undo just the writes inside when they fail."""
+        self._exec("SAVEPOINT record")
+        try:
+            yield
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.execute("ROLLBACK TO record")
+                self._conn.execute("RELEASE record")
+            raise
+        self._exec("RELEASE record")
+
+    def _rollback(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+
+    def _exec(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        try:
+            return self._conn.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise StoreError(f"run store {self.path}: {exc}") from exc
+
+    def _write(self, sql: str, params: Sequence[Any]) -> int:
+        with self.transaction():
+            return self._exec(sql, params).rowcount
+
+    # --- writes -------------------------------------------------------------------------------
+
+    def create_run(self, header: RunHeader) -> None:
+        """Record a new run as ``running``; StoreError if the id is taken."""
+        if self._exec(_RUN_EXISTS, (header.run_id,)).fetchone():
+            raise StoreError(f"a run with id {header.run_id} already exists")
+        self._write(
+            _INSERT_RUN,
+            (
+                header.run_id, header.workflow_id, header.document, header.document_sha256,
+                _dumps(dict(header.inputs)), _dumps(list(header.secret_inputs)),
+                _dumps(dict(header.options)), header.started_at, header.started_at,
+            ),
+        )  # fmt: skip
+
+    def record_intent(self, intent: IntentRecord) -> None:
+        """Record that a request is about to be sent.
+
+        Recording it again while it is in doubt (re-sending after a crash) counts another send;
+        recording it after its response is an error, as is an unknown run.
+        """
+        changed = self._write(
+            _INSERT_INTENT,
+            (
+                intent.run_id, intent.seq, intent.step_path, intent.step_id, intent.attempt,
+                intent.method, intent.url, _dumps(dict(intent.request)), int(intent.idempotent), intent.at,
+            ),
+        )  # fmt: skip
+        if changed == 0:
+            raise StoreError(f"run {intent.run_id}: exchange {intent.seq} already has a response")
+
+    def record_response(self, response: ResponseRecord) -> None:
+        """Record the response to an intent (StoreError if there is no such intent)."""
+        outputs = None if response.outputs is None else _dumps(dict(response.outputs))
+        changed = self._write(
+            _UPDATE_RESPONSE,
+            (
+                response.status, _dumps([list(pair) for pair in response.headers]), response.body,
+                int(response.body_redacted), response.error, response.elapsed, response.received_at,
+                outputs, response.run_id, response.seq,
+            ),
+        )  # fmt: skip
+        if changed == 0:
+            raise StoreError(f"run {response.run_id}: no intent recorded for exchange {response.seq}")
+
+    def record_event(self, event: EventRecord) -> None:
+        """Record an event (a wait, a step outcome, …) of a run."""
+        self._write(_INSERT_EVENT, (event.run_id, event.seq, event.kind, event.at, _dumps(dict(event.data))))
+
+    def finish_run(
+        self,
+        run_id: str,
+        status: RunStatus,
+        outputs: Mapping[str, Any] | None,
+        error: Mapping[str, Any] | None,
+        finished_at: float,
+    ) -> None:
+        """Record how a run ended (outputs and error already redacted)."""
+        check_status(status)
+        changed = self._write(
+            _FINISH_RUN,
+            (
+                status, None if outputs is None else _dumps(dict(outputs)),
+                None if error is None else _dumps(dict(error)), finished_at, finished_at, run_id,
+            ),
+        )  # fmt: skip
+        if changed == 0:
+            raise _no_run(run_id)
+
+    def set_status(self, run_id: str, status: RunStatus, at: float | None = None) -> None:
+        """Change a run's status; back to ``running`` (a resume) clears its finish time."""
+        check_status(status)
+        if self._write(_SET_STATUS, (status, at, run_id)) == 0:
+            raise _no_run(run_id)
+
+    def prune(self, older_than_seconds: float, now: float) -> int:
+        """Delete runs that ended more than ``older_than_seconds`` before ``now``; never running ones.
+
+        Returns how many runs were deleted (their exchanges and events go with them).
+        """
+        cutoff = now - older_than_seconds
+        with self.transaction():
+            for statement in _PRUNE[:-1]:
+                self._exec(statement, (cutoff,))
+            return self._exec(_PRUNE[-1], (cutoff,)).rowcount
+
+    # --- reads --------------------------------------------------------------------------------
+
+    def resolve_run_id(self, run_id: str) -> str:
+        """The full id of the run that ``run_id`` names exactly or as a unique prefix."""
+        if not run_id:
+            raise StoreError("an empty run id names no run")
+        if self._exec(_RUN_EXISTS, (run_id,)).fetchone():
+            return run_id
+        rows = self._exec(_RUNS_BY_PREFIX, (run_id, run_id + "\U0010ffff")).fetchall()
+        if not rows:
+            raise _no_run(run_id)
+        if len(rows) > 1:
+            shown = ", ".join(row[0] for row in rows[:2])
+            raise StoreError(
+                f"run id prefix {run_id} is ambiguous: it matches {shown}…", hint="Give more of it."
+            )
+        return str(rows[0][0])
+
+    def get_run(self, run_id: str) -> RunRecord:
+        """The run ``run_id`` (or a unique prefix of it) with its exchanges and events."""
+        full = self.resolve_run_id(run_id)
+        row = self._exec(_SELECT_RUN, (full,)).fetchone()
+        if row is None:  # deleted in between
+            raise _no_run(run_id)
+        exchanges = tuple(_exchange(r) for r in self._exec(_SELECT_EXCHANGES, (full,)))
+        events = tuple(
+            EventRecord(run_id=full, kind=r[0], at=r[1], data=_loads(r[2]), seq=r[3])
+            for r in self._exec(_SELECT_EVENTS, (full,))
+        )
+        header = RunHeader(
+            run_id=row[0], workflow_id=row[1], document=row[2], document_sha256=row[3],
+            inputs=_loads(row[5]), secret_inputs=tuple(_loads(row[6])), options=_loads(row[7]),
+            started_at=row[10],
+        )  # fmt: skip
+        return RunRecord(
+            header=header, status=check_status(row[4]), outputs=_loads(row[8]), error=_loads(row[9]),
+            finished_at=row[11], updated_at=row[12], exchanges=exchanges, events=events,
+        )  # fmt: skip
+
+    def list_runs(self, limit: int = 50, status: RunStatus | None = None) -> list[RunSummary]:
+        """The most recently started runs first, optionally only those with ``status``."""
+        if status is not None:
+            check_status(status)
+        rows = self._exec(_LIST_RUNS, (status, limit))
+        return [RunSummary(r[0], r[1], r[2], check_status(r[3]), r[4], r[5], r[6]) for r in rows]
+
+    def in_doubt(self, run_id: str) -> list[IntentRecord]:
+        """Intents of the run with no recorded response, by seq: requests that may have gone out."""
+        full = self.resolve_run_id(run_id)
+        return [_intent(r) for r in self._exec(_SELECT_IN_DOUBT, (full,))]
+
+
+def _no_run(run_id: str) -> StoreError:
+    return StoreError(f"no run with id {run_id} (spola runs lists them)")
+
+
+def _intent(r: Sequence[Any]) -> IntentRecord:
+    return IntentRecord(
+        run_id=r[0], seq=r[1], step_path=r[2], step_id=r[3], attempt=r[4], method=r[5], url=r[6],
+        request=_loads(r[7]), idempotent=bool(r[8]), at=r[9],
+    )  # fmt: skip
+
+
+def _exchange(r: Sequence[Any]) -> ExchangeRecord:
+    headers = _loads(r[11])
+    return ExchangeRecord(
+        seq=r[0], step_path=r[1], step_id=r[2], attempt=r[3], method=r[4], url=r[5], request=_loads(r[6]),
+        idempotent=bool(r[7]), sends=r[8], intent_at=r[9], status=r[10],
+        response_headers=None if headers is None else tuple((str(k), str(v)) for k, v in headers),
+        response_body=None if r[12] is None else bytes(r[12]), body_redacted=bool(r[13]), error=r[14],
+        elapsed=r[15], received_at=r[16], outputs=_loads(r[17]),
+    )  # fmt: skip
