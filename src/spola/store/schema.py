@@ -23,6 +23,7 @@ __all__ = [
     "connect",
     "default_store_path",
     "migrate",
+    "run_script",
 ]
 
 APPLICATION_ID = 0x73706F6C  # "spol"
@@ -49,8 +50,16 @@ def default_store_path(env: Mapping[str, str] = os.environ) -> Path:
     return base / "spola" / "runs.db"
 
 
+def run_script(conn: sqlite3.Connection, script: str) -> None:
+    """Run ``;``-separated DDL inside the current transaction (``executescript`` would commit it)."""
+    for statement in script.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
 def _v1(conn: sqlite3.Connection) -> None:
-    conn.executescript(
+    run_script(
+        conn,
         """
         CREATE TABLE runs (
             run_id             TEXT PRIMARY KEY,
@@ -103,7 +112,7 @@ def _v1(conn: sqlite3.Connection) -> None:
             data_json TEXT NOT NULL
         );
         CREATE INDEX events_by_run ON events (run_id, id);
-        """
+        """,
     )
 
 
