@@ -15,9 +15,28 @@ TOKEN = "tok-3f9a1c77/e5b2+4d0d"
 
 @pytest.mark.parametrize(
     "name",
-    ["token", "access_token", "X-Auth-Token", "apiKey", "api-key", "API_KEY", "clientSecret", "password",
-     "db_passwd", "Authorization", "auth", "x-auth", "authHeader", "credentials", "private_key", "sessionId",
-     "Cookie", "bearer", "aws_access_key_id", "sig"],
+    [
+        "token",
+        "access_token",
+        "X-Auth-Token",
+        "apiKey",
+        "api-key",
+        "API_KEY",
+        "clientSecret",
+        "password",
+        "db_passwd",
+        "Authorization",
+        "auth",
+        "x-auth",
+        "authHeader",
+        "credentials",
+        "private_key",
+        "sessionId",
+        "Cookie",
+        "bearer",
+        "aws_access_key_id",
+        "sig",
+    ],
 )
 def test_credential_like_names_are_secret(name: str) -> None:
     assert is_secret_name(name)
@@ -31,13 +50,20 @@ def test_ordinary_names_are_not_secret(name: str) -> None:
 
 
 def test_secret_inputs_come_from_password_format_and_names() -> None:
-    schema = {"properties": {"pat": {"type": "string", "format": "password"}, "jobId": {"type": "integer"},
-                             "dbtToken": {"type": "string"}}}
+    schema = {
+        "properties": {
+            "pat": {"type": "string", "format": "password"},
+            "jobId": {"type": "integer"},
+            "dbtToken": {"type": "string"},
+        }
+    }
     inputs = {"pat": "p", "jobId": 1, "api_key": "k"}
     assert secret_input_names(schema, inputs) == {"pat", "dbtToken", "api_key"}
     assert secret_input_names(None, {"x": 1}) == set()
     assert secret_values({"pat": "abc", "nested": {"a": ["x", 5]}}, ["pat", "nested", "missing"]) == {
-        "abc", "x", "5",
+        "abc",
+        "x",
+        "5",
     }
 
 
@@ -73,35 +99,58 @@ def test_short_secrets_are_only_redacted_when_a_whole_value_equals_them() -> Non
 
 def test_headers_with_credential_names_are_withheld_whatever_their_value() -> None:
     r = Redactor.of([TOKEN])
-    pairs = [("Authorization", "Basic Zm9vOmJhcg=="), ("Cookie", "a=b"), ("X-Api-Key", "k"),
-             ("Accept", "application/json"), ("X-Echo", f"v={TOKEN}"), ("X-Databricks-Token", "z")]
+    pairs = [
+        ("Authorization", "Basic Zm9vOmJhcg=="),
+        ("Cookie", "a=b"),
+        ("X-Api-Key", "k"),
+        ("Accept", "application/json"),
+        ("X-Echo", f"v={TOKEN}"),
+        ("X-Databricks-Token", "z"),
+    ]
     assert r.redact_headers(pairs) == [
-        ("Authorization", REDACTED), ("Cookie", REDACTED), ("X-Api-Key", REDACTED),
-        ("Accept", "application/json"), ("X-Echo", f"v={REDACTED}"), ("X-Databricks-Token", REDACTED),
+        ("Authorization", REDACTED),
+        ("Cookie", REDACTED),
+        ("X-Api-Key", REDACTED),
+        ("Accept", "application/json"),
+        ("X-Echo", f"v={REDACTED}"),
+        ("X-Databricks-Token", REDACTED),
     ]
 
 
 def test_urls_lose_passwords_secret_query_values_and_secret_path_segments() -> None:
     r = Redactor.of([TOKEN])
     url = f"https://bob:pw@h.example/a/{quote(TOKEN, safe='')}/b?api_key=k&q={TOKEN}&page=2#top"
-    assert r.redact_url(url) == f"https://bob:{REDACTED}@h.example/a/{REDACTED}/b?api_key={REDACTED}&q={REDACTED}&page=2#top"
+    assert (
+        r.redact_url(url)
+        == f"https://bob:{REDACTED}@h.example/a/{REDACTED}/b?api_key={REDACTED}&q={REDACTED}&page=2#top"
+    )
     assert r.redact_url("/relative?x=1") == "/relative?x=1"
 
 
 def test_values_are_redacted_deeply_by_key_and_by_value() -> None:
     r = Redactor.of([TOKEN])
-    value = {"job": {"id": 1, "password": 1234, "note": f"t={TOKEN}"}, "items": [TOKEN, ("x", TOKEN)],
-             "auth": {"user": "bob", "pass": "pw"}, "token": None, "secretSet": True}
+    value = {
+        "job": {"id": 1, "password": 1234, "note": f"t={TOKEN}"},
+        "items": [TOKEN, ("x", TOKEN)],
+        "auth": {"user": "bob", "pass": "pw"},
+        "token": None,
+        "secretSet": True,
+    }
     assert r.redact_value(value) == {
-        "job": {"id": 1, "password": REDACTED, "note": f"t={REDACTED}"}, "items": [REDACTED, ("x", REDACTED)],
-        "auth": {"user": "bob", "pass": REDACTED}, "token": None, "secretSet": True,
+        "job": {"id": 1, "password": REDACTED, "note": f"t={REDACTED}"},
+        "items": [REDACTED, ("x", REDACTED)],
+        "auth": {"user": "bob", "pass": REDACTED},
+        "token": None,
+        "secretSet": True,
     }
 
 
 def test_inputs_named_secret_are_withheld_and_the_rest_scrubbed() -> None:
     r = Redactor.of([TOKEN])
     assert r.redact_inputs({"pat": "anything", "jobId": 7, "note": TOKEN}, {"pat"}) == {
-        "pat": REDACTED, "jobId": 7, "note": REDACTED,
+        "pat": REDACTED,
+        "jobId": 7,
+        "note": REDACTED,
     }
 
 

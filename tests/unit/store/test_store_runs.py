@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
+from typing import TYPE_CHECKING
 
 import pytest
 
 from spola.errors import StoreError
 from spola.exchange import HttpResponse
-from spola.store import RunStore
+
+if TYPE_CHECKING:
+    from spola.store import RunStore
 
 T0 = 1_700_000_000.0
 
@@ -40,12 +43,19 @@ def test_finish_records_outputs_error_and_duration(store: RunStore, header) -> N
     store.finish_run("run-1", "failed", {"state": "TERMINATED"}, {"message": "boom"}, T0 + 3600.5)
     run = store.get_run("run-1")
     assert (run.status, run.outputs, run.error, run.finished_at) == (
-        "failed", {"state": "TERMINATED"}, {"message": "boom"}, T0 + 3600.5,
+        "failed",
+        {"state": "TERMINATED"},
+        {"message": "boom"},
+        T0 + 3600.5,
     )
     summary = run.summary().to_dict()
     assert summary == {
-        "runId": "run-1", "workflowId": "run-job-and-wait", "document": "/docs/databricks.arazzo.yaml",
-        "status": "failed", "startedAt": "2023-11-14T22:13:20.000Z", "finishedAt": "2023-11-14T23:13:20.500Z",
+        "runId": "run-1",
+        "workflowId": "run-job-and-wait",
+        "document": "/docs/databricks.arazzo.yaml",
+        "status": "failed",
+        "startedAt": "2023-11-14T22:13:20.000Z",
+        "finishedAt": "2023-11-14T23:13:20.500Z",
         "durationMs": 3_600_500,
     }
 
@@ -60,13 +70,25 @@ def test_show_json_lists_exchanges_and_events(store: RunStore, header, intent, r
     shown = store.get_run("run-1").to_dict()
     assert shown["exchanges"] == [
         {
-            "seq": 1, "stepPath": "run-job-and-wait/pollRun", "stepId": "pollRun", "attempt": 1,
-            "method": "GET", "url": "https://dbc.example/api/2.1/jobs/runs/get?run_id=1", "status": 200,
-            "elapsedMs": 250, "error": None, "idempotent": True, "sends": 1,
-            "intentAt": "2023-11-14T22:13:20.000Z", "receivedAt": "2023-11-14T22:13:21.000Z", "inDoubt": False,
+            "seq": 1,
+            "stepPath": "run-job-and-wait/pollRun",
+            "stepId": "pollRun",
+            "attempt": 1,
+            "method": "GET",
+            "url": "https://dbc.example/api/2.1/jobs/runs/get?run_id=1",
+            "status": 200,
+            "elapsedMs": 250,
+            "error": None,
+            "idempotent": True,
+            "sends": 1,
+            "intentAt": "2023-11-14T22:13:20.000Z",
+            "receivedAt": "2023-11-14T22:13:21.000Z",
+            "inDoubt": False,
         }
     ]
-    assert shown["events"] == [{"kind": "wait", "at": "2023-11-14T22:13:22.000Z", "seq": 1, "data": {"seconds": 30}}]
+    assert shown["events"] == [
+        {"kind": "wait", "at": "2023-11-14T22:13:22.000Z", "seq": 1, "data": {"seconds": 30}}
+    ]
     assert shown["durationMs"] is None
 
 

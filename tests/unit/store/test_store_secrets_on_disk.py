@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import base64
 import json
-from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from spola.exchange import HttpRequest, HttpResponse
 from spola.redact import Redactor, secret_input_names, secret_values
 from spola.store import EventRecord, IntentRecord, Journal, ResponseRecord, RunHeader
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 TOKEN = "dapi-8c1f0e6b2a7d4c39b5e1"
 AUTH = f"svc-user:{TOKEN}"
@@ -36,9 +39,15 @@ async def test_a_token_in_headers_url_body_inputs_and_basic_auth_is_nowhere_on_d
     names = secret_input_names(schema, inputs)
     redactor = Redactor.of([AUTH], secret_values(inputs, names))
     header = RunHeader.start(
-        run_id="r1", workflow_id="wf", document="/d.yaml", document_sha256="0" * 64, inputs=inputs,
-        secret_inputs=names, options={"auth": ["databricks"], "serverVars": {"token": TOKEN}},
-        started_at=T0, redactor=redactor,
+        run_id="r1",
+        workflow_id="wf",
+        document="/d.yaml",
+        document_sha256="0" * 64,
+        inputs=inputs,
+        secret_inputs=names,
+        options={"auth": ["databricks"], "serverVars": {"token": TOKEN}},
+        started_at=T0,
+        redactor=redactor,
     )
     request = HttpRequest(
         "POST",
@@ -48,26 +57,52 @@ async def test_a_token_in_headers_url_body_inputs_and_basic_auth_is_nowhere_on_d
             ("X-Trace", f"caller {TOKEN}"),
             ("Cookie", f"session={TOKEN}"),
         ),
-        body=json.dumps({"job_id": 42, "notebook_params": {"pat": TOKEN, "b64": base64.b64encode(
-            f"x:{TOKEN}".encode()).decode()}}).encode(),
+        body=json.dumps(
+            {
+                "job_id": 42,
+                "notebook_params": {"pat": TOKEN, "b64": base64.b64encode(f"x:{TOKEN}".encode()).decode()},
+            }
+        ).encode(),
     )
     response = HttpResponse(
-        200, (("Set-Cookie", f"s={TOKEN}"), ("X-Echo", TOKEN)), json.dumps({"echo": TOKEN}).encode(),
-        f"reset while sending {TOKEN}", 0.1,
+        200,
+        (("Set-Cookie", f"s={TOKEN}"), ("X-Echo", TOKEN)),
+        json.dumps({"echo": TOKEN}).encode(),
+        f"reset while sending {TOKEN}",
+        0.1,
     )
     journal = await Journal.open(db_path)
     await journal.create_run(header)
-    await journal.intent(IntentRecord.from_request(
-        run_id="r1", seq=1, step_path="wf/trigger", step_id="trigger", attempt=1, request=request, at=T0,
-        redactor=redactor,
-    ))
-    journal.response(ResponseRecord.from_response(
-        run_id="r1", seq=1, response=response, received_at=T0 + 1, redactor=redactor,
-        outputs={"runToken": TOKEN, "runId": 7},
-    ))
+    await journal.intent(
+        IntentRecord.from_request(
+            run_id="r1",
+            seq=1,
+            step_path="wf/trigger",
+            step_id="trigger",
+            attempt=1,
+            request=request,
+            at=T0,
+            redactor=redactor,
+        )
+    )
+    journal.response(
+        ResponseRecord.from_response(
+            run_id="r1",
+            seq=1,
+            response=response,
+            received_at=T0 + 1,
+            redactor=redactor,
+            outputs={"runToken": TOKEN, "runId": 7},
+        )
+    )
     journal.event(EventRecord("r1", "step", T0 + 1, redactor.redact_value({"said": TOKEN})))
-    journal.finish("r1", "failed", redactor.redact_value({"o": TOKEN}),
-                   redactor.redact_value({"message": f"bad {TOKEN}"}), T0 + 2)
+    journal.finish(
+        "r1",
+        "failed",
+        redactor.redact_value({"o": TOKEN}),
+        redactor.redact_value({"message": f"bad {TOKEN}"}),
+        T0 + 2,
+    )
     await journal.flush()
 
     while_open = _files(db_path)
