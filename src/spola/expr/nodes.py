@@ -1,0 +1,226 @@
+"""A parsed runtime expression: what it names, how to print it, how to evaluate it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+from spola.errors import Unsupported
+from spola.expr.navigate import lookup_dotted, resolve_tokens, step
+from spola.expr.scope import MISSING
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from spola.expr.scope import RequestView, ResponseView, Scope
+
+_PLAIN_KEY: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*\Z")
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """One thing an expression reads, for linters and dependency analysis.
+
+    ``kind`` is the expression's first name: ``inputs``, ``outputs``, ``steps``, ``workflows``,
+    ``sourceDescriptions``, ``components``, ``request``, ``response``, ``message``, ``url``,
+    ``method``, ``statusCode`` or ``self``. ``id`` is the step id, workflow id, source name or
+    component type; ``name`` the input, output, header, parameter or component name as written
+    (a dotted name such as ``cfg.host`` stays whole; ``head`` is its first segment).
+    """
+
+    kind: str
+    id: str | None = None
+    name: str | None = None
+
+    @property
+    def head(self) -> str | None:
+        """The first dot-separated segment of ``name``."""
+        return None if self.name is None else self.name.split(".", 1)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    """Navigation to an object member: ``.name`` or ``['name']``."""
+
+    key: str
+
+    def __str__(self) -> str:
+        if _PLAIN_KEY.match(self.key):
+            return f".{self.key}"
+        return "['" + self.key.replace("\\", "\\\\").replace("'", "\\'") + "']"
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    """Navigation to an array element: ``[0]`` (negative counts from the end)."""
+
+    index: int
+
+    def __str__(self) -> str:
+        return f"[{self.index}]"
+
+
+@dataclass(frozen=True, slots=True)
+class Pointer:
+    """A JSON Pointer suffix: ``#/a/0``, kept as written with its unescaped tokens."""
+
+    text: str
+    tokens: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"#{self.text}"
+
+
+Segment = Key | Index | Pointer
+
+ROOTS: Final = (
+    "url",
+    "method",
+    "statusCode",
+    "self",
+    "request",
+    "response",
+    "message",
+    "inputs",
+    "outputs",
+    "steps",
+    "workflows",
+    "sourceDescriptions",
+    "components",
+)
+"""The first names a runtime expression may start with."""
+
+COMPONENT_TYPES: Final = ("parameters", "successActions", "failureActions")
+SOURCE_PARTS: Final = ("header", "query", "path", "body", "payload")
+
+
+@dataclass(frozen=True, slots=True)
+class Expression:
+    """A parsed runtime expression.
+
+    ``root`` is ``url``, ``method``, ``statusCode``, ``self``, ``inputs``, ``outputs``, ``steps``,
+    ``workflows``, ``sourceDescriptions``, ``components``, or ``request.X`` / ``response.X`` /
+    ``message.X`` with X one of header, query, path, body, payload. ``id`` is the step id,
+    workflow id, source name or component type; ``field`` is ``inputs``/``outputs`` for
+    ``$workflows``; ``name`` the named item (a dotted name stays whole and is looked up as an
+    exact key first); ``segments`` the navigation after it (``[0]``, ``.key``, ``#/pointer``).
+    """
+
+    root: str
+    id: str | None = None
+    field: str | None = None
+    name: str | None = None
+    segments: tuple[Segment, ...] = ()
+
+    def __str__(self) -> str:
+        text = "$" + self.root
+        if self.root == "steps":
+            text += f".{self.id}.outputs"
+        elif self.root == "workflows":
+            text += f".{self.id}.{self.field}"
+        elif self.root in ("components", "sourceDescriptions"):
+            text += f".{self.id}"
+        if self.name is not None:
+            text += f".{self.name}"
+        return text + "".join(str(segment) for segment in self.segments)
+
+    def __repr__(self) -> str:
+        return f"Expression({str(self)!r})"
+
+    @property
+    def kind(self) -> str:
+        """The first name of the expression (``request`` for ``$request.body``)."""
+        return self.root.split(".", 1)[0]
+
+    @property
+    def step_id(self) -> str | None:
+        """The step id a ``$steps`` expression reads, else None."""
+        return self.id if self.root == "steps" else None
+
+    @property
+    def pointer(self) -> str | None:
+        """The JSON Pointer suffix (without ``#``), if there is one."""
+        for segment in self.segments:
+            if isinstance(segment, Pointer):
+                return segment.text
+        return None
+
+    def references(self) -> tuple[Reference, ...]:
+        """What this expression reads (one `Reference`)."""
+        return (Reference(self.kind, self.id, self.name),)
+
+    def evaluate(self, scope: Scope) -> Any:
+        """The value this expression names in ``scope``, type preserved; `MISSING` when absent.
+
+        Raises:
+            Unsupported: for ``$message`` and ``payload`` expressions (AsyncAPI).
+        """
+        value = self._base(scope)
+        for segment in self.segments:
+            if value is MISSING:
+                return MISSING
+            if isinstance(segment, Pointer):
+                value = resolve_tokens(value, segment.tokens)
+            elif isinstance(segment, Index):
+                value = step(value, segment.index)
+            else:
+                value = step(value, segment.key)
+        return value
+
+    def _base(self, scope: Scope) -> Any:
+        root = self.root
+        if root in ("url", "method", "statusCode", "self"):
+            simple = {
+                "url": scope.url,
+                "method": scope.method,
+                "statusCode": scope.status_code,
+                "self": scope.self_uri,
+            }[root]
+            return MISSING if simple is None else simple
+        if root == "inputs":
+            return _named(scope.inputs, self.name)
+        if root == "outputs":
+            return _named(scope.outputs, self.name)
+        if root == "steps":
+            return _named(_get(scope.steps, self.id), self.name)
+        if root == "workflows":
+            return _named(_get(_get(scope.workflows, self.id), self.field), self.name)
+        if root == "sourceDescriptions":
+            return _get(_get(scope.source_descriptions, self.id), self.name)
+        if root == "components":
+            return _named(_get(scope.components, self.id), self.name)
+        kind, _, part = root.partition(".")
+        if kind == "message" or part == "payload":
+            raise Unsupported(f"`{self}` reads an AsyncAPI message, which spola does not run yet")
+        view = scope.request if kind == "request" else scope.response
+        return _from_view(view, part, self.name)
+
+
+def _get(container: Any, key: str | None) -> Any:
+    if key is None or container is MISSING or container is None:
+        return MISSING
+    try:
+        return container.get(key, MISSING)
+    except AttributeError:
+        return MISSING
+
+
+def _named(container: Mapping[str, Any] | Any, name: str | None) -> Any:
+    if container is MISSING or container is None or name is None:
+        return MISSING if name is not None else container
+    return lookup_dotted(container, name)
+
+
+def _from_view(view: RequestView | ResponseView | None, part: str, name: str | None) -> Any:
+    if view is None:
+        return MISSING
+    if part == "header":
+        return view.headers.get(name or "", MISSING)
+    if part == "query":
+        return view.query.get(name or "", MISSING)
+    if part == "path":
+        return view.path.get(name or "", MISSING)
+    if view.body is None or view.body is MISSING:
+        return MISSING
+    return view.body if name is None else lookup_dotted(view.body, name)
