@@ -70,9 +70,11 @@ def exchanges(run_id: str, count: int) -> list[tuple[IntentRecord, ResponseRecor
 
 async def drive(
     journal: NoopJournal | Journal, plan: dict[str, list[tuple[IntentRecord, ResponseRecord]]]
-) -> float:
-    for run_id in plan:
-        await journal.create_run(header(run_id))
+) -> tuple[float, int]:
+    """Run every plan concurrently; the time taken and the commits made by the exchanges."""
+    await asyncio.gather(*(journal.create_run(header(run_id)) for run_id in plan))
+    await journal.flush()
+    commits = journal.stats.commits if isinstance(journal, Journal) else 0
 
     async def one_run(steps: list[tuple[IntentRecord, ResponseRecord]]) -> None:
         for intent, response in steps:
@@ -83,17 +85,15 @@ async def drive(
     started = time.perf_counter()
     await asyncio.gather(*(one_run(steps) for steps in plan.values()))
     await journal.flush()
-    return time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    return elapsed, (journal.stats.commits - commits if isinstance(journal, Journal) else 0)
 
 
 async def scenario(runs: int, per_run: int, synchronous: str, folder: Path) -> tuple[float, float, int, int]:
     plan = {f"run-{r:05d}": exchanges(f"run-{r:05d}", per_run) for r in range(runs)}
-    noop = await drive(NoopJournal(), plan)
-    path = folder / f"bench-{runs}-{per_run}-{synchronous}.db"
-    journal = await Journal.open(path, synchronous=synchronous)
-    commits_before = journal.stats.commits
-    elapsed = await drive(journal, plan)
-    commits = journal.stats.commits - commits_before
+    noop, _ = await drive(NoopJournal(), plan)
+    journal = await Journal.open(folder / f"bench-{runs}-{per_run}-{synchronous}.db", synchronous=synchronous)
+    elapsed, commits = await drive(journal, plan)
     largest = journal.stats.largest_batch
     await journal.close()
     return noop, elapsed, commits, largest

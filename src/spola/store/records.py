@@ -18,7 +18,7 @@ from spola.errors import StoreError
 from spola.exchange import HttpResponse
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
 
     from spola.exchange import HttpRequest
     from spola.redact import Redactor
@@ -99,12 +99,17 @@ class RunHeader:
         document: str,
         document_sha256: str,
         inputs: Mapping[str, Any],
-        secret_inputs: set[str] | frozenset[str] | tuple[str, ...],
+        secret_inputs: Iterable[str],
         options: Mapping[str, Any],
         started_at: float,
         redactor: Redactor,
     ) -> RunHeader:
-        """A header with inputs and options passed through ``redactor`` (secret inputs withheld)."""
+        """A header with inputs and options passed through ``redactor`` (secret inputs withheld).
+
+        Options are redacted by value and by key, so keep auth source names in a list
+        (``{"authSources": ["databricks"]}``): a credential-like key with a string value is withheld.
+        """
+        secret_inputs = set(secret_inputs)
         return cls(
             run_id=run_id,
             workflow_id=workflow_id,

@@ -97,8 +97,11 @@ _SELECT_IN_DOUBT = """
 """
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
+
+
 def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+    return _ENCODER.encode(value)
 
 
 def _loads(text: str | None) -> Any:
@@ -196,6 +199,8 @@ class RunStore:
             raise StoreError(f"run store {self.path}: {exc}") from exc
 
     def _write(self, sql: str, params: Sequence[Any]) -> int:
+        if self._conn.in_transaction:  # inside a batch: the common, hot path
+            return self._exec(sql, params).rowcount
         with self.transaction():
             return self._exec(sql, params).rowcount
 
