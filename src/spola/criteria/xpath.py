@@ -1,0 +1,135 @@
+"""`xpath` criteria and XPath helpers, on elementpath (XPath 1.0 to 3.1) over lxml.
+
+The version (``xpath-31`` by default, ``xpath-30``, ``xpath-20``, ``xpath-10``) picks the parser,
+so syntax, functions and the Effective Boolean Value are that version's. XML is parsed with
+entity expansion, DTD loading and network access turned off.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final
+
+import elementpath
+from elementpath import XPath1Parser, XPath2Parser, XPathContext, XPathToken
+from elementpath.xpath30 import XPath30Parser
+from elementpath.xpath31 import XPath31Parser
+from lxml import etree
+
+from spola.criteria.verdict import PASS, Verdict
+from spola.errors import ExpressionError, Location
+from spola.expr import MISSING, parse_embedded
+
+if TYPE_CHECKING:
+    from spola.expr import Expression, Scope, Template
+
+PARSERS: Final[dict[str, type[XPath1Parser]]] = {
+    "xpath-10": XPath1Parser,
+    "xpath-20": XPath2Parser,
+    "xpath-30": XPath30Parser,
+    "xpath-31": XPath31Parser,
+}
+_CACHE_SIZE: Final = 64
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False
+    )
+
+
+def compile_xpath(text: str, version: str = "xpath-31") -> XPathToken:
+    """Parse an XPath expression for a version.
+
+    Raises:
+        ExpressionError: with the offset of the problem.
+    """
+    try:
+        return PARSERS[version]().parse(text)
+    except elementpath.ElementPathError as exc:
+        span = getattr(getattr(exc, "token", None), "span", None)
+        offset = span[0] if isinstance(span, tuple) else None
+        raise ExpressionError(f"invalid XPath ({version}): {exc.message}", Location(offset=offset)) from exc
+
+
+def parse_xml(value: Any) -> Any:
+    """Parse an XML document from text or bytes, safely.
+
+    Raises:
+        ValueError: when the value is not text or is not well-formed XML.
+    """
+    if isinstance(value, str):
+        data = value.encode("utf-8")
+        if value.lstrip().startswith("<?xml"):
+            # lxml refuses str input with an encoding declaration; drop it, the text is decoded.
+            data = value.lstrip().split("?>", 1)[1].encode("utf-8")
+    elif isinstance(value, bytes | bytearray):
+        data = bytes(value)
+    else:
+        raise ValueError("the context is not XML text")
+    try:
+        return etree.fromstring(data, _parser()).getroottree()
+    except etree.XMLSyntaxError as exc:
+        raise ValueError(f"the context is not well-formed XML: {exc}") from exc
+
+
+def run_xpath(token: XPathToken, document: Any) -> Any:
+    """Evaluate a parsed XPath against a parsed document (namespace prefixes of the root apply)."""
+    root = document.getroot()
+    namespaces = {prefix: uri for prefix, uri in root.nsmap.items() if prefix}
+    return token.evaluate(XPathContext(document, namespaces=namespaces))
+
+
+@dataclass(frozen=True, slots=True)
+class XPathCheck:
+    """Evaluates an xpath condition against an XML context by the version's Effective Boolean Value."""
+
+    template: Template
+    version: str
+    fixed: XPathToken | None = None
+    cache: dict[str, XPathToken] = field(default_factory=dict, compare=False)
+
+    @property
+    def expressions(self) -> tuple[Expression, ...]:
+        """The runtime expressions embedded in the condition."""
+        return self.template.expressions
+
+    def _token(self, scope: Scope) -> XPathToken:
+        if self.fixed is not None:
+            return self.fixed
+        text = self.template.evaluate(scope)
+        if text is MISSING:
+            raise ExpressionError(f"an expression embedded in `{self.template.text}` is missing")
+        token = self.cache.get(text)
+        if token is None:
+            token = compile_xpath(text, self.version)
+            if len(self.cache) >= _CACHE_SIZE:
+                self.cache.clear()
+            self.cache[text] = token
+        return token
+
+    def check(self, context: Any, scope: Scope) -> Verdict:
+        """The verdict for a context value (XML text or bytes)."""
+        token = self._token(scope)
+        try:
+            document = parse_xml(context)
+        except ValueError as exc:
+            return Verdict(False, str(exc))
+        try:
+            result = run_xpath(token, document)
+            passed = bool(token.boolean_value(result))
+        except elementpath.ElementPathError as exc:
+            return Verdict(False, f"XPath evaluation failed: {exc.message}")
+        return PASS if passed else Verdict(False, "the XPath result's effective boolean value is false")
+
+
+def compile_xpath_check(condition: str, version: str = "xpath-31") -> XPathCheck:
+    """Prepare an xpath criterion; a condition without ``{$expr}`` parts is parsed now.
+
+    Raises:
+        ExpressionError: for invalid XPath.
+    """
+    template = parse_embedded(condition)
+    if template.is_literal:
+        return XPathCheck(template, version, compile_xpath(condition, version))
+    return XPathCheck(template, version)
