@@ -1,0 +1,130 @@
+"""Loading: file or text → checked ``Document`` with its sources and operations resolved.
+
+``load`` raises one ``DocumentError`` carrying every finding; ``collect_findings`` returns them
+instead and never raises for a document problem (for ``spola validate`` and linters).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from spola.errors import DocumentError, Finding, Location
+from spola.model.build import build_document
+from spola.model.collector import Collector
+from spola.model.reader import parse_text
+from spola.model.resolve import resolve_document
+from spola.model.sources import Fetcher, SourceError, path_to_uri, uri_to_display
+from spola.model.validate import check_references
+
+if TYPE_CHECKING:
+    from spola.model.document import Document
+
+
+class _Session:
+    """One load: a fetcher (files read once), the family of Arazzo documents, all findings."""
+
+    def __init__(self, *, allow_remote: bool, resolve_sources: bool) -> None:
+        self.fetcher = Fetcher(allow_remote=allow_remote)
+        self.resolve_sources = resolve_sources
+        self.family: dict[str, Document] = {}
+        self.findings: list[Finding] = []
+
+    def document(self, uri: str, display: str, text: str | None = None) -> Document | None:
+        if text is None:
+            try:
+                parsed = self.fetcher.parsed(uri, positions=True)
+            except SourceError as exc:
+                self.findings.append(Finding(exc.message, Location(display), exc.hint, rule="source"))
+                return None
+        else:
+            parsed = parse_text(text, display)
+        c = Collector(display, parsed.positions)
+        c.add(parsed.findings)
+        if not parsed.ok or parsed.data is None:
+            if parsed.ok:
+                c.error("", "the document is empty")
+            self.findings.extend(c.findings)
+            return None
+        document = build_document(c, parsed.data, path=display, uri=uri, positions=parsed.positions)
+        if document is None:
+            self.findings.extend(c.findings)
+            return None
+        check_references(c, document)
+        document = dataclasses.replace(document, family=self.family)
+        self.family[uri] = document
+        if self.resolve_sources:
+            found = resolve_document(c, document, self.fetcher, self.family, self._child)
+            document = dataclasses.replace(
+                document,
+                sources=found.sources,
+                operations=dict(found.operations),  # type: ignore[arg-type]
+                async_steps=frozenset(found.async_steps),
+                sources_resolved=True,
+            )
+        document = dataclasses.replace(
+            document, warnings=tuple(f for f in c.findings if f.severity != "error")
+        )
+        self.family[uri] = document
+        self.findings.extend(c.findings)
+        return document
+
+    def _child(self, uri: str) -> Document | None:
+        return self.document(uri, uri_to_display(uri))
+
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+
+def load(path: str | Path, *, allow_remote: bool = False, resolve_sources: bool = True) -> Document:
+    """Load and check an Arazzo document (YAML or JSON) from a file.
+
+    Args:
+        path: the Arazzo file.
+        allow_remote: fetch http(s) source descriptions (else they are a finding naming ``--allow-remote``).
+        resolve_sources: load the source descriptions and resolve every step's operation; without it only
+            the document itself is checked (``operation_for`` then raises).
+
+    Raises:
+        DocumentError: the file or one of its sources is unreadable or invalid; carries every finding.
+    """
+    session = _Session(allow_remote=allow_remote, resolve_sources=resolve_sources)
+    document = session.document(path_to_uri(path), str(path))
+    return _finish(session, document, str(path))
+
+
+def load_text(
+    text: str, path: str = "<string>", *, allow_remote: bool = False, resolve_sources: bool = True
+) -> Document:
+    """Load an Arazzo document from text; relative source URLs resolve against ``path`` (or the cwd).
+
+    Raises:
+        DocumentError: as for ``load``.
+    """
+    session = _Session(allow_remote=allow_remote, resolve_sources=resolve_sources)
+    base = path_to_uri(path if not path.startswith("<") else Path.cwd() / "document.arazzo.yaml")
+    document = session.document(base, path, text)
+    return _finish(session, document, path)
+
+
+def collect_findings(
+    path: str | Path, *, allow_remote: bool = False, resolve_sources: bool = True
+) -> list[Finding]:
+    """Every finding (errors and warnings) for a document; never raises for a document problem."""
+    session = _Session(allow_remote=allow_remote, resolve_sources=resolve_sources)
+    session.document(path_to_uri(path), str(path))
+    return list(session.findings)
+
+
+def _finish(session: _Session, document: Document | None, display: str) -> Document:
+    errors = session.errors()
+    if errors or document is None:
+        count = len(errors)
+        noun = "problem" if count == 1 else "problems"
+        raise DocumentError(
+            f"{display} is not a valid Arazzo document ({count} {noun})",
+            findings=errors,
+            location=Location(display),
+        )
+    return document

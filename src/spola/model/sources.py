@@ -1,0 +1,162 @@
+"""Reading source descriptions: local paths, ``file:`` URLs, and http(s) only when remote is allowed.
+
+One ``Fetcher`` serves one load: every file is read and parsed once, whoever asks for it (the
+Arazzo document, its sources, the files their ``$ref``s name).
+"""
+
+from __future__ import annotations
+
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from spola.model.reader import Parsed, parse_text
+from spola.model.refs import RefError
+
+if TYPE_CHECKING:
+    from spola.model.document import SourceDescription
+    from spola.model.openapi import OpenApiDescription
+
+REMOTE_TIMEOUT = 30.0
+MAX_BYTES = 50 * 1024 * 1024
+
+
+class SourceError(Exception):
+    """A document cannot be read; ``hint`` says what to try."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """What was loaded for a source description.
+
+    ``type`` is the declared type, or the one detected from the content; ``location`` the absolute URI
+    it was read from; ``file`` the same for people (a path for local files). ``openapi`` is set for
+    OpenAPI sources; ``raw`` holds the parsed tree (for AsyncAPI sources, which spola does not run yet).
+    """
+
+    description: SourceDescription
+    type: str
+    location: str
+    file: str
+    openapi: OpenApiDescription | None = None
+    raw: Any = None
+
+
+def path_to_uri(path: str | Path) -> str:
+    """An absolute ``file:`` URI for a local path."""
+    return Path(path).resolve().as_uri()
+
+
+def uri_to_display(uri: str) -> str:
+    """A path for ``file:`` URIs (relative to the working directory when shorter), else the URI itself."""
+    if not uri.startswith("file:"):
+        return uri
+    path = Path(urllib.request.url2pathname(urlsplit(uri).path))
+    try:
+        relative = path.relative_to(Path.cwd())
+    except ValueError:
+        return str(path)
+    return str(relative)
+
+
+def detect_type(tree: Any) -> str | None:
+    """``openapi`` / ``swagger`` / ``asyncapi`` / ``arazzo`` from a document's root, or None."""
+    if isinstance(tree, dict):
+        for key in ("arazzo", "openapi", "asyncapi", "swagger"):
+            if key in tree:
+                return key
+    return None
+
+
+class Fetcher:
+    """Reads and parses documents by URI, once each; refuses the network unless allowed."""
+
+    def __init__(self, *, allow_remote: bool = False) -> None:
+        self.allow_remote = allow_remote
+        self._texts: dict[str, str] = {}
+        self._parsed: dict[tuple[str, bool], Parsed] = {}
+
+    def text(self, uri: str) -> str:
+        """The text of a document.
+
+        Raises:
+            SourceError: unreadable, not UTF-8, remote while remote is not allowed, or an unknown scheme.
+        """
+        if uri in self._texts:
+            return self._texts[uri]
+        scheme = urlsplit(uri).scheme.lower()
+        if scheme == "file":
+            text = self._read_file(Path(urllib.request.url2pathname(urlsplit(uri).path)))
+        elif scheme in ("http", "https"):
+            text = self._read_remote(uri)
+        else:
+            raise SourceError(f"cannot read '{uri}': unsupported URL scheme '{scheme or '(none)'}'")
+        self._texts[uri] = text
+        return text
+
+    def parsed(self, uri: str, *, positions: bool = False) -> Parsed:
+        """The parsed document (findings inside for syntax errors).
+
+        Raises:
+            SourceError: the document cannot be read at all.
+        """
+        key = (uri, positions)
+        if key not in self._parsed:
+            self._parsed[key] = parse_text(self.text(uri), uri_to_display(uri), positions=positions)
+        return self._parsed[key]
+
+    def tree(self, uri: str) -> Any:
+        """The parsed tree, for ``$ref`` resolution.
+
+        Raises:
+            RefError: the document cannot be read or parsed.
+        """
+        try:
+            parsed = self.parsed(uri)
+        except SourceError as exc:
+            raise RefError(exc.message) from exc
+        if not parsed.ok:
+            raise RefError(f"{uri_to_display(uri)} is not valid YAML/JSON: {parsed.findings[0].message}")
+        return parsed.data
+
+    def _read_file(self, path: Path) -> str:
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError as exc:
+            raise SourceError(f"file not found: {path}") from exc
+        except IsADirectoryError as exc:
+            raise SourceError(f"is a directory, not a file: {path}") from exc
+        except OSError as exc:
+            raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        return _decode(data, str(path))
+
+    def _read_remote(self, uri: str) -> str:
+        if not self.allow_remote:
+            raise SourceError(
+                f"'{uri}' is remote and remote sources are not allowed",
+                hint="pass --allow-remote to fetch it, or download it and point the url at the file",
+            )
+        accept = {"Accept": "application/yaml, application/json, */*"}
+        request = urllib.request.Request(uri, headers=accept)  # noqa: S310 - the scheme is http(s) here
+        try:
+            with urllib.request.urlopen(request, timeout=REMOTE_TIMEOUT) as response:  # noqa: S310
+                data = response.read(MAX_BYTES + 1)
+        except (OSError, ValueError) as exc:
+            raise SourceError(f"cannot fetch '{uri}': {exc}") from exc
+        if len(data) > MAX_BYTES:
+            raise SourceError(f"'{uri}' is larger than {MAX_BYTES // (1024 * 1024)} MB")
+        return _decode(data, uri)
+
+
+def _decode(data: bytes, where: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"{where} is not UTF-8 text (byte {exc.start})") from exc
