@@ -6,7 +6,7 @@ a JSON Pointer) ends:
 - ``WHOLE``: the expression is the entire text (`parse_expression`);
 - ``BRACED``: inside ``{$...}``; free text ends at ``}``;
 - ``BARE``: inside a string such as ``Bearer $inputs.token``; names take identifier characters,
-  a trailing ``.`` is left out, a pointer ends at whitespace or punctuation;
+  a trailing ``.`` or ``-`` is left out, a pointer ends at whitespace or punctuation;
 - ``CONDITION``: an operand of a condition; free text ends at whitespace or an operator.
 
 Beyond the ABNF, names may be followed by ``[0]``, ``['key']`` and, after those, ``.key``;
@@ -115,7 +115,7 @@ class _Scanner:
         start = self.pos
         name = self.match(pattern)
         if self.mode is Mode.BARE:
-            stripped = name.rstrip(".")
+            stripped = name.rstrip(".-")
             self.pos -= len(name) - len(stripped)
             name = stripped
         if not name:
