@@ -210,7 +210,8 @@ def parameters(ctx: Ctx, obj: dict[str, Any], pointer: str, *, kind: str) -> tup
         param = parameter(ctx, raw, where)
         if param is None:
             continue
-        if kind == "operation" and param.in_ is None:
+        written_in = isinstance(raw, dict) and "in" in raw
+        if kind == "operation" and param.in_ is None and not written_in:
             ctx.c.error(
                 where,
                 f"parameter '{param.name}' needs 'in' (path, query, header or cookie) "

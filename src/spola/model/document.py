@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from spola.errors import Location, OperationNotFound, Unsupported, WorkflowNotFound
+from spola.errors import Finding, Location, OperationNotFound, Unsupported, WorkflowNotFound
 from spola.model.collector import nearest_position
 from spola.model.refs_text import parse_workflow_ref
 
@@ -223,7 +223,7 @@ class Document:
     operations: dict[str, Operation] = field(default_factory=dict, repr=False)
     async_steps: frozenset[str] = frozenset()
     sources_resolved: bool = False
-    warnings: tuple[Any, ...] = ()
+    warnings: tuple[Finding, ...] = ()
     family: dict[str, Document] = field(default_factory=dict, repr=False, compare=False)
 
     @property

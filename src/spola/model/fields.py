@@ -61,12 +61,17 @@ def check_object(
 
 
 def did_you_mean(word: str, candidates: Any, *, n: int = 3) -> str | None:
-    """A 'did you mean …?' hint from close matches, or None."""
+    """A 'did you mean …?' hint from close matches (a case-insensitive equal wins alone), or None."""
     names = [str(x) for x in candidates]
-    lowered: dict[str, str] = {}
-    for name in names:
-        lowered.setdefault(name.lower(), name)
-    matches = [lowered[m] for m in difflib.get_close_matches(word.lower(), list(lowered), n=n, cutoff=0.6)]
+    same = [name for name in names if name.lower() == word.lower()]
+    if same:
+        return f"did you mean '{same[0]}'?"
+    scored = sorted(
+        ((difflib.SequenceMatcher(None, word.lower(), name.lower()).ratio(), name) for name in set(names)),
+        reverse=True,
+    )
+    best = scored[0][0] if scored else 0.0
+    matches = [name for score, name in scored[:n] if score >= 0.6 and score >= best - 0.1]
     if not matches:
         return None
     return "did you mean " + ", ".join(f"'{m}'" for m in matches) + "?"

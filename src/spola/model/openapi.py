@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 from spola.model import pointers
 from spola.model.operation import Operation, OpParameter, Server, ServerVariable
@@ -95,6 +96,8 @@ def build_operation(desc: OpenApiDescription, source: str, pointer: str, resolve
         raise OpenApiError(f"'{pointer}' does not name an operation (expected /paths/<path>/<method>)")
     path, method = tokens[1], tokens[2].lower()
     paths = desc.raw.get("paths") or {}
+    if path not in paths and unquote(path) in paths:
+        path = unquote(path)
     if path not in paths:
         raise OpenApiError(f"no path '{path}' in {desc.file}")
     item, item_base = resolver.resolve(paths[path], desc.location)

@@ -59,7 +59,7 @@ class _Session:
             document = dataclasses.replace(
                 document,
                 sources=found.sources,
-                operations=dict(found.operations),  # type: ignore[arg-type]
+                operations=dict(found.operations),
                 async_steps=frozenset(found.async_steps),
                 sources_resolved=True,
             )

@@ -23,6 +23,7 @@ from spola.model.sources import Fetcher, Source, SourceError, detect_type, uri_t
 if TYPE_CHECKING:
     from spola.model.collector import Collector
     from spola.model.document import Document, SourceDescription
+    from spola.model.operation import Operation
 
 LoadChild = Callable[[str], "Document | None"]
 
@@ -33,7 +34,7 @@ class Resolution:
 
     sources: dict[str, Source] = field(default_factory=dict)
     failed: set[str] = field(default_factory=set)  # sources that could not be loaded
-    operations: dict[str, object] = field(default_factory=dict)
+    operations: dict[str, Operation] = field(default_factory=dict)
     async_steps: set[str] = field(default_factory=set)
 
 
