@@ -1,0 +1,50 @@
+"""spola: run Arazzo workflows — durable, polite to the API, many at once.
+
+The public surface (imported lazily so the command line starts fast)::
+
+    result = spola.run("flow.arazzo.yaml", inputs={"job_id": 123}, servers={"api": "http://..."})
+    result = await spola.arun(...)
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "run": "spola.api",
+    "arun": "spola.api",
+    "prepare": "spola.api",
+    "make_options": "spola.api",
+    "run_many": "spola.batch",
+    "resume": "spola.resume",
+    "load": "spola.model",
+    "Document": "spola.model",
+    "Run": "spola.core.engine",
+    "RunOptions": "spola.core.options",
+    "PollPolicy": "spola.core.options",
+    "Credential": "spola.core.options",
+    "RunResult": "spola.core.report",
+    "SendRequest": "spola.core.actions",
+    "Wait": "spola.core.actions",
+    "Finish": "spola.core.actions",
+    "HttpRequest": "spola.exchange",
+    "HttpResponse": "spola.exchange",
+    "SpolaError": "spola.errors",
+    "UserError": "spola.errors",
+    "DocumentError": "spola.errors",
+    "InputError": "spola.errors",
+}
+
+__all__ = [*sorted(_EXPORTS), "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'spola' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,45 @@
+"""What the engine asks a driver to do: send a request, wait until a time, or finish."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from spola.core.report import RunResult
+    from spola.exchange import HttpRequest
+
+
+@dataclass(frozen=True, slots=True)
+class SendRequest:
+    """Send ``request`` and hand the response back with ``Run.receive(call_id, …)``.
+
+    ``step_path`` names the step (``workflowId/stepId``, nested workflows joined by ``>``);
+    ``idempotent`` says whether re-sending it after a crash is safe; ``timeout`` bounds the exchange.
+    """
+
+    call_id: int
+    request: HttpRequest
+    step_path: str
+    step_id: str
+    attempt: int
+    idempotent: bool
+    timeout: float
+
+
+@dataclass(frozen=True, slots=True)
+class Wait:
+    """Nothing to send before ``until`` (absolute time, the clock the driver passes as ``now``)."""
+
+    until: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finish:
+    """The run is over; ``result`` is the report."""
+
+    result: RunResult
+
+
+Action = SendRequest | Wait | Finish

@@ -1,0 +1,405 @@
+"""The sans-I/O engine: ``Run.next_actions(now)`` decides, ``Run.receive(call_id, response, now)`` learns.
+
+The engine never sends, sleeps or reads a clock: time arrives as ``now`` and jitter comes from a
+random source seeded in the options, so replaying the same responses reproduces the same run.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING, Any
+
+from spola.core import flow
+from spola.core.actions import Action, Finish, SendRequest, Wait
+from spola.core.events import Event, StepStarted, Waiting, WorkflowFinished
+from spola.core.frame import Frame, Link
+from spola.core.inputs import validate_inputs
+from spola.core.options import RunOptions
+from spola.core.report import RunError, RunResult, StepReport
+from spola.core.scope import build_scope, parse_body
+from spola.errors import EngineMisuse, SpolaError
+from spola.expr import MISSING
+from spola.redact import Redactor
+from spola.request_builder import RequestBuildError, build_request, merge_parameters
+
+if TYPE_CHECKING:
+    from spola.exchange import HttpResponse
+    from spola.model import Document, Workflow
+
+
+class Run:
+    """One execution of a workflow, as a state machine a driver feeds with responses.
+
+    Args:
+        document: the loaded Arazzo document.
+        workflow_id: the workflow to run (None: the document's only workflow).
+        inputs: workflow inputs; validated against the schema, defaults applied.
+        options: limits, polling, servers and credentials.
+        run_id: the id reported in the result.
+        started_at: the clock value at the start (for ``--timeout``).
+
+    Raises:
+        WorkflowNotFound: no such workflow. InputError: inputs do not match the schema.
+    """
+
+    def __init__(
+        self,
+        document: Document,
+        workflow_id: str | None = None,
+        inputs: dict[str, Any] | None = None,
+        *,
+        options: RunOptions | None = None,
+        run_id: str = "",
+        started_at: float = 0.0,
+        secret_inputs: frozenset[str] = frozenset(),
+    ) -> None:
+        self.options = options or RunOptions()
+        workflow = document.workflow(workflow_id) if workflow_id else document.default_workflow()
+        self.document = document
+        self.run_id = run_id
+        self.started_at = started_at
+        self.deadline = started_at + self.options.timeout if self.options.timeout else None
+        components = getattr(document.components, "inputs", None) or {}
+        validated = validate_inputs(
+            workflow.inputs, inputs or {}, workflow_id=workflow.workflow_id, component_inputs=components
+        )
+        secrets = {c.value for c in self.options.credentials}
+        secrets.update(str(validated[n]) for n in secret_inputs if validated.get(n) not in (None, ""))
+        self.secret_values = frozenset(secrets)
+        self.redactor = Redactor.of(self.secret_values)
+        self.rng = random.Random(self.options.seed)  # noqa: S311 - jitter, not security
+        self.frames: dict[int, Frame] = {}
+        self.calls: dict[int, int] = {}
+        self.abandoned: set[int] = set()
+        self.next_call = 1
+        self.next_fid = 1
+        self.executions = 0
+        self.workflow_states: dict[str, dict[str, Any]] = {}
+        self.reports: dict[tuple[str, str], StepReport] = {}
+        self.events: list[Event] = []
+        self.result: RunResult | None = None
+        self.root = self._spawn(document, workflow, validated, None, "root", workflow.workflow_id)
+        for step in workflow.steps:
+            self._report(self.root, step.step_id)
+
+    # ----------------------------------------------------------------- driver API
+    def next_actions(self, now: float) -> list[Action]:
+        """What the driver should do now: requests to send, a time to wait until, or the end.
+
+        An empty list means: wait for the responses already owed.
+        """
+        if self.result is None and self.deadline is not None and now >= self.deadline:
+            self._fail_run(None, f"the run exceeded its time limit of {self.options.timeout:g} s (--timeout)")
+        sends: list[Action] = []
+        progressed = True
+        while progressed and self.result is None:
+            progressed = False
+            for frame in list(self.frames.values()):
+                if frame.phase == "wait_timer" and frame.wake_at <= now:
+                    frame.phase = "ready"
+                if frame.phase in ("deps", "ready"):
+                    progressed = True
+                    action = self._advance(frame, now)
+                    if action is not None:
+                        sends.append(action)
+                    if self.result is not None:
+                        break
+        if self.result is not None:
+            return [Finish(self.result)]
+        if sends:
+            return sends
+        timers = [f.wake_at for f in self.frames.values() if f.phase == "wait_timer"]
+        if self.deadline is not None:
+            timers.append(self.deadline)
+        if timers:
+            return [Wait(until=min(timers), reason="poll")]
+        if not self.calls:
+            raise EngineMisuse("the run has nothing to do and nothing owed: a bug in spola")
+        return []
+
+    def receive(self, call_id: int, response: HttpResponse, now: float) -> None:
+        """Hand over the response (or transport failure) for ``call_id``.
+
+        Raises:
+            EngineMisuse: no request with that id is owed.
+        """
+        fid = self.calls.pop(call_id, None)
+        if fid is None:
+            if self.result is not None or call_id in self.abandoned:
+                return
+            raise EngineMisuse(f"a response for call {call_id}, which is not owed")
+        frame = self.frames.get(fid)
+        if frame is None or frame.call_id != call_id:
+            return
+        frame.call_id = None
+        frame.last_response = response
+        frame.last_received_at = now
+        report = self._report(frame, frame.step.step_id)
+        report.duration_ms += response.elapsed * 1000
+        report.last_status_code = response.status
+        if flow.should_throttle(self, frame, response, now):
+            return
+        frame.throttle_attempts = 0
+        body = parse_body(response)
+        scope = build_scope(self, frame, response=response, body=body)
+        flow.judge(self, frame, scope, now, response=response)
+
+    def interrupt(self, reason: str = "interrupted") -> RunResult:
+        """Stop the run where it is and report it as interrupted."""
+        if self.result is None:
+            self._finish("interrupted", RunError(self._current_step_id(), reason))
+        assert self.result is not None
+        return self.result
+
+    def drain_events(self) -> list[Event]:
+        """Events since the last call (step started/finished, waits), oldest first."""
+        events, self.events = self.events, []
+        return events
+
+    @property
+    def finished(self) -> bool:
+        """True once the run has a result."""
+        return self.result is not None
+
+    # ----------------------------------------------------------------- frames
+    def _spawn(
+        self,
+        document: Document,
+        workflow: Workflow,
+        inputs: dict[str, Any],
+        parent: Frame | None,
+        link: Link,
+        path: str,
+    ) -> Frame:
+        frame = Frame(
+            fid=self.next_fid,
+            document=document,
+            workflow=workflow,
+            inputs=inputs,
+            depth=0 if parent is None else parent.depth + 1,
+            parent=None if parent is None else parent.fid,
+            link=link,
+            path=path,
+        )
+        self.next_fid += 1
+        self.frames[frame.fid] = frame
+        return frame
+
+    def spawn_child(
+        self, parent: Frame, ref: str, inputs: dict[str, Any], link: Link, *, validate: bool = True
+    ) -> Frame:
+        """Start a nested workflow (a workflow step, a dependency, a goto or retry target)."""
+        document, workflow = parent.document.resolve_workflow(ref)
+        if validate:
+            components = getattr(document.components, "inputs", None) or {}
+            inputs = validate_inputs(
+                workflow.inputs, inputs, workflow_id=workflow.workflow_id, component_inputs=components
+            )
+        child = self._spawn(document, workflow, inputs, parent, link, f"{parent.path}>{workflow.workflow_id}")
+        parent.pending.add(child.fid)
+        parent.phase = "wait_children"
+        return child
+
+    def _advance(self, frame: Frame, now: float) -> SendRequest | None:
+        if frame.phase == "deps":
+            frame.phase = "ready"
+            if frame.workflow.depends_on:
+                for ref in frame.workflow.depends_on:
+                    try:
+                        self.spawn_child(frame, ref, dict(frame.inputs), "dependency")
+                    except SpolaError as exc:
+                        self.complete(frame, "failed", RunError(None, f"dependency {ref}: {exc}"))
+                        return None
+                return None
+        if frame.index >= len(frame.workflow.steps):
+            self.complete(frame, "succeeded", None)
+            return None
+        if frame.pending_delay:
+            frame.wake_at = now + frame.pending_delay
+            frame.phase = "wait_timer"
+            self.events.append(
+                Waiting(
+                    frame.workflow.workflow_id,
+                    frame.step.step_id,
+                    frame.pending_delay,
+                    frame.delay_reason,
+                    frame.depth,
+                )
+            )
+            frame.pending_delay = None
+            return None
+        frame.pending_delay = None
+        return self._start_step(frame, now)
+
+    def _start_step(self, frame: Frame, now: float) -> SendRequest | None:
+        step = frame.step
+        if not frame.resend:
+            self.executions += 1
+            if self.executions > self.options.max_steps:
+                self._fail_run(
+                    step.step_id,
+                    f"the run reached its limit of {self.options.max_steps} step "
+                    "executions (--max-steps) at step " + step.step_id,
+                )
+                return None
+            frame.runs[step.step_id] = frame.runs.get(step.step_id, 0) + 1
+            self._report(frame, step.step_id).executions += 1
+        frame.resend = False
+        frame.step_started_at = now
+        frame.request = None
+        execution = frame.runs[step.step_id]
+        if step.workflow_id:
+            self.events.append(
+                StepStarted(frame.workflow.workflow_id, step.step_id, execution, None, None, frame.depth)
+            )
+            scope = build_scope(self, frame)
+            params = merge_parameters(frame.workflow.parameters, step.parameters)
+            child_inputs = {}
+            for p in params:
+                value = p.value.evaluate(scope)
+                if value is not MISSING:
+                    child_inputs[p.name] = value
+            try:
+                self.spawn_child(frame, step.workflow_id, child_inputs, "step")
+            except SpolaError as exc:
+                flow.judge(self, frame, scope, now, problem=str(exc))
+            return None
+        operation = frame.document.operation_for(step)
+        scope = build_scope(self, frame)
+        if operation is None:
+            flow.judge(
+                self,
+                frame,
+                scope,
+                now,
+                problem=f"step {step.step_id} has no runnable operation "
+                "(AsyncAPI steps are not supported yet)",
+            )
+            return None
+        source = next((s for s in frame.document.source_descriptions if s.name == operation.source), None)
+        try:
+            built = build_request(
+                operation=operation,
+                parameters=merge_parameters(frame.workflow.parameters, step.parameters),
+                request_body=step.request_body,
+                scope=scope,
+                options=self.options,
+                source_url=source.url if source else None,
+                secret_values=self.secret_values,
+            )
+        except (RequestBuildError, SpolaError, ValueError, TypeError) as exc:
+            flow.judge(self, frame, scope, now, problem=f"cannot build the request: {exc}")
+            return None
+        frame.request = built.request
+        frame.idempotent = built.idempotent
+        call_id = self.next_call
+        self.next_call += 1
+        self.calls[call_id] = frame.fid
+        frame.call_id = call_id
+        frame.phase = "wait_call"
+        timeout = self.options.http_timeout
+        if step.timeout:
+            timeout = min(timeout, step.timeout / 1000)
+        self.events.append(
+            StepStarted(
+                frame.workflow.workflow_id,
+                step.step_id,
+                execution,
+                built.request.method,
+                self.redactor.redact_url(built.request.url),
+                frame.depth,
+            )
+        )
+        return SendRequest(
+            call_id=call_id,
+            request=built.request,
+            step_path=f"{frame.path}/{step.step_id}",
+            step_id=step.step_id,
+            attempt=execution,
+            idempotent=built.idempotent,
+            timeout=timeout,
+        )
+
+    def complete(self, frame: Frame, status: str, error: RunError | None) -> None:
+        """End a workflow execution, compute its outputs and hand control to whoever waits for it."""
+        frame.phase = "done"
+        frame.status = status
+        frame.error = error
+        scope = build_scope(self, frame)
+        outputs: dict[str, Any] = {}
+        for name, value in frame.workflow.outputs.items():
+            try:
+                result = value.evaluate(scope)
+            except SpolaError:
+                result = MISSING
+            outputs[name] = None if result is MISSING else result
+            scope.outputs = outputs
+        frame.outputs = outputs
+        self.workflow_states[frame.workflow.workflow_id] = {"inputs": frame.inputs, "outputs": outputs}
+        self.events.append(WorkflowFinished(frame.workflow.workflow_id, status, frame.depth))
+        for fid in list(frame.pending):
+            self._discard(fid)
+        if frame.parent is None:
+            self._finish(status, error)
+            return
+        parent = self.frames[frame.parent]
+        parent.pending.discard(frame.fid)
+        del self.frames[frame.fid]
+        flow.child_done(self, parent, frame)
+
+    def _discard(self, fid: int) -> None:
+        frame = self.frames.pop(fid, None)
+        if frame is None:
+            return
+        if frame.call_id is not None:
+            self.calls.pop(frame.call_id, None)
+            self.abandoned.add(frame.call_id)
+        for child in list(frame.pending):
+            self._discard(child)
+
+    # ----------------------------------------------------------------- results
+    def _report(self, frame: Frame, step_id: str) -> StepReport:
+        key = (frame.path, step_id)
+        report = self.reports.get(key)
+        if report is None:
+            report = StepReport(step_id=step_id, workflow_id=frame.workflow.workflow_id, depth=frame.depth)
+            self.reports[key] = report
+        return report
+
+    def step_report(self, frame: Frame, step_id: str) -> StepReport:
+        """The report entry of a step in a frame (created on first use)."""
+        return self._report(frame, step_id)
+
+    def _current_step_id(self) -> str | None:
+        frame = self.frames.get(self.root.fid)
+        if frame is None or frame.index >= len(frame.workflow.steps):
+            return None
+        return frame.step.step_id
+
+    def _fail_run(self, step_id: str | None, message: str) -> None:
+        root = self.root
+        if root.phase != "done":
+            self.complete(root, "failed", RunError(step_id, message))
+
+    def _finish(self, status: str, error: RunError | None) -> None:
+        root = self.root
+        if root.phase != "done":
+            root.phase = "done"
+            scope = build_scope(self, root)
+            outputs: dict[str, Any] = {}
+            for name, value in root.workflow.outputs.items():
+                result = value.evaluate(scope)
+                outputs[name] = None if result is MISSING else result
+            root.outputs = outputs
+        message = error and RunError(error.step_id, self.redactor.redact_text(error.message))
+        self.result = RunResult(
+            run_id=self.run_id,
+            workflow_id=root.workflow.workflow_id,
+            status=status,
+            outputs=self.redactor.redact_value(root.outputs),
+            steps=tuple(self.reports.values()),
+            error=message,
+        )
+        self.abandoned.update(self.calls)
+        self.calls.clear()
+        self.frames = {root.fid: root}

@@ -1,0 +1,62 @@
+"""One workflow execution inside a run: where it is, what its steps produced, what it waits for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from spola.core.report import RunError
+    from spola.exchange import HttpRequest, HttpResponse
+    from spola.model import Document, Step, Workflow
+
+Phase = Literal["deps", "ready", "wait_timer", "wait_call", "wait_children", "done"]
+Link = Literal["root", "step", "dependency", "goto", "retry"]
+
+
+@dataclass(slots=True)
+class Frame:
+    """The state of one workflow execution; plain data the engine mutates and a journal can replay."""
+
+    fid: int
+    document: Document
+    workflow: Workflow
+    inputs: dict[str, Any]
+    depth: int
+    parent: int | None
+    link: Link
+    path: str
+    phase: Phase = "deps"
+    index: int = 0
+    wake_at: float = 0.0
+    call_id: int | None = None
+    pending: set[int] = field(default_factory=set)
+    step_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    runs: dict[str, int] = field(default_factory=dict)
+    retries: dict[tuple[str, str], int] = field(default_factory=dict)
+    return_to: int | None = None
+    pending_delay: float | None = None
+    delay_reason: str = ""
+    resend: bool = False
+    throttle_attempts: int = 0
+    request: HttpRequest | None = None
+    idempotent: bool = False
+    last_response: HttpResponse | None = None
+    last_received_at: float = 0.0
+    step_started_at: float = 0.0
+    status: str | None = None
+    error: RunError | None = None
+    outputs: dict[str, Any] = field(default_factory=dict)
+    deferred_retry_delay: float | None = None
+
+    @property
+    def step(self) -> Step:
+        """The step at the current index."""
+        return self.workflow.steps[self.index]
+
+    def step_index(self, step_id: str) -> int:
+        """Index of a step of this workflow by id (checked at load time, so it exists)."""
+        for i, step in enumerate(self.workflow.steps):
+            if step.step_id == step_id:
+                return i
+        raise KeyError(step_id)

@@ -1,0 +1,170 @@
+"""Workflow inputs: coercion of command-line text, schema defaults, validation before anything is sent."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import jsonschema
+import yaml
+
+from spola.errors import InputError, Location
+
+_COMPONENT_PREFIX = "#/components/inputs/"
+
+
+def resolve_schema(
+    schema: Any, component_inputs: Mapping[str, Any], _seen: frozenset[str] = frozenset()
+) -> Any:
+    """Inline ``$ref: '#/components/inputs/x'`` references so the schema stands alone."""
+    if isinstance(schema, Mapping):
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and ref.startswith(_COMPONENT_PREFIX):
+            name = ref[len(_COMPONENT_PREFIX) :]
+            if name in _seen or name not in component_inputs:
+                return {k: v for k, v in schema.items() if k != "$ref"}
+            target = resolve_schema(component_inputs[name], component_inputs, _seen | {name})
+            rest = {k: resolve_schema(v, component_inputs, _seen) for k, v in schema.items() if k != "$ref"}
+            return {**target, **rest} if isinstance(target, Mapping) else target
+        return {k: resolve_schema(v, component_inputs, _seen) for k, v in schema.items()}
+    if isinstance(schema, list):
+        return [resolve_schema(v, component_inputs, _seen) for v in schema]
+    return schema
+
+
+def _property_schema(schema: Mapping[str, Any] | None, name: str) -> Mapping[str, Any]:
+    if not isinstance(schema, Mapping):
+        return {}
+    props = schema.get("properties")
+    if isinstance(props, Mapping) and isinstance(props.get(name), Mapping):
+        return props[name]  # type: ignore[no-any-return]
+    return {}
+
+
+def _types(prop: Mapping[str, Any]) -> list[str]:
+    kind = prop.get("type")
+    if isinstance(kind, str):
+        return [kind]
+    if isinstance(kind, list):
+        return [str(k) for k in kind]
+    return []
+
+
+def coerce_text(name: str, text: str, schema: Mapping[str, Any] | None) -> Any:
+    """Turn ``--input name=text`` into the type the schema asks for (``job_id=123`` → 123).
+
+    Raises:
+        InputError: the text cannot be read as the declared type.
+    """
+    prop = _property_schema(schema, name)
+    types = _types(prop)
+    if not types or "string" in types:
+        if types and text.strip()[:1] in "{[" and ("object" in types or "array" in types):
+            return _json(name, text)
+        return text
+    for kind in types:
+        if kind == "integer":
+            try:
+                return int(text)
+            except ValueError:
+                continue
+        if kind == "number":
+            try:
+                number = float(text)
+            except ValueError:
+                continue
+            return int(number) if number.is_integer() and "." not in text else number
+        if kind == "boolean" and text.lower() in ("true", "false", "1", "0", "yes", "no"):
+            return text.lower() in ("true", "1", "yes")
+        if kind == "null" and text in ("null", ""):
+            return None
+        if kind in ("object", "array"):
+            return _json(name, text)
+    raise InputError(
+        f"input '{name}' must be {' or '.join(types)}, got {text!r}",
+        hint="Pass a value of that type, e.g. --input name=123, or JSON for objects and arrays.",
+    )
+
+
+def _json(name: str, text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"input '{name}' is not valid JSON: {exc.msg} at column {exc.colno}") from exc
+
+
+def read_inputs_file(text: str, origin: str) -> dict[str, Any]:
+    """Read an ``--inputs`` file (JSON or YAML object).
+
+    Raises:
+        InputError: not an object, or not parseable.
+    """
+    try:
+        data = yaml.safe_load(text) if text.strip() else {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise InputError(f"cannot read inputs: {exc}", Location(file=origin, line=line)) from exc
+    if not isinstance(data, dict):
+        raise InputError("the inputs file must hold one object of name: value pairs", Location(file=origin))
+    return data
+
+
+def apply_defaults(schema: Mapping[str, Any] | None, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """Inputs with the schema's top-level property defaults filled in (nested objects too)."""
+    result = dict(inputs)
+    if not isinstance(schema, Mapping):
+        return result
+    props = schema.get("properties")
+    if not isinstance(props, Mapping):
+        return result
+    for name, prop in props.items():
+        if not isinstance(prop, Mapping):
+            continue
+        if name not in result and "default" in prop:
+            result[name] = prop["default"]
+        elif isinstance(result.get(name), Mapping) and prop.get("properties"):
+            result[name] = apply_defaults(prop, result[name])
+    return result
+
+
+def validate_inputs(
+    schema: Mapping[str, Any] | None,
+    inputs: Mapping[str, Any],
+    *,
+    workflow_id: str,
+    component_inputs: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Apply defaults and validate inputs against the workflow's JSON Schema.
+
+    Returns the inputs with defaults. Raises InputError listing every problem.
+    """
+    resolved = resolve_schema(schema, component_inputs or {}) if schema else None
+    result = apply_defaults(resolved, inputs)
+    if not resolved:
+        return result
+    validator_cls = jsonschema.validators.validator_for(resolved, default=jsonschema.Draft202012Validator)
+    try:
+        validator_cls.check_schema(resolved)
+    except jsonschema.SchemaError as exc:
+        raise InputError(f"the inputs schema of workflow '{workflow_id}' is invalid: {exc.message}") from exc
+    validator = validator_cls(resolved, format_checker=jsonschema.FormatChecker())
+    problems = []
+    for err in sorted(validator.iter_errors(result), key=lambda e: list(e.absolute_path)):
+        where = "/".join(str(p) for p in err.absolute_path)
+        problems.append(f"{where or '(inputs)'}: {_short(err)}")
+    if problems:
+        raise InputError(
+            f"inputs of workflow '{workflow_id}' are invalid: " + "; ".join(problems),
+            hint="Give them with --input NAME=VALUE or --inputs FILE (spola workflows DOC lists them).",
+        )
+    return result
+
+
+def _short(err: jsonschema.ValidationError) -> str:
+    if err.validator == "required":
+        return err.message.replace("is a required property", "is required")
+    if err.validator == "type":
+        return f"{err.instance!r} is not of type {err.validator_value!r}"
+    return err.message

@@ -1,0 +1,74 @@
+"""Per-step and per-workflow outcomes: the result ``spola run --json`` prints and ``spola.run`` returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(slots=True)
+class StepReport:
+    """How one step fared over all its executions in a run."""
+
+    step_id: str
+    workflow_id: str
+    status: str = "skipped"
+    executions: int = 0
+    last_status_code: int | None = None
+    duration_ms: float = 0.0
+    reasons: list[str] = field(default_factory=list)
+    depth: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of a step in ``--json`` output."""
+        data: dict[str, Any] = {
+            "stepId": self.step_id,
+            "workflowId": self.workflow_id,
+            "status": self.status,
+            "executions": self.executions,
+            "lastStatusCode": self.last_status_code,
+            "durationMs": round(self.duration_ms, 1),
+        }
+        if self.reasons:
+            data["reasons"] = list(self.reasons)
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class RunError:
+    """Why a run failed: the step (if any) and a one-paragraph message."""
+
+    step_id: str | None
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of ``error``."""
+        return {"stepId": self.step_id, "message": self.message}
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """The outcome of a run: status, outputs and what each step did."""
+
+    run_id: str
+    workflow_id: str
+    status: str
+    outputs: dict[str, Any]
+    steps: tuple[StepReport, ...]
+    error: RunError | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        """True when the workflow succeeded."""
+        return self.status == "succeeded"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object ``spola run --json`` prints."""
+        return {
+            "runId": self.run_id,
+            "workflowId": self.workflow_id,
+            "status": self.status,
+            "outputs": self.outputs,
+            "steps": [s.to_dict() for s in self.steps],
+            "error": self.error.to_dict() if self.error else None,
+        }

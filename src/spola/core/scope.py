@@ -1,0 +1,87 @@
+"""Build the ``Scope`` an expression reads from a frame, its request and its response."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from spola.expr import MISSING, RequestView, ResponseView, Scope
+
+if TYPE_CHECKING:
+    from spola.core.engine import Run
+    from spola.core.frame import Frame
+    from spola.exchange import HttpResponse
+
+_NO_BODY = object()
+
+
+def parse_body(response: HttpResponse) -> Any:
+    """A response body as expressions see it: parsed JSON when it is JSON, else text."""
+    raw = response.body
+    if not raw:
+        return None
+    media = response.content_type
+    text = raw.decode("utf-8", errors="replace")
+    if media.endswith("json") or media == "" or media.startswith("text/plain"):
+        stripped = text.lstrip()
+        if stripped[:1] in ("{", "[", '"') or media.endswith("json"):
+            try:
+                return json.loads(text)
+            except ValueError:
+                return text
+    return text
+
+
+def _headers(pairs: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in pairs:
+        low = key.lower()
+        out[low] = f"{out[low]}, {value}" if low in out else value
+    return out
+
+
+def build_scope(
+    run: Run,
+    frame: Frame,
+    *,
+    response: HttpResponse | None = None,
+    body: Any = _NO_BODY,
+    child_outputs: dict[str, Any] | None = None,
+) -> Scope:
+    """What expressions in ``frame`` may read now (with the current exchange when given)."""
+    document = frame.document
+    sources = {s.name: {"name": s.name, "url": s.url, "type": s.type} for s in document.source_descriptions}
+    components = getattr(document.components, "raw", None) or {}
+    request_view = None
+    url = method = None
+    request = frame.request
+    if request is not None:
+        url, method = request.url, request.method
+        request_view = RequestView(
+            headers=_headers(request.headers),
+            query=request.query_params,
+            path=request.path_params,
+            body=request.body_value if request.body is not None else MISSING,
+        )
+    response_view = None
+    status = None
+    if response is not None:
+        status = response.status
+        response_view = ResponseView(
+            headers=_headers(response.headers),
+            body=parse_body(response) if body is _NO_BODY else body,
+        )
+    return Scope(
+        inputs=frame.inputs,
+        outputs=child_outputs if child_outputs is not None else frame.outputs,
+        steps=frame.step_outputs,
+        workflows=run.workflow_states,
+        source_descriptions=sources,
+        components=components,
+        self_uri=getattr(document, "self_uri", None),
+        url=url,
+        method=method,
+        status_code=status,
+        request=request_view,
+        response=response_view,
+    )

@@ -1,0 +1,163 @@
+"""The asyncio driver: sends the engine's requests with aiohttp and sleeps its waits.
+
+``drive()`` is the whole loop (like an h11 example client). Transport failures (refused, reset,
+timeout) become response-less ``HttpResponse``s so the document's ``onFailure`` actions can handle
+them; they never escape as exceptions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Protocol
+
+import aiohttp
+from yarl import URL
+
+from spola import __version__
+from spola.core.actions import Finish, SendRequest, Wait
+from spola.exchange import HttpResponse
+
+if TYPE_CHECKING:
+    from spola.core.engine import Run
+    from spola.core.events import Event
+    from spola.core.report import RunResult
+
+USER_AGENT = f"spola/{__version__}"
+
+
+class Journal(Protocol):
+    """What a driver tells a durable journal (see ``spola.drivers.journal``)."""
+
+    async def before_send(self, action: SendRequest, now: float) -> None:
+        """Make the intent durable before the request goes out."""
+
+    async def after_receive(self, action: SendRequest, response: HttpResponse, now: float) -> None:
+        """Record the response as received."""
+
+
+def make_session(*, insecure: bool = False, limit: int = 100) -> aiohttp.ClientSession:
+    """A pooled keep-alive client session suitable for many concurrent runs."""
+    connector = aiohttp.TCPConnector(limit=limit, ssl=False if insecure else None, ttl_dns_cache=300)
+    return aiohttp.ClientSession(
+        connector=connector,
+        headers={"User-Agent": USER_AGENT},
+        auto_decompress=True,
+        cookie_jar=aiohttp.DummyCookieJar(),
+        skip_auto_headers=("Content-Type",),
+    )
+
+
+async def send(session: aiohttp.ClientSession, action: SendRequest) -> HttpResponse:
+    """Send one request; transport failures are returned as a response with ``status=None``."""
+    request = action.request
+    started = time.perf_counter()
+    try:
+        async with session.request(
+            request.method,
+            URL(request.url, encoded=True),
+            headers=list(request.headers),
+            data=request.body,
+            timeout=aiohttp.ClientTimeout(total=action.timeout),
+            allow_redirects=True,
+        ) as resp:
+            body = await resp.read()
+            return HttpResponse(
+                status=resp.status,
+                headers=tuple(resp.headers.items()),
+                body=body,
+                elapsed=time.perf_counter() - started,
+            )
+    except TimeoutError:
+        error = f"no response within {action.timeout:g} s"
+    except aiohttp.ClientConnectorError as exc:
+        reason = exc.os_error.strerror if exc.os_error and exc.os_error.strerror else str(exc.os_error)
+        error = f"cannot connect to {exc.host}:{exc.port} ({reason})"
+    except aiohttp.ServerDisconnectedError:
+        error = "the server closed the connection without a response"
+    except aiohttp.ClientPayloadError as exc:
+        error = f"the response body was cut short ({exc})"
+    except aiohttp.ClientError as exc:
+        error = f"{type(exc).__name__}: {exc}"
+    except OSError as exc:
+        error = f"{type(exc).__name__}: {exc.strerror or exc}"
+    return HttpResponse(status=None, error=error, elapsed=time.perf_counter() - started)
+
+
+Observer = Callable[["Event"], None]
+
+
+async def drive(
+    run: Run,
+    session: aiohttp.ClientSession,
+    *,
+    observer: Observer | None = None,
+    journal: Journal | None = None,
+    clock: Callable[[], float] = time.time,
+    sender: Callable[[aiohttp.ClientSession, SendRequest], Awaitable[HttpResponse]] = send,
+    initial: Sequence[SendRequest] = (),
+) -> RunResult:
+    """Run ``run`` to the end: send what it asks, sleep what it says, feed back the responses.
+
+    ``initial`` are requests the run already asked for (after a replay). Cancelling the task
+    (Ctrl-C, SIGTERM) abandons in-flight requests and raises ``RunInterrupted`` with the result.
+    """
+    in_flight: dict[asyncio.Task[tuple[HttpResponse, float]], SendRequest] = {}
+
+    async def exchange(action: SendRequest) -> tuple[HttpResponse, float]:
+        if journal is not None:
+            await journal.before_send(action, clock())
+        response = await sender(session, action)
+        received_at = clock()
+        if journal is not None:
+            await journal.after_receive(action, response, received_at)
+        return response, received_at
+
+    for action in initial:
+        in_flight[asyncio.ensure_future(exchange(action))] = action
+    try:
+        while True:
+            actions = run.next_actions(clock())
+            _emit(run, observer)
+            wait_until: float | None = None
+            for action in actions:
+                if isinstance(action, Finish):
+                    return action.result
+                if isinstance(action, SendRequest):
+                    in_flight[asyncio.ensure_future(exchange(action))] = action
+                elif isinstance(action, Wait):
+                    wait_until = action.until
+            timeout = None if wait_until is None else max(0.0, wait_until - clock())
+            if not in_flight:
+                await asyncio.sleep(timeout or 0)
+                continue
+            done, _ = await asyncio.wait(in_flight, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                action = in_flight.pop(task)
+                response, received_at = task.result()
+                run.receive(action.call_id, response, received_at)
+    except asyncio.CancelledError:
+        result = run.interrupt("interrupted before the run finished")
+        _emit(run, observer)
+        raise RunInterrupted(result) from None
+    finally:
+        for task in in_flight:
+            task.cancel()
+        if in_flight:
+            await asyncio.gather(*in_flight, return_exceptions=True)
+
+
+class RunInterrupted(Exception):
+    """Raised by ``drive`` when its task was cancelled; carries the interrupted result."""
+
+    def __init__(self, result: RunResult) -> None:
+        super().__init__("interrupted")
+        self.result = result
+
+
+def _emit(run: Run, observer: Observer | None) -> None:
+    events = run.drain_events()
+    if observer is not None:
+        for event in events:
+            observer(event)

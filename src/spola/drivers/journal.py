@@ -1,0 +1,148 @@
+"""Durable runs: journal every exchange, and replay a journal into a fresh engine to resume.
+
+The engine is deterministic: the same document, inputs, options (seed included) and responses
+(each with the time it was received) reproduce the same run. So a journal holds intents (written
+and committed *before* a request goes out) and responses; resuming replays the recorded responses
+without sending anything, then continues live. A request whose intent was recorded but whose
+response was not is *in doubt*: it is re-sent only when that is safe (an idempotent method or an
+idempotency key), otherwise resuming stops unless forced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from spola.core.actions import Finish, SendRequest, Wait
+from spola.errors import ResumeRefused
+from spola.store.records import EventRecord, IntentRecord, ResponseRecord
+
+if TYPE_CHECKING:
+    from spola.core.engine import Run
+    from spola.exchange import HttpResponse
+    from spola.store.journal import Journal
+    from spola.store.records import ExchangeRecord
+
+
+@dataclass
+class JournalHooks:
+    """Adapts the asyncio driver's journal protocol to the SQLite ``Journal``."""
+
+    journal: Journal
+    run: Run
+
+    async def before_send(self, action: SendRequest, now: float) -> None:
+        """Commit the intent before the request leaves."""
+        await self.journal.intent(
+            IntentRecord.from_request(
+                run_id=self.run.run_id,
+                seq=action.call_id,
+                step_path=action.step_path,
+                step_id=action.step_id,
+                attempt=action.attempt,
+                request=action.request,
+                at=now,
+                redactor=self.run.redactor,
+                idempotent=action.idempotent,
+            )
+        )
+
+    async def after_receive(self, action: SendRequest, response: HttpResponse, now: float) -> None:
+        """Queue the response (committed with the next batch)."""
+        self.journal.response(
+            ResponseRecord.from_response(
+                run_id=self.run.run_id,
+                seq=action.call_id,
+                response=response,
+                received_at=now,
+                redactor=self.run.redactor,
+            )
+        )
+
+
+@dataclass
+class ReplayOutcome:
+    """Where replay stopped: requests to send live next, and what was replayed."""
+
+    pending: list[SendRequest] = field(default_factory=list)
+    replayed: int = 0
+    resent_in_doubt: list[int] = field(default_factory=list)
+    finished: bool = False
+
+
+def replay(run: Run, exchanges: tuple[ExchangeRecord, ...], *, force: bool = False) -> ReplayOutcome:
+    """Feed a journal's responses into ``run`` in the order they were received; send nothing.
+
+    Returns the requests the run now wants sent (the live continuation).
+
+    Raises:
+        ResumeRefused: the run diverged from its journal (document changed), or a non-idempotent
+            request is in doubt and ``force`` is not set.
+    """
+    by_seq = {e.seq: e for e in exchanges}
+    answered = sorted((e for e in exchanges if not e.in_doubt), key=lambda e: (e.received_at or 0.0, e.seq))
+    order = [e.seq for e in answered]
+    outcome = ReplayOutcome()
+    waiting: dict[int, SendRequest] = {}
+    clock = run.started_at
+    position = 0
+    while True:
+        actions = run.next_actions(clock)
+        for action in actions:
+            if isinstance(action, Finish):
+                outcome.finished = True
+                return outcome
+            if isinstance(action, SendRequest):
+                _check_same(action, by_seq.get(action.call_id))
+                waiting[action.call_id] = action
+        next_seq = order[position] if position < len(order) else None
+        if next_seq is not None and next_seq in waiting:
+            record = by_seq[next_seq]
+            response = record.to_response()
+            assert response is not None and record.received_at is not None
+            waiting.pop(next_seq)
+            clock = max(clock, record.received_at)
+            run.receive(next_seq, response, record.received_at)
+            position += 1
+            outcome.replayed += 1
+            continue
+        waits = [a for a in actions if isinstance(a, Wait)]
+        if next_seq is not None and waits and not waiting:
+            clock = max(clock, min(w.until for w in waits), by_seq[next_seq].intent_at)
+            continue
+        break
+    for seq, action in sorted(waiting.items()):
+        record = by_seq.get(seq)
+        if record is not None and record.in_doubt:
+            if not (record.idempotent or action.idempotent) and not force:
+                raise ResumeRefused(
+                    f"step {action.step_id} ({action.request.method} {record.url}) was sent but its response "
+                    "was never recorded, and sending it again is not known to be safe: it may have started "
+                    "the remote job already",
+                    hint="Check the remote system; resume with --force-resend to send it again anyway.",
+                )
+            outcome.resent_in_doubt.append(seq)
+        outcome.pending.append(action)
+    return outcome
+
+
+def _check_same(action: SendRequest, record: ExchangeRecord | None) -> None:
+    if record is None:
+        return
+    if record.method != action.request.method or record.step_id != action.step_id:
+        raise ResumeRefused(
+            f"the run no longer matches its journal at exchange {action.call_id}: the journal has "
+            f"{record.method} for step {record.step_id}, the document now asks {action.request.method} "
+            f"for step {action.step_id}",
+            hint="The document or its inputs changed since the run started; start a new run instead.",
+        )
+
+
+def resume_event(run_id: str, at: float, outcome: ReplayOutcome) -> EventRecord:
+    """An event saying a run was resumed, for ``spola runs show``."""
+    return EventRecord(
+        run_id=run_id,
+        kind="resumed",
+        at=at,
+        data={"replayed": outcome.replayed, "resentInDoubt": outcome.resent_in_doubt},
+    )

@@ -1,0 +1,237 @@
+"""Journalled runs and ``resume``: the application layer over the engine, the driver and the store."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from spola.core.engine import Run
+from spola.core.options import Credential, PollPolicy, RunOptions
+from spola.drivers.aio import Observer, RunInterrupted, drive, make_session
+from spola.drivers.journal import JournalHooks, replay, resume_event
+from spola.errors import ResumeRefused
+from spola.model import load
+from spola.store import Journal, RunHeader
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from spola.core.actions import SendRequest
+    from spola.core.report import RunResult
+
+
+def options_record(options: RunOptions) -> dict[str, Any]:
+    """What a journal keeps of the options: everything but credential values."""
+    poll = options.poll
+    return {
+        "servers": dict(options.servers),
+        "serverVars": {f"{s}.{v}": value for (s, v), value in options.server_vars.items()},
+        "auth": sorted(f"{c.source}.{c.scheme}" if c.scheme else c.source for c in options.credentials),
+        "poll": {
+            "fixed": poll.fixed,
+            "initial": poll.initial,
+            "factor": poll.factor,
+            "cap": poll.cap,
+            "jitter": poll.jitter,
+        },
+        "maxSteps": options.max_steps,
+        "timeout": options.timeout,
+        "httpTimeout": options.http_timeout,
+        "throttleRetries": options.throttle_retries,
+        "transportRetries": options.transport_retries,
+        "seed": options.seed,
+        "pid": os.getpid(),
+    }
+
+
+def options_from_record(
+    data: Mapping[str, Any],
+    credentials: Sequence[Credential],
+    servers: Mapping[str, str] | None = None,
+    poll_interval: float | None = None,
+) -> RunOptions:
+    """Rebuild options from a journal; ``servers`` and ``poll_interval`` given again win.
+
+    Raises:
+        ResumeRefused: a credential the run used was not given again.
+    """
+    given = {f"{c.source}.{c.scheme}" if c.scheme else c.source for c in credentials}
+    sources = {c.source for c in credentials}
+    missing = [
+        name for name in data.get("auth", []) if name not in given and name.split(".")[0] not in sources
+    ]
+    if missing:
+        raise ResumeRefused(
+            f"the run used credentials for {', '.join(missing)}, which are never stored",
+            hint="Give them again with --auth (e.g. --auth SOURCE=env:VAR).",
+        )
+    poll = data.get("poll") or {}
+    policy = PollPolicy(**poll) if poll else PollPolicy()
+    if poll_interval is not None:
+        policy = PollPolicy(fixed=poll_interval)
+    svars = {}
+    for key, value in (data.get("serverVars") or {}).items():
+        source, _, var = key.partition(".")
+        svars[(source, var)] = value
+    return RunOptions(
+        servers={**(data.get("servers") or {}), **(servers or {})},
+        server_vars=svars,
+        credentials=tuple(credentials),
+        poll=policy,
+        max_steps=int(data.get("maxSteps", 10_000)),
+        timeout=data.get("timeout"),
+        http_timeout=float(data.get("httpTimeout", 30.0)),
+        throttle_retries=int(data.get("throttleRetries", 8)),
+        transport_retries=int(data.get("transportRetries", 2)),
+        seed=int(data.get("seed", 0)),
+    )
+
+
+def document_digest(path: str | Path) -> str:
+    """SHA-256 of the document file, to notice a document changed under a run."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+@dataclass
+class DurableRun:
+    """A run plus where it is journalled."""
+
+    run: Run
+    document_path: str
+    store_path: str | None
+
+
+async def execute(
+    durable: DurableRun,
+    *,
+    observer: Observer | None = None,
+    insecure: bool = False,
+    journal: Journal | None = None,
+    initial: Sequence[SendRequest] = (),
+    new: bool = True,
+    inputs: Mapping[str, Any] | None = None,
+    secret_inputs: frozenset[str] = frozenset(),
+) -> RunResult:
+    """Drive a run with every exchange journalled; marks it interrupted on Ctrl-C / SIGTERM.
+
+    Raises ``RunInterrupted`` (carrying the result) when interrupted.
+    """
+    run = durable.run
+    own = journal is None
+    if journal is None:
+        journal = await Journal.open(durable.store_path)
+    try:
+        if new:
+            header = RunHeader.start(
+                run_id=run.run_id,
+                workflow_id=run.root.workflow.workflow_id,
+                document=str(Path(durable.document_path).resolve()),
+                document_sha256=document_digest(durable.document_path),
+                inputs=dict(inputs if inputs is not None else run.root.inputs),
+                secret_inputs=secret_inputs,
+                options=options_record(run.options),
+                started_at=run.started_at,
+                redactor=run.redactor,
+            )
+            await journal.create_run(header)
+        try:
+            async with make_session(insecure=insecure) as session:
+                result = await drive(
+                    run, session, observer=observer, journal=JournalHooks(journal, run), initial=initial
+                )
+        except RunInterrupted as stop:
+            _finish(journal, stop.result)
+            raise
+        _finish(journal, result)
+        return result
+    finally:
+        if own:
+            await journal.close()
+        else:
+            await journal.flush()
+
+
+def _finish(journal: Journal, result: RunResult) -> None:
+    status = result.status if result.status in ("succeeded", "failed", "interrupted") else "failed"
+    journal.finish(
+        result.run_id, status, result.outputs, result.error.to_dict() if result.error else None, time.time()
+    )
+
+
+async def aresume(
+    run_id: str,
+    *,
+    store_path: str | None = None,
+    inputs: Mapping[str, Any] | None = None,
+    credentials: Sequence[Credential] = (),
+    servers: Mapping[str, str] | None = None,
+    poll_interval: float | None = None,
+    force_resend: bool = False,
+    observer: Observer | None = None,
+    insecure: bool = False,
+    env: Mapping[str, str] = os.environ,
+) -> RunResult:
+    """Continue an interrupted or crashed run from its journal.
+
+    Completed steps are not repeated: their responses are replayed into a fresh engine. Secrets
+    (withheld inputs, credentials) must be given again: ``inputs`` or ``SPOLA_INPUT_<NAME>``.
+
+    Raises:
+        StoreError: no such run. ResumeRefused: finished run, changed document, missing secrets,
+            or a non-idempotent request in doubt without ``force_resend``.
+    """
+    journal = await Journal.open(store_path)
+    try:
+        record = await journal.get_run(run_id)
+        header = record.header
+        if record.status in ("succeeded", "failed"):
+            raise ResumeRefused(
+                f"run {header.run_id} already {record.status}; there is nothing to resume",
+                hint="Start a new run with spola run.",
+            )
+        if not Path(header.document).is_file():
+            raise ResumeRefused(f"the run's document {header.document} is gone")
+        if document_digest(header.document) != header.document_sha256:
+            raise ResumeRefused(
+                f"the document {header.document} changed since run {header.run_id} started",
+                hint="Resuming would replay the journal into a different workflow; start a new run.",
+            )
+        given = dict(inputs or {})
+        restored = dict(header.inputs)
+        for name in header.secret_inputs:
+            if name in given:
+                restored[name] = given[name]
+            elif f"SPOLA_INPUT_{name.upper()}" in env:
+                restored[name] = env[f"SPOLA_INPUT_{name.upper()}"]
+            else:
+                raise ResumeRefused(
+                    f"input '{name}' is a secret and was not stored with run {header.run_id}",
+                    hint=f"Give it again with --input {name}=VALUE or SPOLA_INPUT_{name.upper()}.",
+                )
+        for name, value in given.items():
+            if name not in header.secret_inputs:
+                restored[name] = value
+        options = options_from_record(header.options, credentials, servers, poll_interval)
+        document = load(header.document)
+        run = Run(
+            document,
+            header.workflow_id,
+            restored,
+            options=options,
+            run_id=header.run_id,
+            started_at=header.started_at,
+            secret_inputs=frozenset(header.secret_inputs),
+        )
+        outcome = replay(run, record.exchanges, force=force_resend)
+        journal.set_status(header.run_id, "running", time.time())
+        journal.event(resume_event(header.run_id, time.time(), outcome))
+        durable = DurableRun(run, header.document, store_path)
+        return await execute(
+            durable, observer=observer, insecure=insecure, journal=journal, initial=outcome.pending, new=False
+        )
+    finally:
+        await journal.close()

@@ -1,0 +1,288 @@
+"""Step + OpenAPI operation + evaluated parameters and body → ``HttpRequest``.
+
+No I/O: everything the request needs arrives as arguments. A parameter or body whose expression
+refers to something absent (an optional input that was not given) is left out, never sent as null.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin, urlsplit
+
+from spola import serialize
+from spola.criteria import replace
+from spola.errors import SpolaError
+from spola.exchange import HttpRequest
+from spola.expr import MISSING
+
+if TYPE_CHECKING:
+    from spola.core.options import Credential, RunOptions
+    from spola.expr import Scope
+    from spola.model import Operation, Parameter, RequestBody
+
+_TEMPLATE_VAR = re.compile(r"\{([^{}]+)\}")
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+IDEMPOTENCY_NAMES = ("idempotency", "idempotent", "request_id", "requestid", "client_token", "dedup")
+
+
+class RequestBuildError(SpolaError):
+    """The request for a step cannot be built (no server, a path parameter without a value, …)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltRequest:
+    """A request plus what the engine needs to know about it."""
+
+    request: HttpRequest
+    idempotent: bool
+
+
+def merge_parameters(
+    workflow_params: Sequence[Parameter], step_params: Sequence[Parameter]
+) -> list[Parameter]:
+    """Workflow-level parameters overridden (not removed) by step ones with the same name and ``in``."""
+    keys = {(p.name, p.in_) for p in step_params}
+    return [p for p in workflow_params if (p.name, p.in_) not in keys] + list(step_params)
+
+
+def base_url(operation: Operation, options: RunOptions, source_url: str | None) -> str:
+    """The server URL for an operation: ``--server`` override, else the first server with variables."""
+    override = options.servers.get(operation.source)
+    if override:
+        return override.rstrip("/")
+    if not operation.servers:
+        if source_url and urlsplit(source_url).scheme in ("http", "https"):
+            parts = urlsplit(source_url)
+            return f"{parts.scheme}://{parts.netloc}"
+        raise RequestBuildError(
+            f"source '{operation.source}' declares no server for {operation.method} {operation.path}",
+            hint=f"Give one with --server {operation.source}=URL.",
+        )
+    server = operation.servers[0]
+
+    def fill(match: re.Match[str]) -> str:
+        var = match.group(1)
+        given = options.server_vars.get((operation.source, var))
+        if given is not None:
+            return given
+        spec = server.variables.get(var)
+        if spec is None:
+            raise RequestBuildError(
+                f"server URL {server.url} of source '{operation.source}' uses {{{var}}} without a default",
+                hint=f"Give it with --server-var {operation.source}.{var}=VALUE.",
+            )
+        return str(spec.default)
+
+    url = _TEMPLATE_VAR.sub(fill, server.url)
+    if not urlsplit(url).scheme:
+        if source_url and urlsplit(source_url).scheme in ("http", "https"):
+            url = urljoin(source_url, url)
+        else:
+            raise RequestBuildError(
+                f"the server URL '{url}' of source '{operation.source}' is relative",
+                hint=f"Give the whole base URL with --server {operation.source}=URL.",
+            )
+    return url.rstrip("/")
+
+
+def _credential(creds: Sequence[Credential], source: str, scheme: str) -> Credential | None:
+    exact = [c for c in creds if c.source == source and c.scheme == scheme]
+    if exact:
+        return exact[0]
+    loose = [c for c in creds if c.source == source and c.scheme is None]
+    return loose[0] if loose else None
+
+
+def _apply_security(
+    operation: Operation,
+    options: RunOptions,
+    headers: list[tuple[str, str]],
+    query: list[tuple[str, str]],
+    cookies: list[tuple[str, str]],
+    secrets: set[str],
+) -> None:
+    """Apply the first security requirement for which credentials were given."""
+    if not options.credentials:
+        return
+    present = {k.lower() for k, _ in headers}
+    for requirement in operation.security:
+        chosen: list[tuple[dict[str, Any], Credential]] = []
+        for scheme_name in requirement:
+            scheme = operation.security_schemes.get(scheme_name)
+            cred = _credential(options.credentials, operation.source, scheme_name)
+            if scheme is None or cred is None:
+                break
+            chosen.append((scheme, cred))
+        else:
+            for scheme, cred in chosen:
+                _apply_scheme(scheme, cred, headers, query, cookies, present, secrets)
+            return
+
+
+def _apply_scheme(
+    scheme: Mapping[str, Any],
+    cred: Credential,
+    headers: list[tuple[str, str]],
+    query: list[tuple[str, str]],
+    cookies: list[tuple[str, str]],
+    present: set[str],
+    secrets: set[str],
+) -> None:
+    kind = str(scheme.get("type", "")).lower()
+    value = cred.value
+    secrets.add(value)
+    if kind == "http":
+        http_scheme = str(scheme.get("scheme", "bearer")).lower()
+        if "authorization" in present:
+            return
+        if http_scheme == "basic":
+            token = base64.b64encode(value.encode()).decode()
+            secrets.add(token)
+            headers.append(("Authorization", f"Basic {token}"))
+        else:
+            headers.append(("Authorization", f"{http_scheme.capitalize()} {value}"))
+    elif kind == "apikey":
+        name = str(scheme.get("name", ""))
+        where = str(scheme.get("in", "header"))
+        if where == "header" and name.lower() not in present:
+            headers.append((name, value))
+        elif where == "query":
+            query.append((name, value))
+        elif where == "cookie":
+            cookies.append((name, value))
+    elif kind in ("oauth2", "openidconnect") and "authorization" not in present:
+        # A ready access token given with --auth; fetching tokens is done by the engine (oauth.py).
+        headers.append(("Authorization", f"Bearer {value}"))
+
+
+def build_request(
+    *,
+    operation: Operation,
+    parameters: Sequence[Parameter],
+    request_body: RequestBody | None,
+    scope: Scope,
+    options: RunOptions,
+    source_url: str | None = None,
+    secret_values: frozenset[str] = frozenset(),
+) -> BuiltRequest:
+    """Evaluate a step's parameters and body and build the request for ``operation``.
+
+    Raises:
+        RequestBuildError: a path parameter has no value, or no server URL can be formed.
+    """
+    op_params = {(p.name, p.in_): p for p in operation.parameters}
+    path_values: dict[str, Any] = {}
+    query_values: dict[str, Any] = {}
+    headers: list[tuple[str, str]] = []
+    query: list[tuple[str, str]] = []
+    cookies: list[tuple[str, str]] = []
+    querystring: str | None = None
+    for param in parameters:
+        value = param.value.evaluate(scope)
+        if value is MISSING:
+            continue
+        where = param.in_ or "query"
+        spec = op_params.get((param.name, where))
+        style = getattr(spec, "style", None)
+        explode = getattr(spec, "explode", None)
+        if where == "path":
+            path_values[param.name] = value
+        elif where == "query":
+            query_values[param.name] = value
+            query.extend(serialize.serialize_query(param.name, value, style, explode))
+        elif where == "header":
+            headers.append((param.name, serialize.serialize_header(value, explode)))
+        elif where == "cookie":
+            cookies.append((param.name, serialize.scalar_text(value)))
+        elif where == "querystring":
+            querystring = value if isinstance(value, str) else serialize.encode_form(value).decode()
+
+    def fill_path(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in path_values:
+            raise RequestBuildError(
+                f"path parameter '{name}' of {operation.method} {operation.path} has no value",
+                hint="Add it to the step's parameters with in: path.",
+            )
+        spec = op_params.get((name, "path"))
+        return serialize.serialize_path(
+            name, path_values[name], getattr(spec, "style", None), getattr(spec, "explode", None)
+        )
+
+    path = _TEMPLATE_VAR.sub(fill_path, operation.path)
+    secrets = set(secret_values)
+    body_bytes: bytes | None = None
+    body_value: Any = None
+    if request_body is not None:
+        body_value, body_bytes, content_type = _build_body(request_body, operation, scope)
+        if body_bytes is not None and not any(k.lower() == "content-type" for k, _ in headers):
+            headers.append(("Content-Type", content_type))
+    _apply_security(operation, options, headers, query, cookies, secrets)
+    if cookies:
+        headers.append(("Cookie", "; ".join(f"{k}={v}" for k, v in cookies)))
+    url = base_url(operation, options, source_url) + path
+    if querystring is not None:
+        url += "?" + querystring.lstrip("?")
+    elif query:
+        url += "?" + serialize.encode_query(query)
+    method = operation.method.upper()
+    idempotent = method in SAFE_METHODS or _carries_idempotency_key(headers, query_values, body_value)
+    request = HttpRequest(
+        method=method,
+        url=url,
+        headers=tuple(headers),
+        body=body_bytes,
+        path_params=path_values,
+        query_params=query_values,
+        body_value=body_value,
+        secrets=frozenset(s for s in secrets if s),
+    )
+    return BuiltRequest(request=request, idempotent=idempotent)
+
+
+def _build_body(
+    request_body: RequestBody, operation: Operation, scope: Scope
+) -> tuple[Any, bytes | None, str]:
+    media = request_body.content_type or _operation_media(operation) or "application/json"
+    value = request_body.payload.evaluate(scope) if request_body.payload is not None else MISSING
+    if value is MISSING and not request_body.replacements:
+        return None, None, media
+    if value is MISSING:
+        value = {}
+    xml = serialize.is_xml_media(media)
+    for repl in request_body.replacements:
+        new = repl.value.evaluate(scope)
+        if new is MISSING:
+            continue
+        value = replace(
+            value,
+            repl.target,
+            new,
+            selector_type=repl.target_selector_type,
+            version=repl.target_selector_version,
+            media="xml" if xml else "json",
+        )
+    body, content_type = serialize.encode_body(value, media)
+    return value, body, content_type
+
+
+def _operation_media(operation: Operation) -> str | None:
+    body = operation.request_body or {}
+    content = body.get("content") or {}
+    for media in content:
+        return str(media)
+    return None
+
+
+def _carries_idempotency_key(headers: Sequence[tuple[str, str]], query: Mapping[str, Any], body: Any) -> bool:
+    def looks(name: str) -> bool:
+        low = name.lower().replace("-", "_")
+        return any(n in low for n in IDEMPOTENCY_NAMES)
+
+    if any(looks(k) for k, _ in headers) or any(looks(k) for k in query):
+        return True
+    return isinstance(body, Mapping) and any(looks(str(k)) and body[k] not in (None, "") for k in body)
