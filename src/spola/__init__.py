@@ -38,7 +38,31 @@ _EXPORTS = {
     "InputError": "spola.errors",
 }
 
-__all__ = [*sorted(_EXPORTS), "__version__"]
+__all__ = [
+    "Credential",
+    "Document",
+    "DocumentError",
+    "Finish",
+    "HttpRequest",
+    "HttpResponse",
+    "InputError",
+    "PollPolicy",
+    "Run",
+    "RunOptions",
+    "RunResult",
+    "SendRequest",
+    "SpolaError",
+    "UserError",
+    "Wait",
+    "__version__",
+    "arun",
+    "load",
+    "make_options",
+    "prepare",
+    "resume",
+    "run",
+    "run_many",
+]
 
 
 def __getattr__(name: str) -> Any:

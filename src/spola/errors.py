@@ -106,8 +106,13 @@ class UserError(SpolaError):
 class DocumentError(UserError):
     """The document is unreadable or invalid; carries every finding, not just the first."""
 
-    def __init__(self, message: str, findings: list[Finding] | None = None,
-                 location: Location | None = None, hint: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        findings: list[Finding] | None = None,
+        location: Location | None = None,
+        hint: str | None = None,
+    ) -> None:
         super().__init__(message, location, hint)
         self.findings = list(findings or [])
 
