@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
@@ -111,25 +112,24 @@ class SimApp(Starlette):
         key, match = self._match(scope)
         seq, at = self.log.next_seq(), self.clock.now()
         decision = self.faults.decide(key) if match is Match.FULL else FaultDecision()
-        status_box: list[int | None] = [None]
+        entry = RecordedRequest(
+            seq=seq,
+            at=at,
+            vendor=self.vendor.name,
+            key=key,
+            method=method,
+            path=scope["path"],
+            query=dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"))),
+            headers=redact_headers(Headers(scope=scope)),
+            body=_logged_body(body),
+            status=None,
+            fault=decision.describe(),
+        )
+        exchange = _Exchange(self.log, entry)
         try:
-            await self._answer(scope, body, send, match=match, decision=decision, status_box=status_box)
+            await self._answer(scope, body, send, match=match, decision=decision, exchange=exchange)
         finally:
-            self.log.add(
-                RecordedRequest(
-                    seq=seq,
-                    at=at,
-                    vendor=self.vendor.name,
-                    key=key,
-                    method=method,
-                    path=scope["path"],
-                    query=dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"))),
-                    headers=redact_headers(Headers(scope=scope)),
-                    body=_logged_body(body),
-                    status=status_box[0],
-                    fault=decision.describe(),
-                )
-            )
+            exchange.record(None)
 
     async def _answer(
         self,
@@ -139,17 +139,17 @@ class SimApp(Starlette):
         *,
         match: Match,
         decision: FaultDecision,
-        status_box: list[int | None],
+        exchange: _Exchange,
     ) -> None:
         async def recording_send(message: Message) -> None:
             if message["type"] == "http.response.start":
-                status_box[0] = message["status"]
+                exchange.record(message["status"])
             await send(message)
 
         if decision.latency:
             await asyncio.sleep(decision.latency)
         if decision.early is not None:
-            await self._fail(scope, decision.early, recording_send)
+            await self._fail(scope, decision.early, recording_send, exchange)
             return
         refusal = self.vendor.check_auth(Headers(scope=scope))
         if refusal is not None:
@@ -170,10 +170,11 @@ class SimApp(Starlette):
             return None
 
         await super().__call__(scope, _replay(body), discard)
-        await self._fail(scope, decision.late, recording_send)
+        await self._fail(scope, decision.late, recording_send, exchange)
 
-    async def _fail(self, scope: Scope, rule: FaultRule, send: Send) -> None:
+    async def _fail(self, scope: Scope, rule: FaultRule, send: Send, exchange: _Exchange) -> None:
         if rule.kind == "drop":
+            exchange.record(None)  # before the client can notice the drop and look at the log
             await _drop(scope, send)
             return
         assert rule.status is not None
@@ -194,6 +195,19 @@ class SimApp(Starlette):
         if partial is not None:
             return partial, Match.PARTIAL
         return "unmatched", Match.NONE
+
+
+class _Exchange:
+    """Adds a request's log entry exactly once, as soon as its answer (or its absence) is known."""
+
+    def __init__(self, log: RequestLog, entry: RecordedRequest) -> None:
+        self._log = log
+        self._entry: RecordedRequest | None = entry
+
+    def record(self, status: int | None) -> None:
+        if self._entry is not None:
+            self._log.add(replace(self._entry, status=status))
+            self._entry = None
 
 
 def _strip_trailing_slash(scope: Scope) -> None:

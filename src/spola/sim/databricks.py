@@ -46,7 +46,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from spola.sim.databricks_json import job_json, output_json, run_json
-from spola.sim.databricks_state import DatabricksSimulator, invalid
+from spola.sim.databricks_model import invalid
+from spola.sim.databricks_state import DatabricksSimulator
 from spola.sim.errors import ApiError
 from spola.sim.vendor import Vendor, bearer_credential, gateway_error
 
@@ -168,6 +169,10 @@ class DatabricksAPI(Vendor):
         """Databricks' answer for an unknown endpoint."""
         api_path = path.removeprefix("/api")
         return self.error(404, f"No API found for '{method} {api_path}'", "ENDPOINT_NOT_FOUND")
+
+    def method_not_allowed(self, method: str, path: str) -> Response:
+        """Databricks answers a known path with the wrong method as an unknown endpoint."""
+        return self.not_found(method, path)
 
     def routes(self) -> list[BaseRoute]:
         """Every endpoint under each supported API version."""

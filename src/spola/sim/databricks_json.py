@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from spola.sim.databricks_model import TASK_TYPES, Job, Run, TaskRun
 from spola.sim.databricks_plan import TERMINAL
-from spola.sim.databricks_state import TASK_TYPES, Job, Run, TaskRun
 
 if TYPE_CHECKING:
     from spola.sim.clock import SimClock

@@ -3,99 +3,42 @@
 from __future__ import annotations
 
 import copy
-import json
 import random
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from spola.sim.clock import SimClock
+from spola.sim.databricks_model import (
+    LEGACY_PARAMS,
+    TASK_TYPES,
+    Job,
+    Run,
+    TaskRun,
+    check_task,
+    check_task_keys,
+    concurrency,
+    depends,
+    invalid,
+    job_parameters,
+    make_task_run,
+)
 from spola.sim.databricks_plan import (
     OUTCOMES,
     TERMINAL,
-    RunPlan,
     TaskSpec,
     Timing,
     interrupt,
     plan_run,
 )
 from spola.sim.databricks_seed import SEED_JOBS
-from spola.sim.errors import ApiError
 from spola.sim.script import RunScript, merge_scripts, script_from_params, script_from_text
 from spola.sim.vendor import Simulator
 
-__all__ = ["DatabricksSimulator", "Job", "Run", "TaskRun"]
+__all__ = ["FIRST_EPHEMERAL_JOB_ID", "FIRST_RUN_ID", "DatabricksSimulator"]
 
-TASK_TYPES = (
-    "notebook_task",
-    "spark_python_task",
-    "spark_jar_task",
-    "python_wheel_task",
-    "spark_submit_task",
-    "sql_task",
-    "dbt_task",
-    "pipeline_task",
-    "run_job_task",
-    "condition_task",
-    "for_each_task",
-)
-LEGACY_PARAMS = (
-    "notebook_params",
-    "jar_params",
-    "python_params",
-    "spark_submit_params",
-    "python_named_params",
-)
 FIRST_RUN_ID = 1001
 FIRST_EPHEMERAL_JOB_ID = 900_001
-
-
-def invalid(message: str) -> ApiError:
-    """A 400 INVALID_PARAMETER_VALUE refusal."""
-    return ApiError(400, message, "INVALID_PARAMETER_VALUE")
-
-
-@dataclass(slots=True)
-class Job:
-    """A job definition; `format` is SINGLE_TASK (legacy, API 2.0 style) or MULTI_TASK."""
-
-    job_id: int
-    settings: dict[str, Any]
-    format: str
-    created_ms: int
-    next_number: int = 1
-
-
-@dataclass(slots=True)
-class TaskRun:
-    """One task of a run; for SINGLE_TASK runs its run id is the parent's."""
-
-    run_id: int
-    key: str
-    spec: dict[str, Any]
-    params: dict[str, Any]
-    result: str
-
-
-@dataclass(slots=True)
-class Run:
-    """A job run (run-now) or one-time run (runs/submit)."""
-
-    run_id: int
-    job_id: int
-    number_in_job: int
-    run_name: str
-    run_type: str
-    format: str
-    created: float
-    plan: RunPlan
-    tasks: list[TaskRun]
-    script: RunScript
-    overriding: dict[str, Any] = field(default_factory=dict)
-    job_parameters: list[dict[str, Any]] | None = None
-    idempotency_token: str | None = None
-    cancelled: bool = False
 
 
 class DatabricksSimulator(Simulator):
@@ -136,7 +79,7 @@ class DatabricksSimulator(Simulator):
         tasks = body.get("tasks") or []
         if not isinstance(tasks, list):
             raise invalid("Invalid value for tasks: expected an array")
-        _check_task_keys(tasks)
+        check_task_keys(tasks)
         body.setdefault("name", "Untitled")
         body.setdefault("max_concurrent_runs", 1)
         body.setdefault("timeout_seconds", 0)
@@ -180,7 +123,7 @@ class DatabricksSimulator(Simulator):
             if given and request.get("job_parameters") is not None:
                 raise invalid("job_parameters cannot be used together with the legacy task parameters.")
             overriding = {name: request[name] for name in given}
-            job_params = _job_parameters(job.settings, request.get("job_parameters"))
+            job_params = job_parameters(job.settings, request.get("job_parameters"))
             notebook = dict(request.get("notebook_params") or {})
             named = dict(request.get("python_named_params") or {})
             values = {p["name"]: p["value"] for p in job_params or []}
@@ -210,7 +153,7 @@ class DatabricksSimulator(Simulator):
                 params={**values, **notebook},
                 script=script,
                 timeout=float(job.settings.get("timeout_seconds") or 0),
-                limit=_concurrency(job.settings),
+                limit=concurrency(job.settings),
             )
             run.overriding = overriding
             run.job_parameters = job_params
@@ -234,9 +177,9 @@ class DatabricksSimulator(Simulator):
                 fmt = "SINGLE_TASK"
             else:
                 raise invalid("Missing required field: tasks")
-            _check_task_keys(specs)
+            check_task_keys(specs)
             for spec in specs:
-                _check_task(spec)
+                check_task(spec)
             base: dict[str, Any] = {}
             for spec in specs:
                 base.update((spec.get("notebook_task") or {}).get("base_parameters") or {})
@@ -325,11 +268,11 @@ class DatabricksSimulator(Simulator):
             outcome = "SKIPPED"
         run_id = self._new_id()
         tasks = [
-            _task_run(run_id if fmt == "SINGLE_TASK" else self._new_id(), spec, params, script)
+            make_task_run(run_id if fmt == "SINGLE_TASK" else self._new_id(), spec, params, script)
             for spec in specs
         ]
         plan = plan_run(
-            [TaskSpec(t.key, _depends(t.spec)) for t in tasks],
+            [TaskSpec(t.key, depends(t.spec)) for t in tasks],
             created=now,
             start=start,
             outcome=outcome,
@@ -388,62 +331,3 @@ class DatabricksSimulator(Simulator):
                     for r in self.runs.values()
                 ],
             }
-
-
-def _check_task_keys(tasks: list[Any]) -> None:
-    seen: set[str] = set()
-    for task in tasks:
-        if not isinstance(task, Mapping):
-            raise invalid("Invalid value for tasks: every task must be an object.")
-        key = task.get("task_key")
-        if not key:
-            raise invalid("Missing required field: task_key")
-        if key in seen:
-            raise invalid(f"Task key {key} is used by more than one task.")
-        seen.add(str(key))
-
-
-def _check_task(spec: Mapping[str, Any]) -> None:
-    if not any(spec.get(t) is not None for t in TASK_TYPES):
-        raise invalid(f"Task {spec.get('task_key')} must have one of: {', '.join(TASK_TYPES)}.")
-    notebook = spec.get("notebook_task")
-    if notebook is not None and not (isinstance(notebook, Mapping) and notebook.get("notebook_path")):
-        raise invalid("Missing required field: notebook_task.notebook_path")
-
-
-def _depends(spec: Mapping[str, Any]) -> tuple[str, ...]:
-    return tuple(str(d.get("task_key")) for d in spec.get("depends_on") or [] if isinstance(d, Mapping))
-
-
-def _task_run(run_id: int, spec: dict[str, Any], params: dict[str, Any], script: RunScript) -> TaskRun:
-    base = dict((spec.get("notebook_task") or {}).get("base_parameters") or {})
-    effective = {**base, **params}
-    shown = {k: v for k, v in effective.items() if not str(k).startswith("sim_")}
-    result = script.result if script.result is not None else json.dumps(shown, sort_keys=True)
-    return TaskRun(run_id, str(spec["task_key"]), spec, effective, result)
-
-
-def _concurrency(settings: Mapping[str, Any]) -> tuple[int, bool]:
-    limit = int(settings.get("max_concurrent_runs") or 1)
-    queue = settings.get("queue") or {}
-    return max(limit, 1), bool(isinstance(queue, Mapping) and queue.get("enabled"))
-
-
-def _job_parameters(settings: Mapping[str, Any], given: object) -> list[dict[str, Any]] | None:
-    defaults = settings.get("parameters") or []
-    if given is not None and not isinstance(given, Mapping):
-        raise invalid("Invalid value for job_parameters: expected an object.")
-    if not defaults and not given:
-        return None
-    overrides = dict(given or {})
-    resolved = [
-        {
-            "name": p["name"],
-            "default": p.get("default", ""),
-            "value": overrides.pop(p["name"], p.get("default", "")),
-        }
-        for p in defaults
-        if isinstance(p, Mapping) and "name" in p
-    ]
-    resolved += [{"name": k, "value": v} for k, v in overrides.items()]
-    return resolved

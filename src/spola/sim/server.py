@@ -109,7 +109,7 @@ def serve_in_thread(app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> Ser
     return ServerHandle(app, host, port).start()
 
 
-def serve_forever(  # noqa: PLR0917 - the CLI contract names these parameters in this order
+def serve_forever(
     kinds: str | Sequence[str],
     host: str = "127.0.0.1",
     port: int = 8000,
