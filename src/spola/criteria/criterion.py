@@ -91,7 +91,8 @@ def compile_criterion(
         parsed_context = parse_expression(context)
     elif kind != "simple":
         raise ExpressionError(
-            f"a {kind} criterion needs a context, such as `context: $response.body`",
+            f"{'an' if kind == 'xpath' else 'a'} {kind} criterion needs a context, "
+            "such as `context: $response.body`",
             Location(offset=0),
         )
     checker: Checker

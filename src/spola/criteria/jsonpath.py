@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
-from spola.criteria.dialect import DialectCondition, parse_dialect, query_end
+from spola.criteria.dialect import DialectCondition, parse_dialect
 from spola.criteria.queries import Query, any_match, compile_query, json_value
 from spola.criteria.types import JSONPATH_GOESSNER, JSONPATH_RFC
 from spola.criteria.verdict import PASS, Verdict
@@ -53,7 +53,7 @@ def classify(text: str, version: str = JSONPATH_RFC) -> JsonPathCondition:
     """Compile a condition text: as a query of ``version`` when it is one, else as the dialect.
 
     Raises:
-        ExpressionError: when it is neither (the error of the reading the text looks closer to).
+        ExpressionError: when it is neither: the error of the reading that got further.
     """
     try:
         query = compile_query(text, version)
@@ -61,8 +61,8 @@ def classify(text: str, version: str = JSONPATH_RFC) -> JsonPathCondition:
         try:
             comparison = parse_dialect(text, version)
         except ExpressionError as dialect_error:
-            looks_like_dialect = not text.startswith("$") or query_end(text, 0) < len(text.rstrip())
-            raise dialect_error if looks_like_dialect else query_error from None
+            further = (dialect_error.location.offset or 0) > (query_error.location.offset or 0)
+            raise dialect_error if further else query_error from None
         return JsonPathCondition(text, COMPARISON_DIALECT, comparison=comparison)
     return JsonPathCondition(text, GOESSNER if version == JSONPATH_GOESSNER else RFC9535, query=query)
 

@@ -24,7 +24,7 @@ from lxml import etree
 
 from spola.criteria.queries import compile_query
 from spola.criteria.types import SELECTOR_TYPES, expression_type
-from spola.criteria.xpath import compile_xpath, parse_xml, run_xpath
+from spola.criteria.xpath import parse_xml, prepare_xpath, run_xpath
 from spola.errors import ExpressionError, Location
 from spola.expr import MISSING, join_pointer, resolve_pointer, split_pointer, stringify
 from spola.expr.navigate import PointerSyntaxError
@@ -76,12 +76,12 @@ def _set_jsonpath(document: Any, target: str, value: Any, version: str) -> Any:
 
 
 def _set_xpath(document: Any, target: str, value: Any, version: str) -> Any:
-    token = compile_xpath(target, version)
+    program = prepare_xpath(target, version)
     if not isinstance(document, str | bytes | bytearray):
         raise _fail(target, "an XPath target needs an XML payload given as text")
     try:
         tree = parse_xml(document)
-        nodes = run_xpath(token, tree)
+        nodes = run_xpath(program, tree)
     except (ValueError, elementpath.ElementPathError) as exc:
         raise _fail(target, str(exc)) from exc
     text = stringify(value)

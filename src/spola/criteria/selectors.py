@@ -21,11 +21,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import elementpath
-from elementpath import XPathToken
 
 from spola.criteria.queries import Query, compile_query, find_values, is_singular, json_value
 from spola.criteria.types import SELECTOR_TYPES, expression_type
-from spola.criteria.xpath import compile_xpath, parse_xml, run_xpath
+from spola.criteria.xpath import XPathProgram, parse_xml, prepare_xpath, run_xpath
 from spola.errors import ExpressionError, Location
 from spola.expr import MISSING, resolve_pointer, split_pointer
 from spola.expr.navigate import PointerSyntaxError
@@ -80,7 +79,7 @@ class XPathSelector:
 
     text: str
     version: str
-    token: XPathToken
+    program: XPathProgram
 
     def __str__(self) -> str:
         return self.text
@@ -90,7 +89,7 @@ class XPathSelector:
         if _absent(value):
             return MISSING
         try:
-            result = run_xpath(self.token, parse_xml(value))
+            result = run_xpath(self.program, parse_xml(value))
         except (ValueError, elementpath.ElementPathError):
             return MISSING
         if isinstance(result, list):
@@ -140,7 +139,7 @@ def compile_selector(
         query = compile_query(selector, version)
         return JsonPathSelector(selector, version, query, is_singular(query))
     if kind == "xpath":
-        return XPathSelector(selector, version, compile_xpath(selector, version))
+        return XPathSelector(selector, version, prepare_xpath(selector, version))
     try:
         split_pointer(selector)
     except PointerSyntaxError as exc:

@@ -38,18 +38,62 @@ def _parser() -> etree.XMLParser:
     )
 
 
-def compile_xpath(text: str, version: str = "xpath-31") -> XPathToken:
-    """Parse an XPath expression for a version.
+def _as_expression_error(exc: elementpath.ElementPathError, version: str) -> ExpressionError:
+    span = getattr(getattr(exc, "token", None), "span", None)
+    offset = span[0] if isinstance(span, tuple) else None
+    return ExpressionError(f"invalid XPath ({version}): {exc.message}", Location(offset=offset))
+
+
+def compile_xpath(
+    text: str, version: str = "xpath-31", namespaces: dict[str, str] | None = None
+) -> XPathToken:
+    """Parse an XPath expression for a version, with namespace prefixes.
 
     Raises:
         ExpressionError: with the offset of the problem.
     """
     try:
-        return PARSERS[version]().parse(text)
+        return PARSERS[version](namespaces=namespaces).parse(text)
     except elementpath.ElementPathError as exc:
-        span = getattr(getattr(exc, "token", None), "span", None)
-        offset = span[0] if isinstance(span, tuple) else None
-        raise ExpressionError(f"invalid XPath ({version}): {exc.message}", Location(offset=offset)) from exc
+        raise _as_expression_error(exc, version) from exc
+
+
+@dataclass(frozen=True, slots=True)
+class XPathProgram:
+    """An XPath parsed once; one using prefixes the document declares is parsed per document."""
+
+    text: str
+    version: str
+    token: XPathToken | None
+    cache: dict[tuple[tuple[str, str], ...], XPathToken] = field(default_factory=dict, compare=False)
+
+    def run(self, document: Any) -> tuple[XPathToken, Any]:
+        """Evaluate against a parsed document; returns the token used and the result."""
+        namespaces = document_namespaces(document)
+        token = self.token
+        if token is None:
+            key = tuple(sorted(namespaces.items()))
+            token = self.cache.get(key)
+            if token is None:
+                token = compile_xpath(self.text, self.version, namespaces)
+                if len(self.cache) >= _CACHE_SIZE:
+                    self.cache.clear()
+                self.cache[key] = token
+        return token, token.evaluate(XPathContext(document, namespaces=namespaces))
+
+
+def prepare_xpath(text: str, version: str = "xpath-31") -> XPathProgram:
+    """Parse an XPath now; prefixes it does not declare are left to the document to declare.
+
+    Raises:
+        ExpressionError: for invalid XPath.
+    """
+    try:
+        return XPathProgram(text, version, PARSERS[version]().parse(text))
+    except elementpath.ElementPathError as exc:
+        if str(exc.code or "").endswith("XPST0081"):  # an undeclared prefix: the document may declare it
+            return XPathProgram(text, version, None)
+        raise _as_expression_error(exc, version) from exc
 
 
 def parse_xml(value: Any) -> Any:
@@ -73,11 +117,14 @@ def parse_xml(value: Any) -> Any:
         raise ValueError(f"the context is not well-formed XML: {exc}") from exc
 
 
-def run_xpath(token: XPathToken, document: Any) -> Any:
-    """Evaluate a parsed XPath against a parsed document (namespace prefixes of the root apply)."""
-    root = document.getroot()
-    namespaces = {prefix: uri for prefix, uri in root.nsmap.items() if prefix}
-    return token.evaluate(XPathContext(document, namespaces=namespaces))
+def document_namespaces(document: Any) -> dict[str, str]:
+    """The prefixed namespaces the document's root element declares."""
+    return {prefix: uri for prefix, uri in document.getroot().nsmap.items() if prefix}
+
+
+def run_xpath(program: XPathProgram, document: Any) -> Any:
+    """Evaluate a prepared XPath against a parsed document."""
+    return program.run(document)[1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,37 +133,37 @@ class XPathCheck:
 
     template: Template
     version: str
-    fixed: XPathToken | None = None
-    cache: dict[str, XPathToken] = field(default_factory=dict, compare=False)
+    fixed: XPathProgram | None = None
+    cache: dict[str, XPathProgram] = field(default_factory=dict, compare=False)
 
     @property
     def expressions(self) -> tuple[Expression, ...]:
         """The runtime expressions embedded in the condition."""
         return self.template.expressions
 
-    def _token(self, scope: Scope) -> XPathToken:
+    def _program(self, scope: Scope) -> XPathProgram:
         if self.fixed is not None:
             return self.fixed
         text = self.template.evaluate(scope)
         if text is MISSING:
             raise ExpressionError(f"an expression embedded in `{self.template.text}` is missing")
-        token = self.cache.get(text)
-        if token is None:
-            token = compile_xpath(text, self.version)
+        program = self.cache.get(text)
+        if program is None:
+            program = prepare_xpath(text, self.version)
             if len(self.cache) >= _CACHE_SIZE:
                 self.cache.clear()
-            self.cache[text] = token
-        return token
+            self.cache[text] = program
+        return program
 
     def check(self, context: Any, scope: Scope) -> Verdict:
         """The verdict for a context value (XML text or bytes)."""
-        token = self._token(scope)
+        program = self._program(scope)
         try:
             document = parse_xml(context)
         except ValueError as exc:
             return Verdict(False, str(exc))
         try:
-            result = run_xpath(token, document)
+            token, result = program.run(document)
             passed = bool(token.boolean_value(result))
         except elementpath.ElementPathError as exc:
             return Verdict(False, f"XPath evaluation failed: {exc.message}")
@@ -131,5 +178,5 @@ def compile_xpath_check(condition: str, version: str = "xpath-31") -> XPathCheck
     """
     template = parse_embedded(condition)
     if template.is_literal:
-        return XPathCheck(template, version, compile_xpath(condition, version))
+        return XPathCheck(template, version, prepare_xpath(condition, version))
     return XPathCheck(template, version)
