@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from spola.model import build_parts as parts
+from spola.model import build_values as values
 from spola.model import fields as f
 from spola.model import shapes
-from spola.model.build_parts import Ctx
+from spola.model.build_values import Ctx
 from spola.model.document import Components, Document, Info, SourceDescription, Step, Workflow
 from spola.model.inputs import resolve_inputs
 from spola.model.pointers import join
@@ -154,7 +155,7 @@ def _components(ctx: Ctx, root: dict[str, Any]) -> Components:
     for key in ("inputs", "parameters", "successActions", "failureActions"):
         tables[key] = f.mapping(ctx.c, obj, key, "/components")
         for name in tables[key]:
-            if not parts.key_ok(name):
+            if not values.key_ok(name):
                 ctx.c.error(
                     join("/components", key, str(name)),
                     f"component name '{name}' must match ^[a-zA-Z0-9.\\-_]+$",
@@ -239,7 +240,7 @@ def _workflow(ctx: Ctx, raw: Any, pointer: str, root: dict[str, Any], has_async:
         depends_on=depends_on,
         success_actions=parts.actions(ctx, obj, "successActions", pointer, success=True),
         failure_actions=parts.actions(ctx, obj, "failureActions", pointer, success=False),
-        outputs=parts.outputs(ctx, obj, pointer),
+        outputs=values.outputs(ctx, obj, pointer),
         parameters=parts.parameters(ctx, obj, pointer, kind="defaults"),
         extensions=f.extensions(obj),
         pointer=pointer,
@@ -299,7 +300,7 @@ def _step(ctx: Ctx, raw: Any, pointer: str, has_async: bool) -> Step | None:
     action = f.enum(ctx.c, obj, "action", pointer, shapes.ACTIONS)
     correlation = None
     if "correlationId" in obj:
-        correlation = parts.value(ctx, obj["correlationId"], join(pointer, "correlationId"))
+        correlation = values.value(ctx, obj["correlationId"], join(pointer, "correlationId"))
         if action != "receive" and "action" in obj and action is not None:
             ctx.c.error(
                 join(pointer, "correlationId"),
@@ -310,7 +311,7 @@ def _step(ctx: Ctx, raw: Any, pointer: str, has_async: bool) -> Step | None:
     depends_on = _step_depends_on(ctx, obj, pointer)
     params = parts.parameters(ctx, obj, pointer, kind="workflow" if kind == "workflow" else "operation")
     body = (
-        parts.request_body(ctx, obj["requestBody"], join(pointer, "requestBody"))
+        values.request_body(ctx, obj["requestBody"], join(pointer, "requestBody"))
         if "requestBody" in obj
         else None
     )
@@ -318,10 +319,10 @@ def _step(ctx: Ctx, raw: Any, pointer: str, has_async: bool) -> Step | None:
         ctx.c.warn(
             join(pointer, "requestBody"), "ignored: a workflow step passes parameters, not a request body"
         )
-    success = parts.criteria(ctx, obj, "successCriteria", pointer, min_items=1)
+    success = values.criteria(ctx, obj, "successCriteria", pointer, min_items=1)
     on_success = parts.actions(ctx, obj, "onSuccess", pointer, success=True)
     on_failure = parts.actions(ctx, obj, "onFailure", pointer, success=False)
-    outputs = parts.outputs(ctx, obj, pointer)
+    outputs = values.outputs(ctx, obj, pointer)
     timeout = f.integer(ctx.c, obj, "timeout", pointer)
     if step_id is None:
         return None

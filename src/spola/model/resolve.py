@@ -22,7 +22,7 @@ from spola.model.sources import Fetcher, Source, SourceError, detect_type, uri_t
 
 if TYPE_CHECKING:
     from spola.model.collector import Collector
-    from spola.model.document import Document, SourceDescription
+    from spola.model.document import Document, FailureAction, SourceDescription, SuccessAction
     from spola.model.operation import Operation
 
 LoadChild = Callable[[str], "Document | None"]
@@ -191,9 +191,10 @@ def _cross_document_refs(
     for workflow in document.workflows:
         for index, ref in enumerate(workflow.depends_on):
             workflow_ref(ref, join(workflow.pointer, "dependsOn", index))
-        actions = [*workflow.success_actions, *workflow.failure_actions]
+        actions: list[SuccessAction | FailureAction] = [*workflow.success_actions, *workflow.failure_actions]
         for step in workflow.steps:
-            actions.extend([*step.on_success, *step.on_failure])
+            actions.extend(step.on_success)
+            actions.extend(step.on_failure)
             if step.workflow_id is not None:
                 workflow_ref(step.workflow_id, join(step.pointer, "workflowId"))
             for index, text in enumerate(step.depends_on):

@@ -48,11 +48,12 @@ def check_references(c: Collector, document: Document) -> None:
 
 
 def _actions(workflow: Workflow) -> Iterator[tuple[SuccessAction | FailureAction, str]]:
-    for action in (*workflow.success_actions, *workflow.failure_actions):
-        yield action, action.pointer
+    actions: list[SuccessAction | FailureAction] = [*workflow.success_actions, *workflow.failure_actions]
     for step in workflow.steps:
-        for step_action in (*step.on_success, *step.on_failure):
-            yield step_action, step_action.pointer
+        actions.extend(step.on_success)
+        actions.extend(step.on_failure)
+    for action in actions:
+        yield action, action.pointer
 
 
 def _action(
