@@ -10,6 +10,7 @@ again for each distinct text they produce (with a small cache).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
@@ -49,8 +50,11 @@ class JsonPathCondition:
         return Verdict(False, f"`{self.text}` selected nothing")
 
 
+@lru_cache(maxsize=512)
 def classify(text: str, version: str = JSONPATH_RFC) -> JsonPathCondition:
     """Compile a condition text: as a query of ``version`` when it is one, else as the dialect.
+
+    Results are immutable and cached: documents repeat their poll conditions.
 
     Raises:
         ExpressionError: when it is neither: the error of the reading that got further.

@@ -8,6 +8,7 @@ that ``draft-goessner-dispatch-jsonpath-00`` describes.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any, Final
 
 from jsonpath import CompoundJSONPath, JSONPath, JSONPathEnvironment, JSONPathError
@@ -24,8 +25,9 @@ ENVIRONMENTS: Final[dict[str, JSONPathEnvironment]] = {
 }
 
 
+@lru_cache(maxsize=1024)
 def compile_query(text: str, version: str = JSONPATH_RFC, *, offset: int = 0) -> Query:
-    """Compile a JSONPath query for a version.
+    """Compile a JSONPath query for a version (compiled queries are immutable and cached).
 
     Raises:
         ExpressionError: with the offset (plus ``offset``) of the problem.
