@@ -10,8 +10,8 @@ again for each distinct text they produce (with a small cache).
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final
 
 from spola.criteria.dialect import DialectCondition, parse_dialect
