@@ -16,7 +16,7 @@ from spola.model import fields as f
 from spola.model import shapes
 from spola.model.build_values import Ctx
 from spola.model.document import Components, Document, Info, SourceDescription, Step, Workflow
-from spola.model.inputs import resolve_inputs
+from spola.model.inputs import resolve_inputs, schema_problem
 from spola.model.pointers import join
 from spola.model.refs_text import ID_PATTERN, parse_step_dependency
 
@@ -161,7 +161,9 @@ def _components(ctx: Ctx, root: dict[str, Any]) -> Components:
                     f"component name '{name}' must match ^[a-zA-Z0-9.\\-_]+$",
                 )
     for name, schema in tables["inputs"].items():
-        if not isinstance(schema, dict | bool):
+        if isinstance(schema, dict | bool):
+            _check_schema(ctx, schema, join("/components/inputs", name))
+        else:
             ctx.c.error(
                 join("/components/inputs", name),
                 f"an input schema must be a JSON Schema object, not {f.type_name(schema)}",
@@ -259,7 +261,14 @@ def _inputs(ctx: Ctx, obj: dict[str, Any], pointer: str, root: dict[str, Any]) -
         ctx.c.error(
             join(pointer, "inputs"), f"$ref '{ref}' points at nothing in this document", rule="reference"
         )
+    _check_schema(ctx, raw, join(pointer, "inputs"))
     return resolved, raw
+
+
+def _check_schema(ctx: Ctx, schema: Any, pointer: str) -> None:
+    problem = schema_problem(schema)  # $ref targets are checked where they are written
+    if problem is not None:
+        ctx.c.error(join(pointer, *problem[0]), f"not a valid JSON Schema: {problem[1]}")
 
 
 def _strings(

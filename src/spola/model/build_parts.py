@@ -60,6 +60,12 @@ def parameters(ctx: Ctx, obj: dict[str, Any], pointer: str, *, kind: str) -> tup
             ctx.c.error(
                 join(where, "in"), "an action's parameters are workflow inputs: 'in' must not be used"
             )
+        elif kind == "defaults" and param.in_ is None and not written_in:
+            ctx.c.warn(
+                where,
+                f"workflow parameter '{param.name}' has no 'in': operation steps of this "
+                "workflow cannot tell where to send it",
+            )
         elif kind == "workflow" and param.in_ is not None:
             ctx.c.warn(join(where, "in"), "ignored: a workflow step's parameters are workflow inputs")
         key = (param.name, None if kind in ("workflow", "action") else param.in_)

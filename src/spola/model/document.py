@@ -127,7 +127,7 @@ class RequestBody:
     pointer: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Step:
     """A Step Object. Exactly one of operation_id / operation_path / channel_path / workflow_id is set."""
 
@@ -160,7 +160,7 @@ class Step:
         return "operation"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Workflow:
     """A Workflow Object. ``inputs`` is the JSON Schema with ``#/components/inputs`` references resolved."""
 
@@ -200,7 +200,7 @@ class Components:
     pointer: str = "/components"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Document:
     """A loaded Arazzo document, its sources, and every step's operation resolved at load time.
 

@@ -10,8 +10,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+
 from spola.model import pointers
 
+_META: Draft202012Validator | None = None
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]")
 
 
@@ -29,6 +33,17 @@ def resolve_inputs(schema: Any, root: dict[str, Any]) -> tuple[Any, list[str]]:
         defs.update(state.defs)
         resolved["$defs"] = defs
     return resolved, state.missing
+
+
+def schema_problem(schema: Any) -> tuple[list[str | int], str] | None:
+    """Where and why a JSON Schema (2020-12) is malformed, or None when it is valid."""
+    global _META  # noqa: PLW0603 - built once, on first use
+    if _META is None:
+        _META = Draft202012Validator(Draft202012Validator.META_SCHEMA)
+    error = best_match(_META.iter_errors(schema))
+    if error is None:
+        return None
+    return [p for p in error.path if isinstance(p, str | int)], error.message
 
 
 class _State:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -112,7 +113,7 @@ def build_operation(desc: OpenApiDescription, source: str, pointer: str, resolve
     components = desc.raw.get("components") or {}
     schemes = {}
     for name, scheme in (components.get("securitySchemes") or {}).items():
-        schemes[str(name)] = resolver.resolve(scheme, desc.location)[0]
+        schemes[str(name)] = copy.deepcopy(resolver.resolve(scheme, desc.location)[0])
     return Operation(
         source=source,
         operation_id=op.get("operationId") if isinstance(op.get("operationId"), str) else None,
@@ -126,7 +127,7 @@ def build_operation(desc: OpenApiDescription, source: str, pointer: str, resolve
         pointer=pointer,
         file=desc.file,
         openapi_version=desc.version,
-        raw=op,
+        raw=copy.deepcopy(op),
     )
 
 

@@ -7,6 +7,7 @@ Arazzo document, its sources, the files their ``$ref``s name).
 from __future__ import annotations
 
 import urllib.request
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -109,7 +110,11 @@ class Fetcher:
         """
         key = (uri, positions)
         if key not in self._parsed:
-            self._parsed[key] = parse_text(self.text(uri), uri_to_display(uri), positions=positions)
+            text, display = self.text(uri), uri_to_display(uri)
+            if positions:
+                self._parsed[key] = parse_text(text, display, positions=True)
+            else:
+                self._parsed[key] = _parse_cached(text, display)
         return self._parsed[key]
 
     def tree(self, uri: str) -> Any:
@@ -153,6 +158,25 @@ class Fetcher:
         if len(data) > MAX_BYTES:
             raise SourceError(f"'{uri}' is larger than {MAX_BYTES // (1024 * 1024)} MB")
         return _decode(data, uri)
+
+
+_PARSED: OrderedDict[tuple[str, str], Parsed] = OrderedDict()
+_PARSED_MAX = 32
+
+
+def _parse_cached(text: str, display: str) -> Parsed:
+    """Parse, remembering the last few results by content: a process often loads the same big
+    OpenAPI files again (tests, several workflows of one API). The trees are shared: never mutate them."""
+    key = (display, text)
+    parsed = _PARSED.get(key)
+    if parsed is None:
+        parsed = parse_text(text, display, positions=False)
+        _PARSED[key] = parsed
+        if len(_PARSED) > _PARSED_MAX:
+            _PARSED.popitem(last=False)
+    else:
+        _PARSED.move_to_end(key)
+    return parsed
 
 
 def _decode(data: bytes, where: str) -> str:

@@ -253,3 +253,35 @@ def test_duplicate_workflow_ids_are_refused_when_loading_a_file(write: Write) ->
     )
     with pytest.raises(DocumentError, match="duplicate workflowId 'first'"):
         load(path, resolve_sources=False)
+
+
+def test_an_invalid_input_schema_is_a_finding_at_the_bad_keyword() -> None:
+    broken = COMPONENTS.replace("children: {type: array,", "children: {type: arrray,")
+    with pytest.raises(DocumentError) as caught:
+        load_text(broken, "c.yaml", resolve_sources=False)
+    (finding,) = caught.value.findings
+    assert finding.message.startswith("not a valid JSON Schema:")
+    assert finding.location.pointer == "/components/inputs/node/properties/children/type"
+    assert (
+        finding.location.line
+        == COMPONENTS.splitlines().index(
+            "        children: {type: array, items: {$ref: '#/components/inputs/node'}}"
+        )
+        + 1
+    )
+
+
+def test_a_workflow_parameter_without_in_is_a_warning_when_steps_call_operations() -> None:
+    text = COMPONENTS.replace(
+        "      - reference: $components.parameters.page\n        value: 2", "      - {name: page, value: 2}"
+    )
+    document = load_text(text, "c.yaml", resolve_sources=False)
+    assert [w.message for w in document.warnings] == [
+        "workflow parameter 'page' has no 'in': operation steps of this workflow cannot tell where to send it"
+    ]
+
+
+def test_documents_workflows_and_steps_hash_by_identity() -> None:
+    document = _components()
+    step = document.workflow("first").steps[0]
+    assert {document: 1, document.workflow("first"): 2, step: 3}[step] == 3
