@@ -6,20 +6,13 @@ arguments (nothing was sent), 130 interrupted, 70 an internal error (a bug: plea
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
 import sys
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import click
 import typer
 
 from spola.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, SpolaError
-
-if TYPE_CHECKING:
-    from spola.core.engine import Run
-    from spola.core.report import RunResult
 
 app = typer.Typer(
     name="spola",
@@ -54,6 +47,18 @@ def _fail_paragraph(message: str) -> None:
     sys.stderr.write(message.rstrip() + "\n")
 
 
+StoreOpt = Annotated[
+    str | None, typer.Option("--store", help="Run store file (default $SPOLA_STORE or XDG state dir).")
+]
+NoStoreOpt = Annotated[bool, typer.Option("--no-store", help="Run in memory only: no journal, no resume.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object with the result.")]
+PollOpt = Annotated[
+    float | None, typer.Option("--poll-interval", help="Fixed wait before a step re-runs (0 = none).")
+]
+InsecureOpt = Annotated[bool, typer.Option("--insecure", help="Do not verify TLS certificates.")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show waits and criteria.")]
+
+
 @app.command("run")
 def run_command(
     doc: DocArg,
@@ -63,10 +68,8 @@ def run_command(
     server: ServerOpt = None,
     server_var: ServerVarOpt = None,
     auth: AuthOpt = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object with the result.")] = False,
-    poll_interval: Annotated[
-        float | None, typer.Option("--poll-interval", help="Fixed wait before a step re-runs (0 = none).")
-    ] = None,
+    json_out: JsonOpt = False,
+    poll_interval: PollOpt = None,
     max_steps: Annotated[int, typer.Option("--max-steps", help="Limit on step executions.")] = 10_000,
     timeout: Annotated[
         float | None, typer.Option("--timeout", help="Limit on the whole run, seconds.")
@@ -74,101 +77,151 @@ def run_command(
     http_timeout: Annotated[
         float, typer.Option("--http-timeout", help="Per-request timeout, seconds.")
     ] = 30.0,
-    insecure: Annotated[bool, typer.Option("--insecure", help="Do not verify TLS certificates.")] = False,
+    insecure: InsecureOpt = False,
     allow_remote: Annotated[
         bool, typer.Option("--allow-remote", help="Allow http(s) source descriptions to be fetched.")
     ] = False,
     seed: Annotated[
         int | None, typer.Option("--seed", help="Seed for poll jitter (reproducible runs).")
     ] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show waits and criteria.")] = False,
+    store: StoreOpt = None,
+    no_store: NoStoreOpt = False,
+    batch: Annotated[
+        str | None, typer.Option("--batch", help="JSON-lines file: one workflow's inputs per line.")
+    ] = None,
+    concurrency: Annotated[int, typer.Option("--concurrency", help="Runs at once with --batch.")] = 10,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Run a workflow of DOC against its APIs and report the outputs."""
-    from spola.api import new_run_id
-    from spola.cli import args as cli_args
-    from spola.core.engine import Run
-    from spola.core.options import PollPolicy, RunOptions
-    from spola.model import load
-    from spola.redact import secret_input_names
+    from spola.cli import execute
 
-    document = load(doc, allow_remote=allow_remote)
-    wf = document.workflow(workflow) if workflow else document.default_workflow()
-    source_names = [s.name for s in document.source_descriptions]
-    servers = cli_args.parse_servers(server or [])
-    cli_args.check_sources(servers, source_names, "--server")
-    svars = cli_args.parse_server_vars(server_var or [])
-    cli_args.check_sources({s for s, _ in svars}, source_names, "--server-var")
-    creds = cli_args.parse_credentials(auth or [])
-    cli_args.check_sources({c.source for c in creds}, source_names, "--auth")
-    given = cli_args.gather_inputs(input_ or [], inputs, wf.inputs)
-    options = RunOptions(
-        servers=servers,
-        server_vars=svars,
-        credentials=creds,
-        poll=PollPolicy(fixed=poll_interval) if poll_interval is not None else PollPolicy(),
-        max_steps=max_steps,
-        timeout=timeout,
-        http_timeout=http_timeout,
-        seed=seed if seed is not None else int.from_bytes(os.urandom(4), "big"),
+    flags = execute.RunFlags(
+        inputs=input_ or [],
+        inputs_file=inputs,
+        servers=server or [],
+        server_vars=server_var or [],
+        auth=auth or [],
+        json_out=json_out,
+        poll_interval=poll_interval,
+        verbose=verbose,
+        insecure=insecure,
+        store=store,
+        no_store=no_store,
     )
-    import time
+    limits = {
+        "max_steps": max_steps,
+        "timeout": timeout,
+        "http_timeout": http_timeout,
+        "seed": seed,
+        "allow_remote": allow_remote,
+    }
+    if batch is not None:
+        from spola.cli.batch import run_batch
 
-    run = Run(
-        document,
-        wf.workflow_id,
-        given,
-        options=options,
-        run_id=new_run_id(),
-        started_at=time.time(),
-        secret_inputs=frozenset(secret_input_names(wf.inputs, given)),
+        raise typer.Exit(run_batch(doc, workflow, batch, concurrency, flags, **limits))
+    raise typer.Exit(execute.run(doc, workflow, flags, **limits))
+
+
+@app.command("resume")
+def resume_command(
+    run_id: Annotated[str, typer.Argument(help="The run to continue (a unique prefix is enough).")],
+    input_: InputOpt = None,
+    inputs: InputsOpt = None,
+    server: ServerOpt = None,
+    auth: AuthOpt = None,
+    json_out: JsonOpt = False,
+    poll_interval: PollOpt = None,
+    insecure: InsecureOpt = False,
+    store: StoreOpt = None,
+    force_resend: Annotated[
+        bool, typer.Option("--force-resend", help="Re-send a non-idempotent request whose response was lost.")
+    ] = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Continue an interrupted or crashed run from its journal; completed steps are not repeated."""
+    from spola.cli import execute
+
+    flags = execute.RunFlags(
+        inputs=input_ or [],
+        inputs_file=inputs,
+        servers=server or [],
+        server_vars=[],
+        auth=auth or [],
+        json_out=json_out,
+        poll_interval=poll_interval,
+        verbose=verbose,
+        insecure=insecure,
+        store=store,
+        no_store=False,
     )
-    result = _execute(run, json_out=json_out, verbose=verbose, insecure=insecure)
-    raise typer.Exit(_exit_status(result))
+    raise typer.Exit(execute.resume(run_id, flags, force_resend=force_resend))
 
 
-def _exit_status(result: RunResult) -> int:
-    if result.status == "succeeded":
-        return 0
-    if result.status == "interrupted":
-        return EXIT_INTERRUPTED
-    return 1
+runs_app = typer.Typer(help="List, inspect and prune journalled runs.", no_args_is_help=False)
+app.add_typer(runs_app, name="runs")
 
 
-def _execute(run: Run, *, json_out: bool, verbose: bool, insecure: bool) -> RunResult:
-    from rich.console import Console
+@runs_app.callback(invoke_without_command=True)
+def runs_list(
+    ctx: typer.Context,
+    json_out: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+    limit: Annotated[int, typer.Option("--limit", help="How many runs, newest first.")] = 50,
+    status: Annotated[str | None, typer.Option("--status", help="Only runs with this status.")] = None,
+    store: StoreOpt = None,
+) -> None:
+    """List runs, newest first (id, workflow, document, status, started, duration)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from spola.cli.runs import list_runs
 
-    from spola.cli.render import Progress, print_result, to_json
-    from spola.drivers.aio import RunInterrupted, drive, make_session
+    list_runs(store=store, json_out=json_out, limit=limit, status=status)
 
-    err = Console(stderr=True, highlight=False)
-    out = Console(highlight=False)
 
-    async def main() -> RunResult:
-        task = asyncio.current_task()
-        loop = asyncio.get_running_loop()
-        assert task is not None
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, task.cancel)
-        try:
-            async with make_session(insecure=insecure) as session:
-                if json_out and not verbose:
-                    return await drive(run, session)
-                with Progress(err, verbose=verbose) as progress:
-                    return await drive(run, session, observer=progress)
-        except RunInterrupted as stop:
-            return stop.result
-        finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(sig)
+@runs_app.command("show")
+def runs_show(
+    run_id: Annotated[str, typer.Argument(help="Run id or a unique prefix.")],
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    store: StoreOpt = None,
+) -> None:
+    """Show one run: inputs, outputs and every exchange."""
+    from spola.cli.runs import show_run
 
-    result = asyncio.run(main())
-    if json_out:
-        sys.stdout.write(to_json(result.to_dict()) + "\n")
-    else:
-        print_result(out, result)
-    if result.status == "interrupted":
-        err.print("interrupted.", markup=False)
-    return result
+    show_run(run_id, store=store, json_out=json_out)
+
+
+@runs_app.command("prune")
+def runs_prune(
+    older_than: Annotated[str, typer.Option("--older-than", help="Age like 30d, 12h, 90m.")] = "30d",
+    store: StoreOpt = None,
+) -> None:
+    """Delete finished runs older than the given age (running ones are kept)."""
+    from spola.cli.runs import prune_runs
+
+    prune_runs(older_than, store=store)
+
+
+@app.command("validate")
+def validate_command(
+    docs: Annotated[list[str], typer.Argument(help="Arazzo documents.", metavar="DOC...")],
+    fmt: Annotated[str, typer.Option("--format", help="text, json or sarif.")] = "text",
+    strict: Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")] = False,
+) -> None:
+    """Check documents for structural errors and the bugs real workflows have."""
+    from spola.cli.validate import validate_documents
+
+    raise typer.Exit(validate_documents(docs, fmt=fmt, strict=strict))
+
+
+@app.command("graph")
+def graph_command(
+    doc: DocArg,
+    workflow: WorkflowOpt = None,
+    fmt: Annotated[str, typer.Option("--format", help="mermaid or dot.")] = "mermaid",
+) -> None:
+    """Print a workflow as a graph of steps and transitions (criteria on the edges)."""
+    from spola.cli.graph import print_graph
+
+    print_graph(doc, workflow, fmt=fmt)
 
 
 @app.command("workflows")

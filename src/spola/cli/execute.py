@@ -1,0 +1,177 @@
+"""``spola run`` and ``spola resume``: build the run, drive it (journalled unless ``--no-store``), report."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+
+from spola.cli import args as cli_args
+from spola.cli.render import Progress, print_result, to_json
+from spola.errors import EXIT_INTERRUPTED
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from spola.core.report import RunResult
+    from spola.drivers.aio import Observer
+
+
+@dataclass(frozen=True, slots=True)
+class RunFlags:
+    """The flags ``run`` and ``resume`` share."""
+
+    inputs: list[str]
+    inputs_file: str | None
+    servers: list[str]
+    server_vars: list[str]
+    auth: list[str]
+    json_out: bool
+    poll_interval: float | None
+    verbose: bool
+    insecure: bool
+    store: str | None
+    no_store: bool
+
+
+def exit_status(result: RunResult) -> int:
+    """0 succeeded, 130 interrupted, 1 otherwise."""
+    if result.status == "succeeded":
+        return 0
+    if result.status == "interrupted":
+        return EXIT_INTERRUPTED
+    return 1
+
+
+def store_path(flags: RunFlags) -> str | None:
+    """The store file to journal into, or None with ``--no-store``."""
+    if flags.no_store:
+        return None
+    from spola.store import default_store_path
+
+    return flags.store or str(default_store_path())
+
+
+def drive_with_signals(work: Callable[[Observer | None], Awaitable[RunResult]], flags: RunFlags) -> RunResult:
+    """Run ``work`` on a fresh loop; SIGINT / SIGTERM cancel it and yield the interrupted result."""
+    from spola.drivers.aio import RunInterrupted
+
+    err = Console(stderr=True, highlight=False)
+
+    async def main() -> RunResult:
+        task = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+        assert task is not None
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, task.cancel)
+        try:
+            if flags.json_out and not flags.verbose:
+                return await work(None)
+            with Progress(err, verbose=flags.verbose) as progress:
+                return await work(progress)
+        except RunInterrupted as stop:
+            return stop.result
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+
+    return asyncio.run(main())
+
+
+def report(result: RunResult, flags: RunFlags, *, journalled: bool) -> int:
+    """Print the result (table or one JSON object) and return the exit status."""
+    if flags.json_out:
+        sys.stdout.write(to_json(result.to_dict()) + "\n")
+    else:
+        print_result(Console(highlight=False), result)
+    if result.status == "interrupted":
+        hint = f" Resume it with: spola resume {result.run_id}" if journalled else ""
+        sys.stderr.write(f"interrupted.{hint}\n")
+    return exit_status(result)
+
+
+def run(doc: str, workflow: str | None, flags: RunFlags, **limits: Any) -> int:
+    """Everything ``spola run`` does; returns the exit status."""
+    from spola.api import new_run_id
+    from spola.core.engine import Run
+    from spola.core.options import PollPolicy, RunOptions
+    from spola.drivers.aio import drive, make_session
+    from spola.durable import DurableRun, execute
+    from spola.model import load
+    from spola.redact import secret_input_names
+
+    document = load(doc, allow_remote=bool(limits.pop("allow_remote", False)))
+    wf = document.workflow(workflow) if workflow else document.default_workflow()
+    options = RunOptions(
+        servers=cli_args.parse_servers(flags.servers),
+        server_vars=cli_args.parse_server_vars(flags.server_vars),
+        credentials=cli_args.parse_credentials(flags.auth),
+        poll=PollPolicy(fixed=flags.poll_interval) if flags.poll_interval is not None else PollPolicy(),
+        max_steps=limits["max_steps"],
+        timeout=limits["timeout"],
+        http_timeout=limits["http_timeout"],
+        seed=limits["seed"] if limits["seed"] is not None else int.from_bytes(os.urandom(4), "big"),
+    )
+    names = [s.name for s in document.source_descriptions]
+    cli_args.check_sources(options.servers, names, "--server")
+    cli_args.check_sources({s for s, _ in options.server_vars}, names, "--server-var")
+    cli_args.check_sources({c.source for c in options.credentials}, names, "--auth")
+    given = cli_args.gather_inputs(flags.inputs, flags.inputs_file, wf.inputs)
+    secrets = frozenset(secret_input_names(wf.inputs, given))
+    engine = Run(
+        document,
+        wf.workflow_id,
+        given,
+        options=options,
+        run_id=new_run_id(),
+        started_at=time.time(),
+        secret_inputs=secrets,
+    )
+    path = store_path(flags)
+
+    async def work(observer: Observer | None) -> RunResult:
+        if path is None:
+            async with make_session(insecure=flags.insecure) as session:
+                return await drive(engine, session, observer=observer)
+        durable = DurableRun(engine, doc, path)
+        return await execute(
+            durable, observer=observer, insecure=flags.insecure, inputs=given, secret_inputs=secrets
+        )
+
+    result = drive_with_signals(work, flags)
+    return report(result, flags, journalled=path is not None)
+
+
+def resume(run_id: str, flags: RunFlags, *, force_resend: bool) -> int:
+    """Everything ``spola resume`` does; returns the exit status."""
+    from spola.durable import aresume
+    from spola.errors import UsageError
+
+    path = store_path(flags)
+    if path is None:
+        raise UsageError("resume reads the run store; --no-store makes no sense here")
+    given = cli_args.gather_inputs(flags.inputs, flags.inputs_file, None)
+    creds = cli_args.parse_credentials(flags.auth)
+    servers = cli_args.parse_servers(flags.servers)
+
+    async def work(observer: Observer | None) -> RunResult:
+        return await aresume(
+            run_id,
+            store_path=path,
+            inputs=given,
+            credentials=creds,
+            servers=servers,
+            poll_interval=flags.poll_interval,
+            force_resend=force_resend,
+            observer=observer,
+            insecure=flags.insecure,
+        )
+
+    result = drive_with_signals(work, flags)
+    return report(result, flags, journalled=True)

@@ -1,0 +1,110 @@
+"""``spola runs``: list, show and prune journalled runs."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+
+from rich.console import Console
+from rich.table import Table
+
+from spola.errors import UsageError
+from spola.store import RunStore, default_store_path
+
+_AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
+_UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def _open(store: str | None) -> RunStore:
+    return RunStore.open(store or default_store_path())
+
+
+def parse_age(text: str) -> float:
+    """``30d`` / ``12h`` / ``90m`` / ``45s`` / ``2w`` into seconds.
+
+    Raises:
+        UsageError: not an age.
+    """
+    match = _AGE.match(text)
+    if not match:
+        raise UsageError(f"--older-than expects an age like 30d, 12h or 90m, got {text!r}")
+    return float(match.group(1)) * _UNIT[match.group(2)]
+
+
+def _duration(ms: int | None) -> str:
+    if ms is None:
+        return "-"
+    seconds = ms / 1000
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    return f"{seconds / 60:.1f} min"
+
+
+def list_runs(*, store: str | None, json_out: bool, limit: int, status: str | None) -> None:
+    """Print runs newest first (a JSON array with ``--json``)."""
+    from spola.store.records import check_status
+
+    with _open(store) as db:
+        runs = db.list_runs(limit=limit, status=check_status(status) if status else None)
+    rows = [r.to_dict() for r in runs]
+    if json_out:
+        sys.stdout.write(json.dumps(rows) + "\n")
+        return
+    console = Console(highlight=False)
+    if not rows:
+        console.print("no runs yet.")
+        return
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for col in ("run", "workflow", "status", "started", "duration", "document"):
+        table.add_column(col, overflow="fold" if col == "document" else "ellipsis")
+    for row in rows:
+        table.add_row(
+            row["runId"],
+            row["workflowId"],
+            row["status"],
+            row["startedAt"] or "",
+            _duration(row["durationMs"]),
+            row["document"],
+        )
+    console.print(table)
+
+
+def show_run(run_id: str, *, store: str | None, json_out: bool) -> None:
+    """Print one run with its exchanges."""
+    with _open(store) as db:
+        record = db.get_run(run_id)
+    data = record.to_dict()
+    if json_out:
+        sys.stdout.write(json.dumps(data, default=str) + "\n")
+        return
+    console = Console(highlight=False)
+    console.print(f"[bold]{data['runId']}[/bold]  {data['workflowId']}  {data['status']}")
+    console.print(f"document: {data['document']}", markup=False)
+    console.print(f"started:  {data['startedAt']}   finished: {data['finishedAt'] or '-'}", markup=False)
+    console.print(f"inputs:   {json.dumps(data['inputs'])}", markup=False)
+    if data["outputs"] is not None:
+        console.print(f"outputs:  {json.dumps(data['outputs'])}", markup=False)
+    if data["error"]:
+        console.print(f"error:    {data['error'].get('message')}", markup=False)
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for col in ("#", "step", "attempt", "request", "status", "elapsed"):
+        table.add_column(col, overflow="fold" if col == "request" else "ellipsis")
+    for ex in data["exchanges"]:
+        status = (
+            "in doubt" if ex["inDoubt"] else str(ex["status"] if ex["status"] is not None else ex["error"])
+        )
+        elapsed = f"{ex['elapsedMs']} ms" if ex["elapsedMs"] is not None else "-"
+        table.add_row(
+            str(ex["seq"]), ex["stepId"], str(ex["attempt"]), f"{ex['method']} {ex['url']}", status, elapsed
+        )
+    console.print(table)
+
+
+def prune_runs(older_than: str, *, store: str | None) -> None:
+    """Delete finished runs older than an age and say how many."""
+    seconds = parse_age(older_than)
+    with _open(store) as db:
+        removed = db.prune(seconds, time.time())
+    Console(highlight=False).print(f"pruned {removed} run(s) older than {older_than}.")
