@@ -7,13 +7,14 @@ every test the app is reset (pre-seeded state, empty log, no faults). `api` clie
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 import pytest
 import pytest_asyncio
+from multidict import CIMultiDict
 
 from spola.sim import FaultPlan, ManualClock, SimApp, create_app, serve_in_thread
 from spola.sim.server import ServerHandle
@@ -25,7 +26,7 @@ SCHEMES = {"databricks": "Bearer", "dataiku": "Bearer", "dbt": "Token"}
 @dataclass
 class Reply:
     status: int
-    headers: dict[str, str]
+    headers: Mapping[str, str]
     text: str
 
     @property
@@ -72,7 +73,7 @@ class Api:
     ) -> Reply:
         sent = {**(self.auth if auth else {}), **(headers or {})}
         async with self.session.request(method, self.sim.url + path, json=body, headers=sent) as response:
-            return Reply(response.status, dict(response.headers), await response.text())
+            return Reply(response.status, CIMultiDict(response.headers), await response.text())
 
     async def get(self, path: str, **kwargs: Any) -> Reply:
         return await self.call("GET", path, **kwargs)
