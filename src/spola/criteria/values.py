@@ -86,6 +86,8 @@ class Value:
     raw: Any
     node: _Node
     expressions: tuple[Expression, ...]
+    has_bare: bool = False
+    """True when some string writes an expression without braces (``Bearer $inputs.token``)."""
 
     @property
     def is_literal(self) -> bool:
@@ -118,21 +120,22 @@ def is_selector_object(raw: Any) -> bool:
     return kind in SELECTOR_TYPES and isinstance(raw["context"], str) and isinstance(raw["selector"], str)
 
 
-def _compile(raw: Any, found: list[Expression]) -> _Node:
+def _compile(raw: Any, found: list[Expression], bare: list[bool]) -> _Node:
     if isinstance(raw, str):
         template = parse_template(raw)
         if template.is_literal:
             return _Literal(raw)
         found.extend(template.expressions)
+        bare.append(template.has_bare)
         return _Text(template)
     if is_selector_object(raw):
         context = parse_expression(raw["context"])
         found.append(context)
         return _Select(context, compile_selector(raw["selector"], raw["type"]))
     if isinstance(raw, Mapping):
-        return _Object(tuple((key, _compile(value, found)) for key, value in raw.items()))
+        return _Object(tuple((key, _compile(value, found, bare)) for key, value in raw.items()))
     if isinstance(raw, list | tuple):
-        return _Array(tuple(_compile(item, found) for item in raw))
+        return _Array(tuple(_compile(item, found, bare) for item in raw))
     return _Literal(raw)
 
 
@@ -143,5 +146,6 @@ def compile_value(raw: Any) -> Value:
         ExpressionError: for an expression or selector that does not parse.
     """
     found: list[Expression] = []
-    node = _compile(raw, found)
-    return Value(raw, node, tuple(found))
+    bare: list[bool] = []
+    node = _compile(raw, found, bare)
+    return Value(raw, node, tuple(found), any(bare))

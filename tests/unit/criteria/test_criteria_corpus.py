@@ -110,7 +110,8 @@ def test_corpus_jsonpath_criteria_judge_sample_bodies_as_their_authors_mean() ->
             if compiled.kind != "jsonpath":
                 continue
             assert not compiled.evaluate(Scope()).passed
-            for body in ({}, [], {"state": "UNKNOWN", "data": {"status": -1}}):
+            bodies: tuple[Any, ...] = ({}, [], {"state": "UNKNOWN", "data": {"status": -1}})
+            for body in bodies:
                 verdict = compiled.evaluate(Scope(response=ResponseView(body=body)))
                 assert verdict.reason is None or isinstance(verdict.reason, str)
             pairs = _equalities(compiled.checker.fixed.comparison.tree)  # type: ignore[attr-defined]

@@ -117,7 +117,7 @@ def test_an_embedding_that_breaks_the_query_fails_the_criterion() -> None:
 )
 def test_an_unusable_context_fails_with_a_reason(context: str, body: Any, reason: str) -> None:
     verdict = compile_criterion("$.a", type="jsonpath", context=context).evaluate(_scope(body))
-    assert verdict == (False, reason) or (verdict.passed, verdict.reason) == (False, reason)
+    assert (verdict.passed, verdict.reason) == (False, reason)
 
 
 def test_json_text_is_parsed_before_querying() -> None:

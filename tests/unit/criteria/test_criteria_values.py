@@ -49,6 +49,8 @@ def test_a_whole_expression_value_keeps_its_type_and_may_be_missing() -> None:
     assert compile_value("$inputs.nothing").evaluate(SCOPE) is MISSING
     assert compile_value("Bearer $inputs.token").evaluate(SCOPE) == "Bearer t"
     assert compile_value("Bearer $inputs.nothing").evaluate(SCOPE) is MISSING
+    assert compile_value({"h": ["Bearer $inputs.token"]}).has_bare
+    assert not compile_value({"h": "Bearer {$inputs.token}"}).has_bare
 
 
 @pytest.mark.parametrize("raw", [1, 2.5, True, None, "plain", {"a": [1, {"b": "c"}]}, [], {}])

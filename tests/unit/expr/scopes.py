@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from spola.expr import RequestView, ResponseView, Scope
+from spola.expr import Headers, RequestView, ResponseView, Scope
 
 
 def full_scope() -> Scope:
@@ -48,7 +48,9 @@ def full_scope() -> Scope:
             body={"user": {"uuid": "u-1"}},
         ),
         response=ResponseView(
-            headers=[("Content-Type", "application/json"), ("Server", "nginx"), ("Server", "second")],
+            headers=Headers(
+                [("Content-Type", "application/json"), ("Server", "nginx"), ("Server", "second")]
+            ),
             body={
                 "status": "RUNNING",
                 "data": {"id": 9, "status": 20, "is_complete": False},

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from spola.errors import ExpressionError, Unsupported
-from spola.expr import MISSING, Reference, Scope, parse_expression
+from spola.expr import MISSING, Headers, Reference, ResponseView, Scope, parse_expression
 from tests.unit.expr.scopes import full_scope
 
 CASES: dict[str, Any] = yaml.safe_load((Path(__file__).parent / "cases" / "expressions.yaml").read_text())
@@ -73,7 +73,7 @@ def test_an_exact_dotted_key_wins_over_walking_its_segments() -> None:
 
 
 def test_a_json_text_body_is_read_through_a_pointer() -> None:
-    scope = Scope(response=full_scope().response.__class__(body='{"a": [10, 20]}'))
+    scope = Scope(response=ResponseView(body='{"a": [10, 20]}'))
     assert parse_expression("$response.body#/a/1").evaluate(scope) == 20
 
 
@@ -98,3 +98,13 @@ def test_a_scope_can_take_an_exchange() -> None:
     assert parse_expression("$statusCode").evaluate(with_exchange) == 204
     assert with_exchange.inputs == {"a": 1}
     assert base.status_code is None
+
+
+def test_headers_ignore_case_and_keep_the_first_of_repeated_names() -> None:
+    headers = Headers([("Set-Cookie", "a"), ("set-cookie", "b"), ("ETag", "x")])
+    assert headers["SET-COOKIE"] == "a"
+    assert "etag" in headers
+    assert list(headers) == ["Set-Cookie", "ETag"]
+    assert headers == {"set-cookie": "a", "etag": "x"}
+    view = ResponseView(headers={"Content-Type": "text/plain"})
+    assert view.headers["content-type"] == "text/plain"
