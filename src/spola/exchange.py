@@ -7,6 +7,20 @@ from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
+class TokenGrant:
+    """An OAuth2 client-credentials grant the driver exchanges for a bearer token at send time.
+
+    The engine stays deterministic and never sees the token: the driver fetches (and caches) it
+    and adds ``Authorization: Bearer <token>`` to the request.
+    """
+
+    token_url: str
+    client_id: str
+    client_secret: str
+    scopes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class HttpRequest:
     """A fully built request: what a driver sends, byte for byte.
 
@@ -14,7 +28,7 @@ class HttpRequest:
     ``path_params`` and ``query_params`` keep the evaluated parameter values so `$request.*`
     expressions can read them; ``body_value`` keeps the body before encoding (for
     `$request.body#/ptr`). ``secrets`` lists values that must be redacted wherever this request
-    is shown or stored.
+    is shown or stored. ``grants`` are OAuth2 tokens the driver must fetch and add.
     """
 
     method: str
@@ -25,6 +39,7 @@ class HttpRequest:
     query_params: dict[str, Any] = field(default_factory=dict)
     body_value: Any = None
     secrets: frozenset[str] = frozenset()
+    grants: tuple[TokenGrant, ...] = ()
 
     def header(self, name: str) -> str | None:
         """The first header with this name (case-insensitive), or None."""

@@ -16,7 +16,7 @@ from urllib.parse import urljoin, urlsplit
 from spola import serialize
 from spola.criteria import replace
 from spola.errors import SpolaError
-from spola.exchange import HttpRequest
+from spola.exchange import HttpRequest, TokenGrant
 from spola.expr import MISSING
 
 if TYPE_CHECKING:
@@ -104,6 +104,8 @@ def _apply_security(
     query: list[tuple[str, str]],
     cookies: list[tuple[str, str]],
     secrets: set[str],
+    grants: list[TokenGrant],
+    base: str,
 ) -> None:
     """Apply the first security requirement for which credentials were given."""
     if not options.credentials:
@@ -119,8 +121,25 @@ def _apply_security(
             chosen.append((scheme, cred))
         else:
             for scheme, cred in chosen:
-                _apply_scheme(scheme, cred, headers, query, cookies, present, secrets)
+                grant = _client_credentials(scheme, cred, base)
+                if grant is not None and "authorization" not in present:
+                    secrets.add(grant.client_secret)
+                    grants.append(grant)
+                else:
+                    _apply_scheme(scheme, cred, headers, query, cookies, present, secrets)
             return
+
+
+def _client_credentials(scheme: Mapping[str, Any], cred: Credential, base: str) -> TokenGrant | None:
+    """An OAuth2 client-credentials grant when the scheme has that flow and ``--auth`` gave ``id:secret``."""
+    if str(scheme.get("type", "")).lower() != "oauth2" or ":" not in cred.value:
+        return None
+    flow = (scheme.get("flows") or {}).get("clientCredentials")
+    if not isinstance(flow, Mapping) or not flow.get("tokenUrl"):
+        return None
+    client_id, _, secret = cred.value.partition(":")
+    token_url = urljoin(base + "/", str(flow["tokenUrl"]))
+    return TokenGrant(token_url, client_id, secret, tuple(str(s) for s in (flow.get("scopes") or {})))
 
 
 def _apply_scheme(
@@ -221,10 +240,12 @@ def build_request(
         body_value, body_bytes, content_type = _build_body(request_body, operation, scope)
         if body_bytes is not None and not any(k.lower() == "content-type" for k, _ in headers):
             headers.append(("Content-Type", content_type))
-    _apply_security(operation, options, headers, query, cookies, secrets)
+    base = base_url(operation, options, source_url)
+    grants: list[TokenGrant] = []
+    _apply_security(operation, options, headers, query, cookies, secrets, grants, base)
     if cookies:
         headers.append(("Cookie", "; ".join(f"{k}={v}" for k, v in cookies)))
-    url = base_url(operation, options, source_url) + path
+    url = base + path
     if querystring is not None:
         url += "?" + querystring.lstrip("?")
     elif query:
@@ -240,6 +261,7 @@ def build_request(
         query_params=query_values,
         body_value=body_value,
         secrets=frozenset(s for s in secrets if s),
+        grants=tuple(grants),
     )
     return BuiltRequest(request=request, idempotent=idempotent)
 

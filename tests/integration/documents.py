@@ -22,6 +22,12 @@ OPENAPI = dedent(
         key: {type: apiKey, in: header, name: X-Api-Key}
         qkey: {type: apiKey, in: query, name: api_key}
         ckey: {type: apiKey, in: cookie, name: session_key}
+        oauth:
+          type: oauth2
+          flows:
+            clientCredentials:
+              tokenUrl: /oauth/token
+              scopes: {jobs.read: read jobs}
       parameters:
         RunId:
           name: run_id
@@ -111,6 +117,11 @@ OPENAPI = dedent(
         get:
           operationId: ckeyOp
           security: [{ckey: []}]
+          responses: {"200": {description: ok}}
+      /secure/oauth:
+        get:
+          operationId: oauthOp
+          security: [{oauth: [jobs.read]}]
           responses: {"200": {description: ok}}
       /public:
         get:

@@ -359,3 +359,51 @@ async def test_json_pointer_replacements_in_a_json_payload(stub: StubServer, tmp
     result = await spola.arun(doc, servers={"jobs": stub.base_url + "/api"})
     assert result.succeeded, result.error
     assert stub.requests[0].json == {"job": {"id": 10, "tags": ["a", "b"]}}
+
+
+async def test_oauth2_client_credentials_token_is_fetched_once_and_used(
+    stub: StubServer, tmp_path: Path
+) -> None:
+    stub.add("POST", "/oauth/token", Reply(body={"access_token": "at-123456", "expires_in": 3600}))
+    stub.add("GET", "/api/secure/oauth", Reply(body={}))
+    doc = write(
+        tmp_path,
+        """
+        workflows:
+          - workflowId: o
+            steps:
+              - {stepId: a, operationId: oauthOp}
+              - {stepId: b, operationId: oauthOp}
+        """,
+    )
+    result = await spola.arun(
+        doc, servers={"jobs": stub.base_url + "/api"}, auth={"jobs.oauth": "client-1:client-secret-9"}
+    )
+    assert result.succeeded, result.error
+    (token,) = stub.received("POST", "/oauth/token")
+    assert token.headers["authorization"] == "Basic " + base64.b64encode(b"client-1:client-secret-9").decode()
+    assert token.body == b"grant_type=client_credentials&scope=jobs.read"
+    calls = stub.received("GET", "/api/secure/oauth")
+    assert [c.headers["authorization"] for c in calls] == ["Bearer at-123456"] * 2
+
+
+async def test_a_refused_oauth2_token_fails_the_step_with_a_reason(stub: StubServer, tmp_path: Path) -> None:
+    stub.add("POST", "/oauth/token", Reply(status=401, body={"error": "invalid_client"}))
+    doc = write(
+        tmp_path,
+        """
+        workflows:
+          - workflowId: o
+            steps:
+              - {stepId: a, operationId: oauthOp, successCriteria: [{condition: $statusCode == 200}]}
+        """,
+    )
+    result = await spola.arun(
+        doc,
+        servers={"jobs": stub.base_url + "/api"},
+        auth={"jobs.oauth": "client-2:wrong-secret"},
+        transport_retries=0,
+    )
+    assert result.status == "failed"
+    assert "access_token" in result.error.message
+    assert "wrong-secret" not in result.error.message

@@ -17,6 +17,7 @@ from yarl import URL
 
 from spola import __version__
 from spola.core.actions import Finish, SendRequest, Wait
+from spola.drivers.oauth import TokenCache, TokenError
 from spola.exchange import HttpResponse
 
 if TYPE_CHECKING:
@@ -49,15 +50,25 @@ def make_session(*, insecure: bool = False, limit: int = 100) -> aiohttp.ClientS
     )
 
 
+TOKENS = TokenCache()
+
+
 async def send(session: aiohttp.ClientSession, action: SendRequest) -> HttpResponse:
     """Send one request; transport failures are returned as a response with ``status=None``."""
     request = action.request
     started = time.perf_counter()
+    headers = list(request.headers)
+    try:
+        for grant in request.grants:
+            token = await TOKENS.token(session, grant, action.timeout)
+            headers.append(("Authorization", f"Bearer {token}"))
+    except TokenError as exc:
+        return HttpResponse(status=None, error=str(exc), elapsed=time.perf_counter() - started)
     try:
         async with session.request(
             request.method,
             URL(request.url, encoded=True),
-            headers=list(request.headers),
+            headers=headers,
             data=request.body,
             timeout=aiohttp.ClientTimeout(total=action.timeout),
             allow_redirects=True,
