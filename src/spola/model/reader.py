@@ -66,6 +66,13 @@ def parse_text(text: str, file: str | None, *, positions: bool = True) -> Parsed
         file: shown in findings.
         positions: record line/column per JSON Pointer (slower; meant for Arazzo documents).
     """
+    try:
+        return _parse(text, file, positions)
+    except RecursionError:
+        return Parsed(None, findings=(_syntax(file, "the document nests too deeply to be read", None, None),))
+
+
+def _parse(text: str, file: str | None, positions: bool) -> Parsed:
     if not positions:
         try:
             return Parsed(yaml.load(text, Loader=_Loader))  # noqa: S506 - _Loader is a safe loader

@@ -72,3 +72,9 @@ def test_fast_mode_skips_positions() -> None:
     parsed = parse_text("a: {b: 1}\n", None, positions=False)
     assert parsed.data == {"a": {"b": 1}}
     assert parsed.positions == {}
+
+
+def test_absurd_nesting_is_a_finding_not_a_crash() -> None:
+    parsed = parse_text("[" * 5000 + "]" * 5000, "deep.yaml")
+    assert not parsed.ok
+    assert parsed.findings[0].location.file == "deep.yaml"
