@@ -299,3 +299,51 @@ def test_a_json_document_loads_with_positions(write: Write) -> None:
     )
     document: Document = load(path)
     assert document.locate("/workflows/0/steps/0").line == 5
+
+
+PARENT_11 = """
+arazzo: 1.1.0
+$self: https://flows.example/parent.arazzo.yaml
+info: {title: Parent, version: '1'}
+sourceDescriptions:
+  - {name: ev, url: ./events.yaml, type: asyncapi}
+  - {name: other, url: ./other.arazzo.yaml, type: arazzo}
+workflows:
+  - workflowId: main
+    dependsOn: [$sourceDescriptions.other.produce]
+    steps:
+      - stepId: wait
+        operationId: $sourceDescriptions.ev.hear
+        action: receive
+        dependsOn: [$sourceDescriptions.other.produce.steps.emit]
+"""
+
+OTHER_11 = """
+arazzo: 1.1.0
+info: {title: Other, version: '1'}
+sourceDescriptions:
+  - {name: ev, url: ./events.yaml, type: asyncapi}
+  - {name: parent, url: 'https://flows.example/parent.arazzo.yaml', type: arazzo}
+workflows:
+  - workflowId: produce
+    steps:
+      - stepId: emit
+        operationId: $sourceDescriptions.ev.say
+        action: send
+      - stepId: again
+        workflowId: $sourceDescriptions.parent.main
+"""
+
+
+def test_cross_document_depends_on_and_identity_by_self(write: Write) -> None:
+    write("events.yaml", "asyncapi: 3.0.0\ninfo: {title: Events, version: '1'}\n")
+    write("other.arazzo.yaml", OTHER_11)
+    path = write("parent.arazzo.yaml", PARENT_11)
+    document = load(path)
+    other, produce = document.resolve_workflow("$sourceDescriptions.other.produce")
+    assert produce.steps[0].step_id == "emit"
+    assert other.resolve_workflow("$sourceDescriptions.parent.main")[0] is document
+    write("parent.arazzo.yaml", PARENT_11.replace("steps.emit]", "steps.emitt]"))
+    (finding,) = _refused(path).findings
+    assert finding.message == "no step 'emitt' in workflow 'produce' of source 'other'"
+    assert finding.hint == "did you mean 'emit'?"
