@@ -121,7 +121,14 @@ def output_value(ctx: Ctx, raw: Any, pointer: str) -> Any:
         what = "a runtime expression or a Selector Object" if ctx.version >= f.V11 else "a runtime expression"
         ctx.c.error(pointer, f"an output must be {what}, not {f.type_name(raw)}")
         return None
-    return comp.value_at(ctx.c, pointer, raw)
+    compiled = comp.value_at(ctx.c, pointer, raw)
+    if compiled is not None and compiled.is_literal:
+        ctx.c.warn(
+            pointer,
+            f"the output holds no runtime expression: it is always the text '{raw}'",
+            hint="runtime expressions start with '$', e.g. $response.body#/id",
+        )
+    return compiled
 
 
 def outputs(ctx: Ctx, obj: dict[str, Any], pointer: str) -> dict[str, Any]:

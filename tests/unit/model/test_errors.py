@@ -182,3 +182,11 @@ def test_collect_findings_never_raises_and_returns_warnings_too(write: Write) ->
     broken = write("broken.yaml", "a: [")
     assert collect_findings(broken)[0].rule == "syntax"
     assert "file not found" in collect_findings(Path(broken).with_name("missing.yaml"))[0].message
+
+
+def test_an_output_without_an_expression_is_a_warning() -> None:
+    text = arazzo("- stepId: a\n  operationId: listPets\n  outputs:\n    id: response.body#/id")
+    document = load_text(text, "doc.arazzo.yaml", resolve_sources=False)
+    (warning,) = document.warnings
+    assert warning.location.pointer == "/workflows/0/steps/0/outputs/id"
+    assert "no runtime expression" in warning.message
