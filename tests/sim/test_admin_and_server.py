@@ -178,3 +178,29 @@ def test_auth_can_be_switched_off() -> None:
         urllib.request.urlopen(server.base_url + f"{API}/get?job_id=123") as reply,
     ):
         assert reply.status == 200
+
+
+async def test_objects_can_be_created_through_the_admin_api(dbx: Api, dku: Api, cloud: Api) -> None:
+    settings = {"name": "admin job", "tasks": [{"task_key": "t", "notebook_task": {"notebook_path": "/nb"}}]}
+    created = await dbx.post("/_sim/jobs", {"job_id": 4242, "settings": settings}, auth=False)
+    assert (created.status, created.json) == (201, {"job_id": 4242})
+    assert (await dbx.get(f"{API}/get?job_id=4242")).json["settings"]["name"] == "admin job"
+
+    body = {"projectKey": "OPS", "id": "CHECK", "outcome": "WARNING", "duration": 1}
+    assert (await dku.post("/_sim/scenarios", body, auth=False)).status == 201
+    fired = (await dku.post("/public/api/projects/OPS/scenarios/CHECK/run")).json
+    dku.sim.advance(5)
+    query = f"triggerId=manual&triggerRunId={fired['runId']}"
+    run = (await dku.get(f"/public/api/projects/OPS/scenarios/CHECK/get-run-for-trigger?{query}")).json
+    assert run["scenarioRun"]["result"]["outcome"] == "WARNING"
+    refused = await dku.post(
+        "/_sim/scenarios", {"projectKey": "OPS", "id": "X", "outcome": "MEH"}, auth=False
+    )
+    assert refused.status == 400
+
+    job = await cloud.post("/_sim/jobs", {"id": 77, "name": "admin dbt job", "outcome": "error"}, auth=False)
+    assert job.json == {"id": 77, "account_id": 1}
+    run_id = (await cloud.post("/api/v2/accounts/1/jobs/77/run/", {"cause": "admin"})).json["data"]["id"]
+    cloud.sim.advance(10)
+    assert (await cloud.get(f"/api/v2/accounts/1/runs/{run_id}/")).json["data"]["status"] == 20
+    assert (await cloud.post("/_sim/jobs", {}, auth=False)).status == 400

@@ -10,25 +10,31 @@
 - `GET  /_sim/faults` → `{"spec": canonical spec}`; `PUT /_sim/faults` with `{"spec": "..."}` (or the spec
   as plain text) replaces the plan; a bad spec answers 400 with the parse error.
 - `GET  /_sim/state` → the simulator's state as JSON.
-- vendor extras: `POST /_sim/jobs` (Databricks, dbt), `POST /_sim/scenarios` (Dataiku) create objects.
+- vendor extras, each answering 201 with the created object's ids (400 when refused):
+  `POST /_sim/jobs` (Databricks) `{"job_id"?: 9, "settings": {...jobs/create body...}}`;
+  `POST /_sim/scenarios` (Dataiku) `{"projectKey", "id", "name"?, "outcome"?, "duration"?}`;
+  `POST /_sim/jobs` (dbt) `{"id"?, "name", "outcome"?, "duration"?}`.
 """
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from spola.sim.errors import ApiError
 from spola.sim.faults import FaultPlan, FaultSpecError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from starlette.requests import Request
 
     from spola.sim.base import SimApp
 
-__all__ = ["admin_routes", "query_float"]
+__all__ = ["admin_routes", "create_route", "query_float"]
 
 
 def query_float(request: Request, name: str) -> float | None:
@@ -40,6 +46,23 @@ def query_float(request: Request, name: str) -> float | None:
         return float(raw)
     except ValueError:
         return None
+
+
+def create_route(path: str, create: Callable[[dict[str, Any]], dict[str, Any]]) -> Route:
+    """`POST /_sim/<path>`: create an object from a JSON body; 201 with what `create` returns, else 400."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            body = json.loads(await request.body() or b"{}")
+            if not isinstance(body, dict):
+                raise TypeError("expected a JSON object")
+            return JSONResponse(create(body), status_code=201)
+        except ApiError as exc:
+            return JSONResponse({"error": exc.message}, status_code=400)
+        except (ValueError, TypeError, KeyError) as exc:
+            return JSONResponse({"error": f"{type(exc).__name__}: {exc}"}, status_code=400)
+
+    return Route(f"/_sim/{path}", endpoint, methods=["POST"])
 
 
 def admin_routes(app: SimApp) -> list[BaseRoute]:

@@ -45,6 +45,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from spola.sim.admin import create_route
 from spola.sim.databricks_json import job_json, output_json, run_json
 from spola.sim.databricks_model import invalid
 from spola.sim.databricks_state import DatabricksSimulator
@@ -169,6 +170,16 @@ class DatabricksAPI(Vendor):
         """Databricks' answer for an unknown endpoint."""
         api_path = path.removeprefix("/api")
         return self.error(404, f"No API found for '{method} {api_path}'", "ENDPOINT_NOT_FOUND")
+
+    def admin_routes(self) -> list[BaseRoute]:
+        """`POST /_sim/jobs` with `{"job_id"?: n, "settings": {...}}` creates a job (any id you like)."""
+
+        def create(body: dict[str, Any]) -> dict[str, Any]:
+            settings = body.get("settings", body)
+            job_id = body.get("job_id")
+            return {"job_id": self.simulator.create_job(settings, job_id=int(job_id) if job_id else None)}
+
+        return [create_route("jobs", create)]
 
     def method_not_allowed(self, method: str, path: str) -> Response:
         """Databricks answers a known path with the wrong method as an unknown endpoint."""

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from spola.sim.admin import create_route
 from spola.sim.dataiku_json import (
     fire_json,
     light_json,
@@ -108,6 +109,22 @@ class DataikuAPI(Vendor):
     def extra_headers(self) -> dict[str, str]:
         """DSS marks every answer with its version and API version."""
         return {"DSS-API-Version": "1", "DSS-Version": "13.2.0"}
+
+    def admin_routes(self) -> list[BaseRoute]:
+        """`POST /_sim/scenarios` with `{"projectKey", "id", "name"?, "outcome"?, "duration"?}`."""
+
+        def create(body: dict[str, Any]) -> dict[str, Any]:
+            duration = body.get("duration")
+            scenario = self.simulator.add_scenario(
+                str(body["projectKey"]),
+                str(body["id"]),
+                body.get("name"),
+                outcome=body.get("outcome"),
+                duration=float(duration) if duration is not None else None,
+            )
+            return {"projectKey": scenario.project_key, "id": scenario.scenario_id}
+
+        return [create_route("scenarios", create)]
 
     def routes(self) -> list[BaseRoute]:
         """Scenario endpoints under both public API prefixes."""

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from spola.sim.admin import create_route
 from spola.sim.dbt_json import OVERRIDES, artifact_json, artifact_names, job_json, run_json
 from spola.sim.dbt_state import STATUS_CODES, DbtSimulator
 from spola.sim.errors import ApiError
@@ -129,6 +130,22 @@ class DbtAPI(Vendor):
             body.update(extra={}, error_code=None)
             return JSONResponse(body, status_code=400)
         return JSONResponse(envelope(None, code=status, message=_MESSAGES.get(status, message or "")), status)
+
+    def admin_routes(self) -> list[BaseRoute]:
+        """`POST /_sim/jobs` with `{"id"?, "name", "outcome"?, "duration"?, "account_id"?}`."""
+
+        def create(body: dict[str, Any]) -> dict[str, Any]:
+            duration = body.get("duration")
+            job = self.simulator.add_job(
+                str(body["name"]),
+                job_id=int(body["id"]) if body.get("id") is not None else None,
+                account_id=int(body.get("account_id", 1)),
+                outcome=body.get("outcome"),
+                duration=float(duration) if duration is not None else None,
+            )
+            return {"id": job.job_id, "account_id": job.account_id}
+
+        return [create_route("jobs", create)]
 
     def routes(self) -> list[BaseRoute]:
         """Account, job and run endpoints."""
