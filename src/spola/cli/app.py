@@ -224,6 +224,44 @@ def graph_command(
     print_graph(doc, workflow, fmt=fmt)
 
 
+@app.command("demo")
+def demo_command(
+    doc: Annotated[
+        str | None, typer.Argument(help="Workflow to run (default: the bundled Databricks example).")
+    ] = None,
+    workflow: WorkflowOpt = None,
+    input_: InputOpt = None,
+    inputs: InputsOpt = None,
+    json_out: JsonOpt = False,
+    poll_interval: PollOpt = None,
+    speed: Annotated[float, typer.Option("--speed", help="Simulator time compression.")] = 1.0,
+    faults: Annotated[str | None, typer.Option("--faults", help="Simulator fault plan.")] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Seed for the simulators and poll jitter.")
+    ] = None,
+    no_store: NoStoreOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Start the bundled API simulators and run a workflow against them, with live progress."""
+    from spola.cli import execute
+    from spola.cli.demo import demo
+
+    flags = execute.RunFlags(
+        inputs=input_ or [],
+        inputs_file=inputs,
+        servers=[],
+        server_vars=[],
+        auth=[],
+        json_out=json_out,
+        poll_interval=poll_interval,
+        verbose=verbose,
+        insecure=False,
+        store=None,
+        no_store=no_store,
+    )
+    raise typer.Exit(demo(doc, workflow, flags, speed=speed, faults=faults, seed=seed))
+
+
 @app.command("workflows")
 def workflows_command(
     doc: DocArg,
