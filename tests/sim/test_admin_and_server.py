@@ -204,3 +204,18 @@ async def test_objects_can_be_created_through_the_admin_api(dbx: Api, dku: Api, 
     cloud.sim.advance(10)
     assert (await cloud.get(f"/api/v2/accounts/1/runs/{run_id}/")).json["data"]["status"] == 20
     assert (await cloud.post("/_sim/jobs", {}, auth=False)).status == 400
+
+
+def test_the_combined_app_sets_faults_for_every_vendor() -> None:
+    app = create_combined_app(clock=ManualClock())
+    with serve_in_thread(app) as server:
+        request = urllib.request.Request(
+            server.base_url + "/_sim/faults", data=b"dbt.runs/get:500,*:latency=1ms", method="PUT"
+        )
+        with urllib.request.urlopen(request) as reply:
+            plans = json.load(reply)
+    assert plans == {
+        "databricks": "*:latency=1ms",
+        "dataiku": "*:latency=1ms",
+        "dbt": "dbt.runs/get:500,*:latency=1ms",
+    }

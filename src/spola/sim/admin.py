@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
     from spola.sim.base import SimApp
 
-__all__ = ["admin_routes", "create_route", "query_float"]
+__all__ = ["admin_routes", "create_route", "query_float", "spec_from_body"]
 
 
 def query_float(request: Request, name: str) -> float | None:
@@ -46,6 +46,16 @@ def query_float(request: Request, name: str) -> float | None:
         return float(raw)
     except ValueError:
         return None
+
+
+async def spec_from_body(request: Request) -> str:
+    """A fault spec sent as `{"spec": "..."}` or as plain text."""
+    raw = (await request.body()).decode("utf-8")
+    try:
+        parsed = json.loads(raw) if raw.strip().startswith("{") else None
+    except ValueError:
+        parsed = None
+    return str(parsed.get("spec") or "") if isinstance(parsed, dict) else raw
 
 
 def create_route(path: str, create: Callable[[dict[str, Any]], dict[str, Any]]) -> Route:
@@ -92,16 +102,8 @@ def admin_routes(app: SimApp) -> list[BaseRoute]:
         return JSONResponse({"spec": str(app.faults.plan)})
 
     async def put_faults(request: Request) -> Response:
-        raw = (await request.body()).decode("utf-8")
-        spec = raw
         try:
-            parsed = json.loads(raw) if raw.strip().startswith("{") else None
-        except ValueError:
-            parsed = None
-        if isinstance(parsed, dict):
-            spec = str(parsed.get("spec") or "")
-        try:
-            plan = FaultPlan.parse(spec)
+            plan = FaultPlan.parse(await spec_from_body(request))
         except FaultSpecError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         app.faults.replace(plan)

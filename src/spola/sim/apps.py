@@ -5,7 +5,8 @@ dbt under `/api/v2`, Dataiku under `/public/api` and `/dip/publicapi`; the same 
 apps, so an OpenAPI `servers` URL only needs its host changed. Each vendor is also mounted under its own
 prefix (`/databricks/api/2.1/...`, `/dataiku/public/api/...`, `/dbt/api/v2/...`), with its own `/_sim`
 admin there. The root `/_sim/...` admin covers all three: requests are merged (each entry names its
-`vendor`; filter with `?vendor=`), reset and advance act on all (the three share one clock).
+`vendor`; filter with `?vendor=`), reset and advance act on all (the three share one clock), and
+`PUT /_sim/faults` gives every vendor the same plan (rules qualified with a vendor apply only to it).
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
-from spola.sim.admin import query_float
+from spola.sim.admin import query_float, spec_from_body
 from spola.sim.base import CLOSER_KEY, SimApp, closer_from_send
 from spola.sim.clock import SimClock
 from spola.sim.databricks import DatabricksAPI, DatabricksSimulator
 from spola.sim.dataiku import DataikuAPI, DataikuSimulator
 from spola.sim.dbt import DbtAPI, DbtSimulator
-from spola.sim.faults import FaultPlan
+from spola.sim.faults import FaultPlan, FaultSpecError
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -111,6 +112,8 @@ class CombinedApp(Starlette):
             Route("/_sim/advance", self._advance, methods=["POST"]),
             Route("/_sim/clock", self._clock, methods=["GET"]),
             Route("/_sim/state", self._state, methods=["GET"]),
+            Route("/_sim/faults", self._get_faults, methods=["GET"]),
+            Route("/_sim/faults", self._put_faults, methods=["PUT", "POST"]),
             *(Mount(f"/{name}", app=app) for name, app in apps.items()),
         ]
         super().__init__(routes=routes)
@@ -154,6 +157,18 @@ class CombinedApp(Starlette):
         return JSONResponse(
             {"now": self.clock.now(), "speed": self.clock.speed, "epoch_ms": self.clock.epoch_ms}
         )
+
+    async def _get_faults(self, request: Request) -> Response:
+        return JSONResponse({name: str(app.faults.plan) for name, app in self.apps.items()})
+
+    async def _put_faults(self, request: Request) -> Response:
+        try:
+            plan = FaultPlan.parse(await spec_from_body(request))
+        except FaultSpecError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        for app in self.apps.values():
+            app.faults.replace(plan)
+        return JSONResponse({name: str(app.faults.plan) for name, app in self.apps.items()})
 
     async def _state(self, request: Request) -> Response:
         return JSONResponse({name: app.simulator.snapshot() for name, app in self.apps.items()})

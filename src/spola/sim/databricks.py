@@ -230,7 +230,7 @@ class DatabricksAPI(Vendor):
         limit = min(max(int_field(request.query_params.get("limit", "20"), "limit"), 1), 100)
         offset = max(int_field(request.query_params.get("offset", "0"), "offset"), 0)
         name = request.query_params.get("name")
-        jobs = sorted(self.simulator.jobs.values(), key=lambda j: j.job_id)
+        jobs = self.simulator.all_jobs()
         if name:
             jobs = [j for j in jobs if str(j.settings.get("name", "")).lower() == name.lower()]
         page = jobs[offset : offset + limit]
@@ -257,7 +257,7 @@ class DatabricksAPI(Vendor):
         run_id = int_field(request.query_params.get("run_id"), "run_id")
         now = self.simulator.clock.now()
         found = self.simulator.task_run(run_id)
-        if run_id not in self.simulator.runs and found is not None:
+        if found is not None and found[0].run_id != run_id:
             run, task = found
             return output_json(
                 run, task, now, self.simulator.clock, version=version, base_url=_base_url(request)
@@ -287,7 +287,7 @@ class DatabricksAPI(Vendor):
         job_id = int_field(params["job_id"], "job_id") if params.get("job_id") else None
         run_type = params.get("run_type")
         now = self.simulator.clock.now()
-        runs = sorted(self.simulator.runs.values(), key=lambda r: r.run_id, reverse=True)
+        runs = self.simulator.all_runs()
         runs = [
             r
             for r in runs

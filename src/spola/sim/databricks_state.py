@@ -92,6 +92,16 @@ class DatabricksSimulator(Simulator):
             self.jobs[job_id] = Job(job_id, body, fmt, self.clock.wall_ms())
         return job_id
 
+    def all_jobs(self) -> list[Job]:
+        """Every job, by id."""
+        with self._lock:
+            return sorted(self.jobs.values(), key=lambda j: j.job_id)
+
+    def all_runs(self) -> list[Run]:
+        """Every run, newest first."""
+        with self._lock:
+            return sorted(self.runs.values(), key=lambda r: r.run_id, reverse=True)
+
     def job(self, job_id: int) -> Job:
         """The job, or the vendor's 400 for an unknown id."""
         with self._lock:

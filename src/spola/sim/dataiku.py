@@ -168,14 +168,12 @@ class DataikuAPI(Vendor):
     # -- handlers ---------------------------------------------------------------------------------------
 
     async def list_projects(self, request: Request) -> Any:
-        return [{"projectKey": key, "name": key} for key in sorted(self.simulator.projects)]
+        return [{"projectKey": key, "name": key} for key in self.simulator.project_keys()]
 
     async def list_scenarios(self, request: Request) -> Any:
-        project = self.simulator.projects.get(request.path_params["pk"])
-        if project is None:
-            raise ApiError(404, f"Project {request.path_params['pk']} not found", NOT_FOUND)
+        scenarios = self.simulator.project(request.path_params["pk"])
         now = self.simulator.clock.now()
-        return [summary_json(s, now) for s in project.values()]
+        return [summary_json(s, now) for s in scenarios]
 
     async def create_scenario(self, request: Request) -> Any:
         body = await _json_object(request)

@@ -144,6 +144,19 @@ class DataikuSimulator(Simulator):
             self.projects.setdefault(project_key, {})[scenario_id] = scenario
         return scenario
 
+    def project(self, project_key: str) -> list[Scenario]:
+        """The scenarios of a project, or DSS's 404."""
+        with self._lock:
+            project = self.projects.get(project_key)
+            if project is None:
+                raise ApiError(404, f"Project {project_key} not found", NOT_FOUND)
+            return list(project.values())
+
+    def project_keys(self) -> list[str]:
+        """Every project key, sorted."""
+        with self._lock:
+            return sorted(self.projects)
+
     def scenario(self, project_key: str, scenario_id: str) -> Scenario:
         """The scenario, or DSS's 404."""
         with self._lock:

@@ -197,7 +197,7 @@ class DbtAPI(Vendor):
     async def list_jobs(self, request: Request) -> Any:
         account_id = request.path_params["account_id"]
         self.simulator.account(account_id)
-        jobs = [j for j in self.simulator.jobs.values() if j.account_id == account_id]
+        jobs = [j for j in self.simulator.all_jobs() if j.account_id == account_id]
         data = [job_json(j, self.simulator.clock) for j in sorted(jobs, key=lambda j: j.job_id)]
         pagination = {"count": len(data), "total_count": len(data)}
         return envelope(data, extra={"filters": {"account_id": account_id}, "pagination": pagination})
@@ -239,7 +239,7 @@ class DbtAPI(Vendor):
         now, clock = self.simulator.clock.now(), self.simulator.clock
         runs = [
             r
-            for r in self.simulator.runs.values()
+            for r in self.simulator.all_runs()
             if r.job.account_id == account_id
             and (job_filter is None or r.job.job_id == job_filter)
             and (status_filter is None or STATUS_CODES[r.status(now)] == status_filter)

@@ -139,6 +139,16 @@ class DbtSimulator(Simulator):
             self.jobs[job_id] = job
             return job
 
+    def all_jobs(self) -> list[DbtJob]:
+        """Every job, by id."""
+        with self._lock:
+            return sorted(self.jobs.values(), key=lambda j: j.job_id)
+
+    def all_runs(self) -> list[DbtRun]:
+        """Every run, by id."""
+        with self._lock:
+            return sorted(self.runs.values(), key=lambda r: r.run_id)
+
     def account(self, account_id: int) -> str:
         """The account name, or a 404."""
         if account_id not in self.accounts:
