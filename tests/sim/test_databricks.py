@@ -286,3 +286,20 @@ async def test_every_api_version_path_is_served(dbx: Api) -> None:
     for version in ("2.0", "2.1", "2.2"):
         assert (await dbx.get(f"/api/{version}/jobs/get?job_id=123")).status == 200
     assert (await dbx.get("/api/2.1/jobs/get/?job_id=123")).status == 200  # trailing slash
+
+
+async def test_api_2_0_gives_the_output_of_a_one_task_run_and_task_ids_read_as_runs(dbx: Api) -> None:
+    run_id = (
+        await dbx.post(f"{API}/run-now", {"job_id": 124, "notebook_params": {"sim_result": "done"}})
+    ).json["run_id"]
+    dbx.sim.advance(10)
+    assert (await dbx.get(f"/api/2.0/jobs/runs/get-output?run_id={run_id}")).json["notebook_output"][
+        "result"
+    ] == "done"
+    task_id = (await dbx.get(f"{API}/runs/get?run_id={run_id}")).json["tasks"][0]["run_id"]
+    as_run = (await dbx.get(f"{API}/runs/get?run_id={task_id}")).json
+    assert (as_run["run_id"], as_run["task_key"], as_run["state"]["result_state"]) == (
+        task_id,
+        "main",
+        "SUCCESS",
+    )

@@ -88,7 +88,7 @@ class DbtSimulator(Simulator):
 
     def __init__(
         self, clock: SimClock | None = None, *, seed: int | None = None, timing: DbtTiming | None = None
-    ):
+    ) -> None:
         self.clock = clock or SimClock()
         self.timing = timing or DbtTiming()
         self._seed = seed
