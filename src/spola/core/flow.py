@@ -107,6 +107,8 @@ def judge(
             ]
     if response is not None and response.status is None and problem is None and step.success_criteria:
         reasons.insert(0, f"no response: {response.error}")
+    if not passed and response is not None and (response.status or 0) >= 400:
+        reasons.append(_error_snippet(response))
     outputs: dict[str, Any] = {}
     for name, value in step.outputs.items():
         try:
@@ -135,6 +137,18 @@ def judge(
             tuple(report.reasons),
             frame.depth,
         )
+    )
+
+
+def _error_snippet(response: HttpResponse, limit: int = 300) -> str:
+    """What the server said when it refused: the start of an error body, on one line."""
+    text = " ".join(response.body.decode("utf-8", errors="replace").split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return (
+        f"the server answered HTTP {response.status}: {text}"
+        if text
+        else f"the server answered HTTP {response.status}"
     )
 
 
