@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 
     from spola.core.options import RunOptions
     from spola.model import Workflow
-    from spola.store import Journal, RunHeader, RunStatus
+    from spola.store import Journal, JournalStats, RunHeader, RunStatus
 
 __all__ = ["Batch", "BatchCounts", "BadRow", "arun_many", "derive_seed", "run_many"]
 
@@ -92,6 +93,73 @@ def connection_limit(concurrency: int) -> int:
     return max(1, min(concurrency, soft - _SPARE_FILES))
 
 
+class StartGate:
+    """Spreads the start of many runs over event-loop iterations.
+
+    Starting a run (building the engine, validating inputs) is synchronous work; ten thousand
+    workers starting at once would hold the loop for the whole burst, so the timers and responses
+    of runs already in flight would wait behind it. Through the gate, one loop iteration starts at
+    most ``per_tick`` runs and stops starting more once ``slice_s`` seconds went by; I/O and timers
+    are handled between iterations. Waiters start in the order they arrived.
+    """
+
+    def __init__(self, per_tick: int = 64, slice_s: float = 0.005) -> None:
+        self.per_tick = per_tick
+        self.slice_s = slice_s
+        self._started = 0
+        self._slice_start: float | None = None
+        self._waiters: deque[asyncio.Future[None]] = deque()
+        self._refill_pending = False
+
+    async def enter(self) -> None:
+        """Return when this run may start: at once while the iteration has room, else later."""
+        loop = asyncio.get_running_loop()
+        if not self._waiters and self._room():
+            self._take(loop)
+            return
+        waiter: asyncio.Future[None] = loop.create_future()
+        self._waiters.append(waiter)
+        self._schedule(loop)
+        while True:
+            await waiter
+            if self._room():
+                self._take(loop)
+                return
+            waiter = loop.create_future()  # this iteration is full: first in line for the next
+            self._waiters.appendleft(waiter)
+            self._schedule(loop)
+
+    def _room(self) -> bool:
+        if self._started >= self.per_tick:
+            return False
+        return self._slice_start is None or time.perf_counter() - self._slice_start < self.slice_s
+
+    def _take(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._slice_start is None:
+            self._slice_start = time.perf_counter()
+        self._started += 1
+        self._schedule(loop)
+
+    def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
+        if not self._refill_pending:
+            self._refill_pending = True
+            loop.call_soon(self._refill, loop)
+
+    def _refill(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Once per iteration with starts or waiters: open a new slice, wake the next few waiters."""
+        self._refill_pending = False
+        self._started = 0
+        self._slice_start = None
+        woken = 0
+        while self._waiters and woken < self.per_tick:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                woken += 1
+        if self._waiters:
+            self._schedule(loop)
+
+
 def failed_result(workflow_id: str, message: str, run_id: str | None = None) -> RunResult:
     """The result of a row that never started: failed, no steps, the reason as the error."""
     return RunResult(
@@ -116,6 +184,8 @@ class Batch:
         insecure: do not verify TLS certificates.
         base_inputs: inputs every row starts from; a row's own values win.
         on_result: called with (row index, result) as each run ends, in completion order.
+
+    After `run`, ``counts`` holds the tallies and ``journal_stats`` what the journal's writer did.
     """
 
     def __init__(
@@ -147,6 +217,8 @@ class Batch:
         self._workers: list[asyncio.Task[None]] = []
         self._journal: Journal | None = None
         self._header_base: dict[str, Any] = {}
+        self.journal_stats: JournalStats | None = None
+        self._gate = StartGate()
 
     @property
     def stopping(self) -> bool:
@@ -186,6 +258,7 @@ class Batch:
             if self._journal is not None:
                 journal, self._journal = self._journal, None
                 await journal.close()
+                self.journal_stats = journal.stats
 
     async def _open_journal(self, path: str) -> None:
         from spola.durable import document_digest, options_record
@@ -204,6 +277,8 @@ class Batch:
             if self._stopping:
                 return
             result = await self._one(index, row, session)
+            if result is None:  # stopped before it started
+                return
             self._tally(result)
             if self.on_result is not None:
                 self.on_result(index, result)
@@ -240,9 +315,13 @@ class Batch:
             where = str(exc.location)
             return failed_result(workflow_id, f"{where}: {exc.message}" if where else exc.message, run_id)
 
-    async def _one(self, index: int, row: Row, session: aiohttp.ClientSession) -> RunResult:
+    async def _one(self, index: int, row: Row, session: aiohttp.ClientSession) -> RunResult | None:
         from spola.drivers.aio import RunInterrupted, drive
 
+        try:
+            await self._gate.enter()
+        except asyncio.CancelledError:  # stopped while waiting to start: it never ran
+            return None
         started = self._start(index, row)
         if isinstance(started, RunResult):
             return started
