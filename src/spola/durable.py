@@ -16,6 +16,7 @@ from spola.drivers.journal import JournalHooks, replay, resume_event
 from spola.errors import ResumeRefused
 from spola.model import load
 from spola.store import Journal, RunHeader
+from spola.store.records import check_status
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -156,7 +157,7 @@ async def execute(
 
 
 def _finish(journal: Journal, result: RunResult) -> None:
-    status = result.status if result.status in ("succeeded", "failed", "interrupted") else "failed"
+    status = check_status(result.status if result.status in ("succeeded", "interrupted") else "failed")
     journal.finish(
         result.run_id, status, result.outputs, result.error.to_dict() if result.error else None, time.time()
     )

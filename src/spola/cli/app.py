@@ -108,18 +108,35 @@ def run_command(
         store=store,
         no_store=no_store,
     )
-    limits = {
-        "max_steps": max_steps,
-        "timeout": timeout,
-        "http_timeout": http_timeout,
-        "seed": seed,
-        "allow_remote": allow_remote,
-    }
     if batch is not None:
         from spola.cli.batch import run_batch
 
-        raise typer.Exit(run_batch(doc, workflow, batch, concurrency, flags, **limits))
-    raise typer.Exit(execute.run(doc, workflow, flags, **limits))
+        raise typer.Exit(
+            run_batch(
+                doc,
+                workflow,
+                batch,
+                concurrency,
+                flags,
+                max_steps=max_steps,
+                timeout=timeout,
+                http_timeout=http_timeout,
+                seed=seed,
+                allow_remote=allow_remote,
+            )
+        )
+    raise typer.Exit(
+        execute.run(
+            doc,
+            workflow,
+            flags,
+            max_steps=max_steps,
+            timeout=timeout,
+            http_timeout=http_timeout,
+            seed=seed,
+            allow_remote=allow_remote,
+        )
+    )
 
 
 @app.command("resume")

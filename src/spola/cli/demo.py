@@ -94,8 +94,8 @@ def _token_inputs(
     wf = document.workflow(workflow) if workflow else document.default_workflow()
     names = {g.split("=", 1)[0] for g in given}
     props = (wf.inputs or {}).get("properties") or {}
-    vendors = {vendor_of(document, s.name) for s in document.source_descriptions} - {None}
-    token = bases[sorted(vendors)[0]][1] if vendors else OTHER_TOKEN  # type: ignore[index]
+    vendors = sorted(v for v in (vendor_of(document, s.name) for s in document.source_descriptions) if v)
+    token = bases[vendors[0]][1] if vendors else OTHER_TOKEN
     return [f"{name}={token}" for name in props if is_secret_name(name) and name not in names]
 
 

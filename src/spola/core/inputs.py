@@ -163,8 +163,9 @@ def validate_inputs(
 
 
 def _short(err: jsonschema.ValidationError) -> str:
+    message = str(err.message)
     if err.validator == "required":
-        return err.message.replace("is a required property", "is required")
+        return message.replace("is a required property", "is required")
     if err.validator == "type":
         return f"{err.instance!r} is not of type {err.validator_value!r}"
-    return err.message
+    return message

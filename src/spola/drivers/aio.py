@@ -40,7 +40,7 @@ class Journal(Protocol):
 
 def make_session(*, insecure: bool = False, limit: int = 100) -> aiohttp.ClientSession:
     """A pooled keep-alive client session suitable for many concurrent runs."""
-    connector = aiohttp.TCPConnector(limit=limit, ssl=False if insecure else None, ttl_dns_cache=300)
+    connector = aiohttp.TCPConnector(limit=limit, ssl=False if insecure else True, ttl_dns_cache=300)
     return aiohttp.ClientSession(
         connector=connector,
         headers={"User-Agent": USER_AGENT},
@@ -125,8 +125,8 @@ async def drive(
             await journal.after_receive(action, response, received_at)
         return response, received_at
 
-    for action in initial:
-        in_flight[asyncio.ensure_future(exchange(action))] = action
+    for first in initial:
+        in_flight[asyncio.ensure_future(exchange(first))] = first
     try:
         while True:
             actions = run.next_actions(clock())
@@ -145,9 +145,9 @@ async def drive(
                 continue
             done, _ = await asyncio.wait(in_flight, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
-                action = in_flight.pop(task)
+                answered = in_flight.pop(task)
                 response, received_at = task.result()
-                run.receive(action.call_id, response, received_at)
+                run.receive(answered.call_id, response, received_at)
     except asyncio.CancelledError:
         result = run.interrupt("interrupted before the run finished")
         _emit(run, observer)

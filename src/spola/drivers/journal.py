@@ -112,11 +112,11 @@ def replay(run: Run, exchanges: tuple[ExchangeRecord, ...], *, force: bool = Fal
             continue
         break
     for seq, action in sorted(waiting.items()):
-        record = by_seq.get(seq)
-        if record is not None and record.in_doubt:
-            if not (record.idempotent or action.idempotent) and not force:
+        pending_record = by_seq.get(seq)
+        if pending_record is not None and pending_record.in_doubt:
+            if not (pending_record.idempotent or action.idempotent) and not force:
                 raise ResumeRefused(
-                    f"step {action.step_id} ({action.request.method} {record.url}) was sent but its response "
+                    f"step {action.step_id} ({action.request.method} {pending_record.url}) was sent but its response "
                     "was never recorded, and sending it again is not known to be safe: it may have started "
                     "the remote job already",
                     hint="Check the remote system; resume with --force-resend to send it again anyway.",

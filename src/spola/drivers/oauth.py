@@ -58,6 +58,6 @@ class TokenCache:
                     "an access_token (check --auth SOURCE.SCHEME=CLIENT_ID:CLIENT_SECRET)"
                 )
             lifetime = float(payload.get("expires_in") or 3600)
-            token = payload["access_token"]
+            token: str = payload["access_token"]
             self.tokens[key] = (token, time.monotonic() + max(0.0, lifetime - EXPIRY_MARGIN))
             return token
