@@ -40,7 +40,7 @@ class Journal(Protocol):
 
 def make_session(*, insecure: bool = False, limit: int = 100) -> aiohttp.ClientSession:
     """A pooled keep-alive client session suitable for many concurrent runs."""
-    connector = aiohttp.TCPConnector(limit=limit, ssl=False if insecure else True, ttl_dns_cache=300)
+    connector = aiohttp.TCPConnector(limit=limit, ssl=not insecure, ttl_dns_cache=300)
     return aiohttp.ClientSession(
         connector=connector,
         headers={"User-Agent": USER_AGENT},

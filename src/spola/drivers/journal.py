@@ -116,9 +116,9 @@ def replay(run: Run, exchanges: tuple[ExchangeRecord, ...], *, force: bool = Fal
         if pending_record is not None and pending_record.in_doubt:
             if not (pending_record.idempotent or action.idempotent) and not force:
                 raise ResumeRefused(
-                    f"step {action.step_id} ({action.request.method} {pending_record.url}) was sent but its response "
-                    "was never recorded, and sending it again is not known to be safe: it may have started "
-                    "the remote job already",
+                    f"step {action.step_id} ({action.request.method} {pending_record.url}) was sent but its "
+                    "response was never recorded, and sending it again is not known to be safe: it may "
+                    "have started the remote job already",
                     hint="Check the remote system; resume with --force-resend to send it again anyway.",
                 )
             outcome.resent_in_doubt.append(seq)
