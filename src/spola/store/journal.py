@@ -136,6 +136,14 @@ class Journal:
         """Record an intent; resolves once committed, so the request may then be sent."""
         await self._call(lambda store: store.record_intent(intent))
 
+    def queue_intent(self, intent: IntentRecord) -> None:
+        """Queue an intent without waiting for its commit: for requests that are safe to send again.
+
+        Records are written in the order they are queued, so the intent still lands before its response;
+        a crash that loses it loses an exchange that resume simply sends again.
+        """
+        self._post(lambda store: store.record_intent(intent))
+
     def response(self, response: ResponseRecord) -> None:
         """Queue a response record (committed with the next batch)."""
         self._post(lambda store: store.record_response(response))
