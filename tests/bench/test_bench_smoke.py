@@ -1,0 +1,23 @@
+"""The benchmarks stay runnable: ``bench/run.py --quick`` (seconds, no peers) exits 0 with its tables."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.conftest import REPO
+
+
+def test_the_quick_benchmark_runs_and_prints_every_table() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "run.py"), "--quick"],
+        capture_output=True, text=True, timeout=180, cwd=REPO,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = proc.stdout
+    for heading in ("### 1. Overhead", "### 3. Scale", "### 4. Start-up", "### 5. Hot spots"):
+        assert heading in out
+    assert "| spola, journalled (SQLite) |" in out
+    scale_row = next(line for line in out.splitlines() if line.startswith("| 40 |"))
+    assert "| yes |" in scale_row, "the small scale run must finish every workflow"
+    assert "Traceback" not in proc.stderr
