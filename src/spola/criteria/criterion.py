@@ -10,7 +10,6 @@ from spola.criteria.regex import compile_regex
 from spola.criteria.simple import compile_simple
 from spola.criteria.types import CRITERION_TYPES, expression_type
 from spola.criteria.verdict import Checker, Verdict, show
-from spola.criteria.xpath import compile_xpath_check
 from spola.errors import ExpressionError, Location, SpolaError
 from spola.expr import MISSING, parse_expression
 
@@ -107,5 +106,7 @@ def compile_criterion(
         checker, dialect = jsonpath, jsonpath.dialect
     else:
         assert version is not None
+        from spola.criteria.xpath import compile_xpath_check  # elementpath and lxml: only for XPath
+
         checker = compile_xpath_check(condition, version)
     return CompiledCriterion(kind, condition, parsed_context, version, dialect, checker)

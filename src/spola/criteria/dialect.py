@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from spola.criteria.queries import Query, compile_query, find_values
+from spola.criteria.queries import compile_query, find_values
 from spola.criteria.types import JSONPATH_RFC
 from spola.criteria.verdict import PASS, Verdict, show
 from spola.expr.compare import is_number, loose_truthy
@@ -36,6 +36,8 @@ from spola.expr.logic import Node, evaluate, operands, parse_tokens
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from spola.criteria.queries import Query
 
 _STOP: Final = frozenset("=!<>&|")
 _LENGTH: Final = ".length"

@@ -15,13 +15,14 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final
 
 from spola.criteria.dialect import DialectCondition, parse_dialect
-from spola.criteria.queries import Query, any_match, compile_query, json_value
+from spola.criteria.queries import any_match, compile_query, json_value
 from spola.criteria.types import JSONPATH_GOESSNER, JSONPATH_RFC
 from spola.criteria.verdict import PASS, Verdict
 from spola.errors import ExpressionError
 from spola.expr import MISSING, parse_embedded
 
 if TYPE_CHECKING:
+    from spola.criteria.queries import Query
     from spola.expr import Expression, Scope, Template
 
 RFC9535: Final = "rfc9535"

@@ -3,26 +3,36 @@
 python-jsonpath's ``JSONPathEnvironment(strict=True)`` follows RFC 9535 (and passes its
 compliance suite); the default environment accepts the looser forms of the 2007 Goessner article
 that ``draft-goessner-dispatch-jsonpath-00`` describes.
+
+python-jsonpath is imported when the first query is compiled, not with this module: importing it
+compiles its lexer's patterns, a noticeable share of start-up for documents without JSONPath.
 """
 
 from __future__ import annotations
 
 import json
-from functools import lru_cache
-from typing import Any, Final
-
-from jsonpath import CompoundJSONPath, JSONPath, JSONPathEnvironment, JSONPathError
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from spola.criteria.types import JSONPATH_GOESSNER, JSONPATH_RFC
 from spola.errors import ExpressionError, Location
 from spola.expr import MISSING
 
-Query = JSONPath | CompoundJSONPath
+if TYPE_CHECKING:
+    from jsonpath import CompoundJSONPath, JSONPath, JSONPathEnvironment
 
-ENVIRONMENTS: Final[dict[str, JSONPathEnvironment]] = {
-    JSONPATH_RFC: JSONPathEnvironment(strict=True),
-    JSONPATH_GOESSNER: JSONPathEnvironment(),
-}
+    Query: TypeAlias = JSONPath | CompoundJSONPath
+
+
+@cache
+def environments() -> dict[str, JSONPathEnvironment]:
+    """The python-jsonpath environment of each version, made (and the library imported) on first use."""
+    from jsonpath import JSONPathEnvironment
+
+    return {
+        JSONPATH_RFC: JSONPathEnvironment(strict=True),
+        JSONPATH_GOESSNER: JSONPathEnvironment(),
+    }
 
 
 @lru_cache(maxsize=1024)
@@ -32,8 +42,10 @@ def compile_query(text: str, version: str = JSONPATH_RFC, *, offset: int = 0) ->
     Raises:
         ExpressionError: with the offset (plus ``offset``) of the problem.
     """
+    from jsonpath import JSONPathError
+
     try:
-        return ENVIRONMENTS[version].compile(text)
+        return environments()[version].compile(text)
     except JSONPathError as exc:
         where = exc.token.index if exc.token is not None else 0
         if where < 0 or where > len(text):
@@ -45,6 +57,8 @@ def compile_query(text: str, version: str = JSONPATH_RFC, *, offset: int = 0) ->
 
 def is_singular(query: Query) -> bool:
     """Whether the query names at most one node (RFC 9535 singular query: names and indexes only)."""
+    from jsonpath import JSONPath
+
     return isinstance(query, JSONPath) and query.singular_query()
 
 

@@ -9,6 +9,8 @@
 
 The document is never changed in place: a new one is returned. A JSON payload given as text comes
 back as text, an XML payload in the type (str or bytes) it came in.
+
+XPath support (elementpath, lxml) is imported only when an XPath target is replaced.
 """
 
 from __future__ import annotations
@@ -19,12 +21,8 @@ import re
 from collections.abc import Mapping, MutableMapping, MutableSequence
 from typing import Any, Literal
 
-import elementpath
-from lxml import etree
-
 from spola.criteria.queries import compile_query
 from spola.criteria.types import SELECTOR_TYPES, expression_type
-from spola.criteria.xpath import parse_xml, prepare_xpath, run_xpath
 from spola.errors import ExpressionError, Location
 from spola.expr import MISSING, join_pointer, resolve_pointer, split_pointer, stringify
 from spola.expr.navigate import PointerSyntaxError
@@ -76,6 +74,11 @@ def _set_jsonpath(document: Any, target: str, value: Any, version: str) -> Any:
 
 
 def _set_xpath(document: Any, target: str, value: Any, version: str) -> Any:
+    import elementpath
+    from lxml import etree
+
+    from spola.criteria.xpath import parse_xml, prepare_xpath, run_xpath
+
     program = prepare_xpath(target, version)
     if not isinstance(document, str | bytes | bytearray):
         raise _fail(target, "an XPath target needs an XML payload given as text")

@@ -12,6 +12,8 @@ What `select` returns:
 
 A context that is `MISSING`, null, or not of the selector's kind (not JSON, not XML) selects
 `MISSING`.
+
+XPath support (elementpath, lxml) is imported only when an xpath selector is compiled.
 """
 
 from __future__ import annotations
@@ -20,17 +22,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-import elementpath
-
-from spola.criteria.queries import Query, compile_query, find_values, is_singular, json_value
+from spola.criteria.queries import compile_query, find_values, is_singular, json_value
 from spola.criteria.types import SELECTOR_TYPES, expression_type
-from spola.criteria.xpath import XPathProgram, parse_xml, prepare_xpath, run_xpath
 from spola.errors import ExpressionError, Location
 from spola.expr import MISSING, resolve_pointer, split_pointer
 from spola.expr.navigate import PointerSyntaxError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+    from spola.criteria.queries import Query
+    from spola.criteria.xpath import XPathProgram
 
 
 def _absent(value: Any) -> bool:
@@ -68,6 +70,8 @@ def _atomic(value: Any) -> Any:
         return value
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
+    import elementpath  # already loaded: only XPath results get here
+
     if isinstance(value, elementpath.XPathNode):
         return value.string_value
     return str(value)
@@ -88,6 +92,10 @@ class XPathSelector:
         """The first node's string value, or the typed atomic result."""
         if _absent(value):
             return MISSING
+        import elementpath  # already loaded by `compile_selector`, as is spola.criteria.xpath
+
+        from spola.criteria.xpath import parse_xml, run_xpath
+
         try:
             result = run_xpath(self.program, parse_xml(value))
         except (ValueError, elementpath.ElementPathError):
@@ -139,6 +147,8 @@ def compile_selector(
         query = compile_query(selector, version)
         return JsonPathSelector(selector, version, query, is_singular(query))
     if kind == "xpath":
+        from spola.criteria.xpath import prepare_xpath  # elementpath and lxml: only for XPath
+
         return XPathSelector(selector, version, prepare_xpath(selector, version))
     try:
         split_pointer(selector)
