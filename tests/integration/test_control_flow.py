@@ -319,3 +319,28 @@ async def test_step_timeout_fails_a_slow_request(stub: StubServer, tmp_path: Pat
     result = await spola.arun(doc, servers={"jobs": stub.base_url + "/api"}, transport_retries=0)
     assert result.status == "failed"
     assert "no response within 0.2 s" in result.error.message
+
+
+async def test_a_malformed_json_body_fails_the_step_and_says_so(stub: StubServer, tmp_path: Path) -> None:
+    stub.add(
+        "GET",
+        "/api/jobs/runs/get",
+        Reply(raw=b'{"state": "RUN', headers={"Content-Type": "application/json"}),
+    )
+    doc = write(
+        tmp_path,
+        """
+        workflows:
+          - workflowId: w
+            steps:
+              - stepId: s
+                operationId: getRun
+                parameters: [{name: run_id, in: query, value: 1}]
+                successCriteria: [{condition: $statusCode == 200}]
+                outputs: {state: $response.body#/state}
+        """,
+    )
+    result = await spola.arun(doc, servers={"jobs": stub.base_url + "/api"})
+    assert result.status == "failed"
+    assert result.error.step_id == "s"
+    assert "not valid JSON" in result.error.message

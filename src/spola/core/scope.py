@@ -15,6 +15,17 @@ if TYPE_CHECKING:
 _NO_BODY = object()
 
 
+def body_problem(response: HttpResponse) -> str | None:
+    """Why a body that declares itself JSON is not, or None."""
+    if not response.body or not response.content_type.endswith("json"):
+        return None
+    try:
+        json.loads(response.body)
+    except ValueError as exc:
+        return f"the response says {response.content_type} but its body is not valid JSON ({exc})"
+    return None
+
+
 def parse_body(response: HttpResponse) -> Any:
     """A response body as expressions see it: parsed JSON when it is JSON, else text."""
     raw = response.body
