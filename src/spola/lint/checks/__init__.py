@@ -1,0 +1,1 @@
+"""The semantic checks, one module per concern; each check yields located findings."""

@@ -1,0 +1,46 @@
+"""The checks ``spola validate`` runs on a loaded document, and the rules each one reports."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+from spola.lint.checks import control, forms, openapi_refs, outputs, parameters, polling, references, servers
+
+if TYPE_CHECKING:
+    from spola.errors import Finding
+    from spola.lint.context import LintContext
+
+CheckFn = Callable[["LintContext"], Iterable["Finding"]]
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """A check function and the rule ids its findings may carry; ``needs_sources`` when it reads
+    the operations (skipped when the sources could not be loaded)."""
+
+    run: CheckFn
+    rules: tuple[str, ...]
+    needs_sources: bool = False
+
+
+CHECKS: Final = (
+    Check(
+        references.expression_references,
+        ("unknown-step", "unknown-workflow", "unknown-output", "unknown-input", "ref-unresolved"),
+    ),
+    Check(parameters.missing_parameters, ("missing-path-parameter", "missing-required-parameter"), True),
+    Check(parameters.unknown_parameters, ("unknown-parameter",), True),
+    Check(parameters.request_bodies, ("missing-request-body", "undeclared-request-body"), True),
+    Check(openapi_refs.response_refs, ("ref-unresolved",), True),
+    Check(servers.server_mismatches, ("server-mismatch",), True),
+    Check(control.unreachable_steps, ("unreachable-step",)),
+    Check(control.loops_without_exit, ("loop-no-exit",)),
+    Check(polling.uncovered_poll_states, ("poll-uncovered-states",), True),
+    Check(outputs.outputs_may_be_null, ("output-may-be-null",)),
+    Check(forms.bare_expressions, ("bare-expression",)),
+    Check(forms.jsonpath_dialect, ("jsonpath-dialect",)),
+    Check(control.self_gotos, ("goto-self-loop",)),
+)
+"""Every check, in the order its findings are reported."""
