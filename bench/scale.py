@@ -47,6 +47,7 @@ class ScaleRow:
     lag_max_ms: float
     wall: float
     commits: int
+    largest_batch: int
     note: str = ""
 
     @property
@@ -67,7 +68,7 @@ def measure_scale(server: Server, *, workflows: int, polls: int, interval: float
     if result.returncode != 0:
         tail = (result.stderr.strip().splitlines() or ["?"])[-1]
         return ScaleRow(workflows, polls, interval, False, 0, result.peak_rss, 0, stats.rate, 0, 0, 0,
-                        result.wall, 0, f"exit {result.returncode}: {tail}")  # fmt: skip
+                        result.wall, 0, 0, f"exit {result.returncode}: {tail}")  # fmt: skip
     data = json.loads(result.stdout.strip().splitlines()[-1])
     expected = workflows * (polls + 2)
     ok = data["succeeded"] == workflows and stats.requests == expected
@@ -76,7 +77,8 @@ def measure_scale(server: Server, *, workflows: int, polls: int, interval: float
     )
     return ScaleRow(
         workflows, polls, interval, ok, data["peakInFlight"], result.peak_rss, data["baseRss"], stats.rate,
-        data["lagP50Ms"], data["lagP99Ms"], data["lagMaxMs"], data["wall"], data["commits"], note,
+        data["lagP50Ms"], data["lagP99Ms"], data["lagMaxMs"], data["wall"], data["commits"],
+        data["largestBatch"], note,
     )  # fmt: skip
 
 
@@ -134,6 +136,7 @@ async def _child(args: argparse.Namespace) -> dict[str, Any]:
         "lagMaxMs": max(lags, default=0.0) * 1000,
         "wall": wall,
         "commits": stats.commits if stats else 0,
+        "largestBatch": stats.largest_batch if stats else 0,
     }
 
 

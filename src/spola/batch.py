@@ -228,8 +228,10 @@ class Batch:
     def stop(self) -> None:
         """Start no more rows and interrupt the runs in flight (they end ``interrupted``)."""
         self._stopping = True
+        current = asyncio.current_task()
         for worker in self._workers:
-            worker.cancel()
+            if worker is not current:  # a worker stopping the batch (on_result) just returns
+                worker.cancel()
 
     async def run(self, rows: Iterable[Row], total: int | None = None) -> None:
         """Run every row (until `stop`); results go to ``on_result`` as they come."""
@@ -244,15 +246,21 @@ class Batch:
             async with make_session(
                 insecure=self.insecure, limit=connection_limit(self.concurrency)
             ) as session:
-                self._workers = [
-                    asyncio.ensure_future(self._work(queue, session)) for _ in range(self.concurrency)
-                ]
+                workers = [asyncio.ensure_future(self._work(queue, session)) for _ in range(self.concurrency)]
+                self._workers = workers
                 try:
-                    await asyncio.gather(*self._workers)
-                except BaseException:  # cancelled, or a worker broke (the journal failed): stop all
+                    _done, pending = await asyncio.wait(workers, return_when=asyncio.FIRST_EXCEPTION)
+                except BaseException:  # this task was cancelled: stop the runs, then go
                     self.stop()
-                    await asyncio.gather(*self._workers, return_exceptions=True)
+                    await asyncio.wait(workers)
                     raise
+                if pending:  # a worker broke (the journal failed, a callback raised): stop the others
+                    self.stop()
+                    await asyncio.wait(pending)
+                errors = [w.exception() for w in workers if not w.cancelled()]  # (retrieves them all)
+                for error in errors:
+                    if error is not None:
+                        raise error
         finally:
             self._workers = []
             if self._journal is not None:

@@ -85,3 +85,38 @@ def test_the_summary_counts_what_did_not_start() -> None:
     text = summary(counts, 2.0)
     assert text.startswith("batch: 6 runs, 3 succeeded, 1 failed in 2.0 s (3.0 runs/s)")
     assert text.endswith("2 interrupted, 4 not started")
+
+
+def test_a_failing_result_callback_stops_the_batch_and_raises(flow: Path, jobs: JobsServer) -> None:
+    def explode(_index: int, _result: object) -> None:
+        raise ValueError("callback broke")
+
+    with pytest.raises(ValueError, match="callback broke"):
+        spola.run_many(
+            flow, None, [{"job_id": n} for n in range(6)], concurrency=2, servers={"jobs": jobs.base_url},
+            poll_interval=0, on_result=explode,
+        )  # fmt: skip
+
+
+async def test_the_start_gate_lets_a_few_runs_start_per_loop_iteration() -> None:
+    import asyncio
+
+    from spola.batch import StartGate
+
+    gate = StartGate(per_tick=3, slice_s=10.0)
+    ticks: list[int] = []
+    tick = 0
+
+    async def clock() -> None:
+        nonlocal tick
+        for _ in range(20):
+            await asyncio.sleep(0)
+            tick += 1
+
+    async def start(_n: int) -> None:
+        await gate.enter()
+        ticks.append(tick)
+
+    await asyncio.gather(clock(), *(start(n) for n in range(10)))
+    assert len(ticks) == 10
+    assert max(ticks.count(t) for t in set(ticks)) <= 3

@@ -188,6 +188,7 @@ def run_batch(
         base_inputs=base,
         on_result=out,
     )
+    out.batch = batch
     started = time.monotonic()
     _drive(batch, source)
     sys.stderr.write(summary(batch.counts, time.monotonic() - started) + "\n")
@@ -197,16 +198,31 @@ def run_batch(
 
 
 class _Output:
-    """Writes each result as one JSON line with its batch-file line number, as it arrives."""
+    """Writes each result as one JSON line with its batch-file line number, as it arrives.
+
+    When the reader goes away (``spola run --batch … | head``), the batch is stopped.
+    """
 
     def __init__(self, line_numbers: list[int]) -> None:
         self.line_numbers = line_numbers
+        self.batch: Batch | None = None
+        self.closed = False
 
     def __call__(self, index: int, result: RunResult) -> None:
+        if self.closed:
+            return
         data = {"line": self.line_numbers[index], **result.to_dict()}
         stream = sys.stdout  # looked up each time: a live display may have redirected it
-        stream.write(to_json(data) + "\n")
-        stream.flush()
+        try:
+            stream.write(to_json(data) + "\n")
+            stream.flush()
+        except BrokenPipeError:
+            self.closed = True
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # nothing more to say, and no error at exit
+            os.close(devnull)
+            if self.batch is not None:
+                self.batch.stop()
 
 
 def _drive(batch: Batch, source: BatchFile) -> None:
