@@ -8,12 +8,12 @@ that do not point into the document (other files, ``$anchor`` names) are kept as
 from __future__ import annotations
 
 import re
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
+from typing import TYPE_CHECKING, Any
 
 from spola.model import pointers
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 _META: Draft202012Validator | None = None
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]")
@@ -38,6 +38,9 @@ def resolve_inputs(schema: Any, root: dict[str, Any]) -> tuple[Any, list[str]]:
 def schema_problem(schema: Any) -> tuple[list[str | int], str] | None:
     """Where and why a JSON Schema (2020-12) is malformed, or None when it is valid."""
     global _META  # noqa: PLW0603 - built once, on first use
+    from jsonschema import Draft202012Validator  # ~150 ms to import: only once a schema is checked
+    from jsonschema.exceptions import best_match
+
     if _META is None:
         _META = Draft202012Validator(Draft202012Validator.META_SCHEMA)
     error = best_match(_META.iter_errors(schema))
