@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
@@ -26,12 +27,15 @@ class Reference:
     ``sourceDescriptions``, ``components``, ``request``, ``response``, ``message``, ``url``,
     ``method``, ``statusCode`` or ``self``. ``id`` is the step id, workflow id, source name or
     component type; ``name`` the input, output, header, parameter or component name as written
-    (a dotted name such as ``cfg.host`` stays whole; ``head`` is its first segment).
+    (a dotted name such as ``cfg.host`` stays whole; ``head`` is its first segment), None when the
+    expression reads a whole map (``$steps.a.outputs``). ``step`` is the step id of
+    ``$workflows.<id>.steps.<step>.outputs``, a step of another workflow.
     """
 
     kind: str
     id: str | None = None
     name: str | None = None
+    step: str | None = None
 
     @property
     def head(self) -> str | None:
@@ -102,9 +106,16 @@ class Expression:
     ``root`` is ``url``, ``method``, ``statusCode``, ``self``, ``inputs``, ``outputs``, ``steps``,
     ``workflows``, ``sourceDescriptions``, ``components``, or ``request.X`` / ``response.X`` /
     ``message.X`` with X one of header, query, path, body, payload. ``id`` is the step id,
-    workflow id, source name or component type; ``field`` is ``inputs``/``outputs`` for
-    ``$workflows``; ``name`` the named item (a dotted name stays whole and is looked up as an
-    exact key first); ``segments`` the navigation after it (``[0]``, ``.key``, ``#/pointer``).
+    workflow id, source name or component type; ``field`` is ``inputs``/``outputs``/``steps`` for
+    ``$workflows``; ``step`` the step id of ``$workflows.<id>.steps.<step>.outputs``; ``name`` the
+    named item (a dotted name stays whole and is looked up as an exact key first), None for
+    ``$steps.<id>.outputs`` (all outputs); ``segments`` the navigation after it (``[0]``,
+    ``.key``, ``#/pointer``).
+
+    ``note`` says how a tolerated form outside the Arazzo grammar was read (``$response.headers.X``
+    as ``$response.header.X``, ``$steps.a.outputs`` with no output name, ``$workflows.w.steps.s``
+    ``.outputs.x``); it is None for a grammatical expression, and `is_lenient` tells the two apart.
+    Expressions that differ only in their note are equal: they print and evaluate alike.
     """
 
     root: str
@@ -112,11 +123,15 @@ class Expression:
     field: str | None = None
     name: str | None = None
     segments: tuple[Segment, ...] = ()
+    step: str | None = None
+    note: str | None = dataclasses.field(default=None, compare=False)  # `field` is taken above
 
     def __str__(self) -> str:
         text = "$" + self.root
         if self.root == "steps":
             text += f".{self.id}.outputs"
+        elif self.root == "workflows" and self.field == "steps":
+            text += f".{self.id}.steps.{self.step}.outputs"
         elif self.root == "workflows":
             text += f".{self.id}.{self.field}"
         elif self.root in ("components", "sourceDescriptions"):
@@ -135,8 +150,13 @@ class Expression:
 
     @property
     def step_id(self) -> str | None:
-        """The step id a ``$steps`` expression reads, else None."""
+        """The step id a ``$steps`` expression reads (a step of the same workflow), else None."""
         return self.id if self.root == "steps" else None
+
+    @property
+    def is_lenient(self) -> bool:
+        """Whether this is a tolerated form outside the Arazzo grammar (``note`` says which)."""
+        return self.note is not None
 
     @property
     def pointer(self) -> str | None:
@@ -148,7 +168,7 @@ class Expression:
 
     def references(self) -> tuple[Reference, ...]:
         """What this expression reads (one `Reference`)."""
-        return (Reference(self.kind, self.id, self.name),)
+        return (Reference(self.kind, self.id, self.name, self.step),)
 
     def evaluate(self, scope: Scope) -> Any:
         """The value this expression names in ``scope``, type preserved; `MISSING` when absent.
@@ -185,7 +205,10 @@ class Expression:
         if root == "steps":
             return _named(_get(scope.steps, self.id), self.name)
         if root == "workflows":
-            return _named(_get(_get(scope.workflows, self.id), self.field), self.name)
+            workflow = _get(scope.workflows, self.id)
+            if self.field == "steps":  # {"steps": {step id: outputs}}, if the engine keeps them
+                return _named(_get(_get(workflow, "steps"), self.step), self.name)
+            return _named(_get(workflow, self.field), self.name)
         if root == "sourceDescriptions":
             return _get(_get(scope.source_descriptions, self.id), self.name)
         if root == "components":

@@ -11,10 +11,19 @@ a JSON Pointer) ends:
 
 Beyond the ABNF, names may be followed by ``[0]``, ``['key']`` and, after those, ``.key``;
 ``$response.body.data.id`` reads the body like ``$inputs.cfg.host`` reads an input.
+
+Three forms outside the ABNF that real documents (the specification's own examples among them)
+write are read too, each with a ``note`` on the expression so that a linter can point them out:
+
+- ``$request.headers.X`` / ``$response.headers.X`` / ``$message.headers.X``, read as ``header``;
+- ``$steps.<id>.outputs`` with no output name: all outputs of the step;
+- ``$workflows.<id>.steps.<step>.outputs.<name>`` (and with no name), the output of a step of
+  another workflow, mirroring the ``dependsOn: $workflows.<id>.steps.<step>`` of Arazzo 1.1.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import enum
 import re
@@ -55,6 +64,7 @@ _POINTER_STOP: Final = {
     Mode.CONDITION: re.compile(r"[\s=!<>&|()\[\]]|\Z"),
 }
 _BARE_TRAILING: Final = ".,:;!?"
+_NAME_START: Final = re.compile(r"[A-Za-z0-9_]")
 _BRACKET: Final = re.compile(r"(-?(?:0|[1-9][0-9]*))\]|'((?:[^'\\]|\\.)*)'\]|\"((?:[^\"\\]|\\.)*)\"\]")
 
 BARE_START: Final = re.compile(
@@ -189,6 +199,19 @@ class _Scanner:
                 break
         return tuple(segments)
 
+    def outputs_name(self, where: str) -> str | None:
+        """An output name after ``.outputs``, or None when there is none (the whole outputs map).
+
+        In a string (``Done: $steps.a.outputs.``) a ``.`` not followed by a name is punctuation; elsewhere
+        a ``.`` must be followed by a name.
+        """
+        if self.peek() != ".":
+            return None
+        if self.mode is Mode.BARE and not _NAME_START.match(self.text, self.pos + 1):
+            return None
+        self.pos += 1
+        return self.identifier(f"an output name after `{where}.`")
+
     def body_name(self) -> str | None:
         if self.peek() == "." and _IDENT.match(self.text, self.pos + 1):
             self.pos += 1
@@ -210,6 +233,11 @@ class _Scanner:
             return Expression(root)
         self.expect(".", f"'.' after `${root}`")
         if root in ("request", "response", "message"):
+            if self.text.startswith("headers.", self.pos):
+                self.pos += len("headers")
+                self.expect(".", "'.' and a header name")
+                note = f"`${root}.headers.` is not Arazzo (it is `header`); read as `${root}.header.`"
+                return Expression(f"{root}.header", name=self.header_name(), note=note)
             part = self.word(SOURCE_PARTS, f"${root}.")
             if part == "header":
                 self.expect(".", "'.' and a header name")
@@ -226,13 +254,19 @@ class _Scanner:
             step_id = self.identifier("a step id after `$steps.`", _STRICT)
             self.expect(".", f"'.outputs.' after `$steps.{step_id}`")
             self.word(("outputs",), f"$steps.{step_id}.")
-            self.expect(".", "'.' and an output name")
-            name = self.identifier("an output name")
-            return Expression(root, id=step_id, name=name, segments=self.tail())
+            return self.step_outputs(Expression(root, id=step_id), f"$steps.{step_id}.outputs")
         if root == "workflows":
             workflow_id = self.identifier("a workflow id after `$workflows.`", _STRICT)
             self.expect(".", f"'.inputs.' or '.outputs.' after `$workflows.{workflow_id}`")
-            field = self.word(("inputs", "outputs"), f"$workflows.{workflow_id}.")
+            field = self.word(("inputs", "outputs", "steps"), f"$workflows.{workflow_id}.")
+            if field == "steps":
+                self.expect(".", f"'.' and a step id after `$workflows.{workflow_id}.steps`")
+                step_id = self.identifier("a step id", _STRICT)
+                where = f"$workflows.{workflow_id}.steps.{step_id}"
+                self.expect(".", f"'.outputs' after `{where}`")
+                self.word(("outputs",), f"{where}.")
+                base = Expression(root, id=workflow_id, field=field, step=step_id)
+                return self.step_outputs(base, f"{where}.outputs")
             self.expect(".", f"'.' and an {field[:-1]} name")
             name = self.identifier(f"an {field[:-1]} name")
             return Expression(root, id=workflow_id, field=field, name=name, segments=self.tail())
@@ -244,6 +278,20 @@ class _Scanner:
         self.expect(".", f"'.' and a name after `$components.{kind}`")
         name = self.identifier("a component name")
         return Expression(root, id=kind, name=name, segments=self.tail())
+
+    def step_outputs(self, base: Expression, where: str) -> Expression:
+        """The rest of ``$steps.<id>.outputs`` or ``$workflows.<id>.steps.<step>.outputs``."""
+        name = self.outputs_name(where)
+        notes = []
+        if base.root == "workflows":
+            notes.append(
+                "`$workflows.<id>.steps.<step>` is Arazzo only in dependsOn; "
+                f"read as the outputs of step '{base.step}' of workflow '{base.id}'"
+            )
+        if name is None:
+            notes.append(f"`{where}` has no output name; read as all outputs")
+        note = "; ".join(notes) or None
+        return dataclasses.replace(base, name=name, segments=self.tail(), note=note)
 
 
 def scan_expression(text: str, pos: int, mode: Mode) -> tuple[Expression, int]:

@@ -125,8 +125,10 @@ class Scope:
     """Everything a runtime expression may read; every field is optional.
 
     ``steps`` maps a step id to that step's outputs; ``workflows`` maps a workflow id to
-    ``{"inputs": {...}, "outputs": {...}}``; ``source_descriptions`` maps a name to the source's
-    fields (url, type, name) and, as keys too, its operationIds / workflowIds.
+    ``{"inputs": {...}, "outputs": {...}, "steps": {step id: outputs}}`` (``steps`` is optional:
+    without it ``$workflows.<id>.steps.<step>.outputs.x`` is `MISSING`); ``source_descriptions``
+    maps a name to the source's fields (url, type, name) and, as keys too, its operationIds /
+    workflowIds.
     """
 
     inputs: Mapping[str, Any] = field(default_factory=dict)

@@ -23,7 +23,14 @@ def full_scope() -> Scope:
             "create": {"id": 7, "payload": {"pets": [{"id": 1, "name": "rex"}]}, "x.y": 1},
             "poll-run": {"status": "RUNNING"},
         },
-        workflows={"child": {"inputs": {"name": "n"}, "outputs": {"mapped": {"name": "m"}}}},
+        workflows={
+            "child": {
+                "inputs": {"name": "n"},
+                "outputs": {"mapped": {"name": "m"}},
+                "steps": {"wait": {"userId": "u-9", "event": {"ids": [3, 4]}}},
+            },
+            "older": {"inputs": {}, "outputs": {"done": True}},  # as kept without its steps
+        },
         source_descriptions={
             "petstore": {
                 "name": "petstore",
@@ -49,7 +56,12 @@ def full_scope() -> Scope:
         ),
         response=ResponseView(
             headers=Headers(
-                [("Content-Type", "application/json"), ("Server", "nginx"), ("Server", "second")]
+                [
+                    ("Content-Type", "application/json"),
+                    ("Server", "nginx"),
+                    ("Server", "second"),
+                    ("Location", "/plans/1"),
+                ]
             ),
             body={
                 "status": "RUNNING",

@@ -21,12 +21,67 @@ def test_an_expression_parses_prints_and_evaluates(case: dict[str, Any]) -> None
     expression = parse_expression(case["text"])
     assert str(expression) == case.get("canonical", case["text"])
     assert expression.root == case["root"]
+    assert not expression.is_lenient
+    assert expression.note is None
     value = expression.evaluate(full_scope())
     if case.get("missing"):
         assert value is MISSING
     else:
         assert value == case["expect"]
         assert type(value) is type(case["expect"])
+
+
+@pytest.mark.parametrize("case", CASES["lenient"], ids=lambda c: c["text"])
+def test_a_tolerated_form_outside_the_grammar_parses_with_a_note_and_evaluates(case: dict[str, Any]) -> None:
+    expression = parse_expression(case["text"])
+    canonical = case.get("canonical", case["text"])
+    assert str(expression) == canonical
+    assert str(parse_expression(canonical)) == canonical
+    assert expression.root == case["root"]
+    assert expression.is_lenient
+    assert expression.note is not None
+    assert case["note"] in expression.note
+    assert expression.references() == (Reference(*case["references"]),)
+    value = expression.evaluate(full_scope())
+    if case.get("missing"):
+        assert value is MISSING
+    else:
+        assert value == case["expect"]
+        assert type(value) is type(case["expect"])
+    assert expression.evaluate(Scope()) is MISSING
+
+
+def test_the_headers_alias_equals_the_grammatical_header_expression() -> None:
+    alias, grammatical = parse_expression("$response.headers.ETag"), parse_expression("$response.header.ETag")
+    assert alias == grammatical
+    assert hash(alias) == hash(grammatical)
+    assert alias.is_lenient
+    assert not grammatical.is_lenient
+
+
+def test_a_step_of_another_workflow_is_not_a_step_of_this_one() -> None:
+    expression = parse_expression("$workflows.producer.steps.wait.outputs.userId#/a")
+    assert (expression.id, expression.field, expression.step, expression.name) == (
+        "producer",
+        "steps",
+        "wait",
+        "userId",
+    )
+    assert expression.step_id is None
+    assert expression.pointer == "/a"
+
+
+def test_step_outputs_of_another_workflow_are_missing_until_the_engine_keeps_them() -> None:
+    expression = parse_expression("$workflows.w.steps.s.outputs.x")
+    assert expression.evaluate(Scope(workflows={"w": {"inputs": {}, "outputs": {"x": 1}}})) is MISSING
+    assert expression.evaluate(Scope(workflows={"w": {"steps": {"s": {"x": 1}}}})) == 1
+
+
+def test_all_outputs_of_a_step_is_the_mapping_as_kept() -> None:
+    outputs = {"a": 1, "b": [2]}
+    assert parse_expression("$steps.s.outputs").evaluate(Scope(steps={"s": outputs})) == outputs
+    assert parse_expression("$steps.s.outputs").evaluate(Scope(steps={"s": {}})) == {}
+    assert parse_expression("$steps.t.outputs").evaluate(Scope(steps={"s": outputs})) is MISSING
 
 
 @pytest.mark.parametrize("case", CASES["canonical"], ids=lambda c: c["text"])
@@ -45,7 +100,7 @@ def test_a_bad_expression_names_the_problem_and_its_offset(case: dict[str, Any])
 
 
 def test_every_value_is_missing_in_an_empty_scope() -> None:
-    for case in CASES["evaluate"]:
+    for case in CASES["evaluate"] + CASES["lenient"]:
         assert parse_expression(case["text"]).evaluate(Scope()) is MISSING, case["text"]
 
 
