@@ -96,6 +96,21 @@ def report(result: RunResult, flags: RunFlags, *, journalled: bool) -> int:
     return exit_status(result)
 
 
+def refuse_broken(document: Any, doc: str) -> None:
+    """Raise DocumentError when the linter finds problems certain to break the run (nothing is sent)."""
+    from spola.errors import DocumentError, Location
+    from spola.lint import blocking_findings
+
+    findings = blocking_findings(document)
+    if findings:
+        raise DocumentError(
+            f"{doc} would fail before its first request; nothing was sent",
+            findings=findings,
+            location=Location(doc),
+            hint="spola validate lists every finding.",
+        )
+
+
 def run(doc: str, workflow: str | None, flags: RunFlags, **limits: Any) -> int:
     """Everything ``spola run`` does; returns the exit status."""
     from spola.api import new_run_id
@@ -107,6 +122,7 @@ def run(doc: str, workflow: str | None, flags: RunFlags, **limits: Any) -> int:
     from spola.redact import secret_input_names
 
     document = load(doc, allow_remote=bool(limits.pop("allow_remote", False)))
+    refuse_broken(document, doc)
     wf = document.workflow(workflow) if workflow else document.default_workflow()
     options = RunOptions(
         servers=cli_args.parse_servers(flags.servers),
