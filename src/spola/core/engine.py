@@ -335,7 +335,11 @@ class Run:
             outputs[name] = None if result is MISSING else result
             scope.outputs = outputs
         frame.outputs = outputs
-        self.workflow_states[frame.workflow.workflow_id] = {"inputs": frame.inputs, "outputs": outputs}
+        self.workflow_states[frame.workflow.workflow_id] = {
+            "inputs": frame.inputs,
+            "outputs": outputs,
+            "steps": frame.step_outputs,
+        }
         self.events.append(WorkflowFinished(frame.workflow.workflow_id, status, frame.depth))
         for fid in list(frame.pending):
             self._discard(fid)
