@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from spola.cli.graph import print_graph
+from spola.cli.validate import validate_documents
+from spola.errors import UsageError
 from tests.lint.documents import goto, step, workflow, write_doc
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
@@ -49,10 +52,11 @@ def test_an_error_exits_1_and_names_file_line_rule_and_path(broken: Path) -> Non
     assert "hint: " in proc.stdout
 
 
-def test_warnings_fail_only_with_strict(tmp_path: Path) -> None:
+def test_warnings_fail_only_with_strict(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     steps = [step("read", onSuccess=[goto("wait", "read", "$statusCode == 202")])]
     path = write_doc(tmp_path, [workflow(steps)])
-    assert spola("validate", str(path)).returncode == 0
+    assert validate_documents([str(path)], fmt="text", strict=False) == 0
+    assert "warning[goto-self-loop]" in capsys.readouterr().out
     assert spola("validate", "--strict", str(path)).returncode == 1
 
 
@@ -95,32 +99,32 @@ def test_sarif_output_is_a_sarif_2_1_0_log(broken: Path) -> None:
 
 
 def test_an_unknown_format_is_a_usage_error(clean: Path) -> None:
-    proc = spola("validate", "--format", "xml", str(clean))
-    assert proc.returncode == 2
-    assert "unknown format 'xml'" in proc.stderr
+    with pytest.raises(UsageError, match="unknown format 'xml'"):
+        validate_documents([str(clean)], fmt="xml", strict=False)
+    with pytest.raises(UsageError, match="unknown graph format 'png'"):
+        print_graph(str(clean), None, fmt="png")
 
 
-def test_the_databricks_seed_validates_with_its_poll_warning() -> None:
+def test_the_databricks_seed_validates_with_its_poll_warning(capsys: pytest.CaptureFixture[str]) -> None:
     if not DATABRICKS_SEED.exists():
         pytest.skip("../shared is not beside the repository")
-    proc = spola("validate", "--format", "json", str(DATABRICKS_SEED))
-    assert proc.returncode == 0
-    rules = {item["rule"] for item in json.loads(proc.stdout)}
+    assert validate_documents([str(DATABRICKS_SEED)], fmt="json", strict=False) == 0
+    rules = {item["rule"] for item in json.loads(capsys.readouterr().out)}
     assert "poll-uncovered-states" in rules
 
 
-def test_graph_prints_mermaid_and_dot(broken: Path) -> None:
+def test_graph_prints_mermaid(broken: Path) -> None:
     mermaid = spola("graph", str(broken))
     assert mermaid.returncode == 0
     assert mermaid.stdout.startswith("flowchart TD")
     assert 'w0_s0 -->|"wait: $statusCode == 202"| w0_s0' in mermaid.stdout
-    dot = spola("graph", str(broken), "--format", "dot", "-w", "main")
-    assert dot.returncode == 0
-    assert dot.stdout.startswith('digraph "main" {')
 
 
-def test_graph_of_a_missing_workflow_or_format_is_a_clean_error(broken: Path) -> None:
+def test_graph_prints_dot_for_a_named_workflow(broken: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    print_graph(str(broken), "main", fmt="dot")
+    assert capsys.readouterr().out.startswith('digraph "main" {')
+
+
+def test_graph_of_a_missing_workflow_is_a_clean_error(broken: Path) -> None:
     missing = spola("graph", str(broken), "-w", "nope")
     assert missing.returncode == 2 and "no workflow 'nope'" in missing.stderr
-    wrong = spola("graph", str(broken), "--format", "png")
-    assert wrong.returncode == 2 and "unknown graph format" in wrong.stderr
