@@ -37,9 +37,9 @@ PARTS = {
     "criteria: simple ($statusCode == 200)": "criteria/simple.py",
     "step outputs ($response.body#/…)": "criteria/values.py",
     "request building": "request_builder.py",
-    "URL redaction for the StepStarted event": "redact.py:246(redact_url)",
-    "scope building (twice per exchange)": "core/scope.py:43(build_scope)",
-    "response body parsing": "core/scope.py:18(parse_body)",
+    "URL redaction for the StepStarted event": "redact.py:redact_url",
+    "scope building (twice per exchange)": "core/scope.py:build_scope",
+    "response body parsing": "core/scope.py:parse_body",
 }
 
 
@@ -141,10 +141,9 @@ def _breakdown(document: Any, options: Any, polls: int, runs: int, per: float) -
     for label, needle in PARTS.items():
         file_part, _, func = needle.partition(":")
         cumulative = 0.0
-        for (filename, line, name), (_cc, _nc, _tt, ct, callers) in stats.items():
-            where = f"{line}({name})"
+        for (filename, _line, name), (_cc, _nc, _tt, ct, callers) in stats.items():
             outermost = not any(c[0].endswith(file_part) for c in callers)
-            if filename.endswith(file_part) and (not func or where == func) and outermost:
+            if filename.endswith(file_part) and (not func or name == func) and outermost:
                 cumulative += ct
         if cumulative:
             rows.append(HotRow(f"  {label}", per * cumulative / total, "exchange", "share of a profile"))
