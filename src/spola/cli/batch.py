@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console, Group
+from rich.console import Console
 from rich.live import Live
 from rich.progress_bar import ProgressBar
+from rich.table import Table
 from rich.text import Text
 
 from spola.cli import args as cli_args
@@ -101,7 +102,9 @@ class BatchProgress:
         if counts.interrupted:
             line.append(f"  {counts.interrupted} interrupted", style="red")
         line.append(f"  {counts.rate(now):.1f} runs/s  {now - counts.started_at:.1f} s", style="dim")
-        return Group(ProgressBar(total=max(total, 1), completed=counts.done, width=40), line)
+        grid = Table.grid(padding=(0, 1))
+        grid.add_row(ProgressBar(total=max(total, 1), completed=counts.done, width=30), line)
+        return grid
 
 
 def summary(counts: BatchCounts, elapsed: float) -> str:
