@@ -13,6 +13,7 @@ would shred it), but a text or value exactly equal to one is still redacted.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -245,6 +246,9 @@ class Redactor:
 
     def redact_url(self, url: str) -> str:
         """A URL with its userinfo password, secret-named query values and any secret value withheld."""
+        return _redact_url(self, url)
+
+    def _redact_url(self, url: str) -> str:
         head, hash_mark, fragment = url.partition("#")
         base, question, query = head.partition("?")
         scheme, sep, rest = base.partition("://")
@@ -276,6 +280,12 @@ class Redactor:
         return {
             name: REDACTED if name in withheld else self.redact_value(value) for name, value in inputs.items()
         }
+
+
+@functools.lru_cache(maxsize=4096)
+def _redact_url(redactor: Redactor, url: str) -> str:
+    """Cached: a poll loop shows the same URL over and over."""
+    return redactor._redact_url(url)
 
 
 def _is_container(value: Any) -> bool:

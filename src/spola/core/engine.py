@@ -16,7 +16,7 @@ from spola.core.frame import Frame, Link
 from spola.core.inputs import validate_inputs
 from spola.core.options import RunOptions
 from spola.core.report import RunError, RunResult, StepReport
-from spola.core.scope import body_problem, build_scope, parse_body
+from spola.core.scope import build_scope, read_body
 from spola.errors import EngineMisuse, SpolaError
 from spola.expr import MISSING
 from spola.redact import Redactor
@@ -140,9 +140,9 @@ class Run:
         if flow.should_throttle(self, frame, response, now):
             return
         frame.throttle_attempts = 0
-        body = parse_body(response)
+        body, problem = read_body(response)
         scope = build_scope(self, frame, response=response, body=body)
-        flow.judge(self, frame, scope, now, response=response, problem=body_problem(response))
+        flow.judge(self, frame, scope, now, response=response, problem=problem)
 
     def interrupt(self, reason: str = "interrupted") -> RunResult:
         """Stop the run where it is and report it as interrupted."""

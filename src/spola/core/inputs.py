@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -144,12 +145,7 @@ def validate_inputs(
     result = apply_defaults(resolved, inputs)
     if not resolved:
         return result
-    validator_cls = jsonschema.validators.validator_for(resolved, default=jsonschema.Draft202012Validator)
-    try:
-        validator_cls.check_schema(resolved)
-    except jsonschema.SchemaError as exc:
-        raise InputError(f"the inputs schema of workflow '{workflow_id}' is invalid: {exc.message}") from exc
-    validator = validator_cls(resolved, format_checker=jsonschema.FormatChecker())
+    validator = _validator(json.dumps(resolved, sort_keys=True, default=str), workflow_id)
     problems = []
     for err in sorted(validator.iter_errors(result), key=lambda e: list(e.absolute_path)):
         where = "/".join(str(p) for p in err.absolute_path)
@@ -160,6 +156,18 @@ def validate_inputs(
             hint="Give them with --input NAME=VALUE or --inputs FILE (spola workflows DOC lists them).",
         )
     return result
+
+
+@functools.lru_cache(maxsize=256)
+def _validator(schema_text: str, workflow_id: str) -> Any:
+    """A checked validator per schema, made once: checking a schema costs far more than using it."""
+    schema = json.loads(schema_text)
+    validator_cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    try:
+        validator_cls.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        raise InputError(f"the inputs schema of workflow '{workflow_id}' is invalid: {exc.message}") from exc
+    return validator_cls(schema, format_checker=jsonschema.FormatChecker())
 
 
 def _short(err: jsonschema.ValidationError) -> str:

@@ -15,15 +15,16 @@ if TYPE_CHECKING:
 _NO_BODY = object()
 
 
-def body_problem(response: HttpResponse) -> str | None:
-    """Why a body that declares itself JSON is not, or None."""
-    if not response.body or not response.content_type.endswith("json"):
-        return None
-    try:
-        json.loads(response.body)
-    except ValueError as exc:
-        return f"the response says {response.content_type} but its body is not valid JSON ({exc})"
-    return None
+def read_body(response: HttpResponse) -> tuple[Any, str | None]:
+    """The body as expressions see it, and why a body that declares itself JSON is not (or None)."""
+    media = response.content_type
+    if response.body and media.endswith("json"):
+        try:
+            return json.loads(response.body), None
+        except ValueError as exc:
+            problem = f"the response says {media} but its body is not valid JSON ({exc})"
+            return response.body.decode("utf-8", errors="replace"), problem
+    return parse_body(response), None
 
 
 def parse_body(response: HttpResponse) -> Any:
