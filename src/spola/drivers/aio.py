@@ -131,6 +131,13 @@ async def drive(
         while True:
             actions = run.next_actions(clock())
             _emit(run, observer)
+            if not in_flight and len(actions) == 1 and run.deadline is None:
+                only = actions[0]
+                if isinstance(only, SendRequest):
+                    # the common case, one request at a time: await it directly (no task, no wait set)
+                    response, received_at = await exchange(only)
+                    run.receive(only.call_id, response, received_at)
+                    continue
             wait_until: float | None = None
             for action in actions:
                 if isinstance(action, Finish):
