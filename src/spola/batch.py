@@ -32,7 +32,9 @@ from spola.redact import secret_input_names
 if TYPE_CHECKING:
     import aiohttp
 
+    from spola.core.actions import SendRequest
     from spola.core.options import RunOptions
+    from spola.exchange import HttpResponse
     from spola.model import Workflow
     from spola.store import Journal, JournalStats, RunHeader, RunStatus
 
@@ -338,11 +340,12 @@ class Batch:
         self.counts.running += 1
         try:
             if journal is None:
-                return await drive(run, session)
+                return await drive(run, session, sender=self._send)
             from spola.drivers.journal import JournalHooks
 
             await journal.create_run(self._header(run))
-            result = await drive(run, session, journal=JournalHooks(journal, run))
+            await self._gate.enter()  # runs whose records were committed together go on in slices
+            result = await drive(run, session, journal=JournalHooks(journal, run), sender=self._send)
         except RunInterrupted as stop:
             result = stop.result
         except asyncio.CancelledError:  # stopped before the driver ran
@@ -352,6 +355,18 @@ class Batch:
         if journal is not None:
             _record_end(journal, result)
         return result
+
+    async def _send(self, session: aiohttp.ClientSession, action: SendRequest) -> HttpResponse:
+        """Send a request through the start gate.
+
+        When thousands of runs wake at once (their journal records were committed together, their
+        poll timers fell due together), their sends spread over loop iterations instead of holding
+        the loop for the whole wave.
+        """
+        from spola.drivers.aio import send
+
+        await self._gate.enter()
+        return await send(session, action)
 
     def _header(self, run: Run) -> RunHeader:
         from spola.store import RunHeader
