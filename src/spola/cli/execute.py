@@ -19,6 +19,7 @@ from spola.errors import EXIT_INTERRUPTED
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
+    from spola.core.options import RunOptions
     from spola.core.report import RunResult
     from spola.drivers.aio import Observer
 
@@ -96,6 +97,28 @@ def report(result: RunResult, flags: RunFlags, *, journalled: bool) -> int:
     return exit_status(result)
 
 
+def build_options(document: Any, flags: RunFlags, limits: dict[str, Any]) -> RunOptions:
+    """``RunOptions`` from the flags (``spola run``, ``--batch``); every source a flag names must exist."""
+    from spola.core.options import PollPolicy, RunOptions
+
+    seed = limits["seed"]
+    options = RunOptions(
+        servers=cli_args.parse_servers(flags.servers),
+        server_vars=cli_args.parse_server_vars(flags.server_vars),
+        credentials=cli_args.parse_credentials(flags.auth),
+        poll=PollPolicy(fixed=flags.poll_interval) if flags.poll_interval is not None else PollPolicy(),
+        max_steps=limits["max_steps"],
+        timeout=limits["timeout"],
+        http_timeout=limits["http_timeout"],
+        seed=seed if seed is not None else int.from_bytes(os.urandom(4), "big"),
+    )
+    names = [s.name for s in document.source_descriptions]
+    cli_args.check_sources(options.servers, names, "--server")
+    cli_args.check_sources({s for s, _ in options.server_vars}, names, "--server-var")
+    cli_args.check_sources({c.source for c in options.credentials}, names, "--auth")
+    return options
+
+
 def refuse_broken(document: Any, doc: str) -> None:
     """Raise DocumentError when the linter finds problems certain to break the run (nothing is sent)."""
     from spola.errors import DocumentError, Location
@@ -115,7 +138,6 @@ def run(doc: str, workflow: str | None, flags: RunFlags, **limits: Any) -> int:
     """Everything ``spola run`` does; returns the exit status."""
     from spola.api import new_run_id
     from spola.core.engine import Run
-    from spola.core.options import PollPolicy, RunOptions
     from spola.drivers.aio import drive, make_session
     from spola.durable import DurableRun, execute
     from spola.model import load
@@ -124,20 +146,7 @@ def run(doc: str, workflow: str | None, flags: RunFlags, **limits: Any) -> int:
     document = load(doc, allow_remote=bool(limits.pop("allow_remote", False)))
     refuse_broken(document, doc)
     wf = document.workflow(workflow) if workflow else document.default_workflow()
-    options = RunOptions(
-        servers=cli_args.parse_servers(flags.servers),
-        server_vars=cli_args.parse_server_vars(flags.server_vars),
-        credentials=cli_args.parse_credentials(flags.auth),
-        poll=PollPolicy(fixed=flags.poll_interval) if flags.poll_interval is not None else PollPolicy(),
-        max_steps=limits["max_steps"],
-        timeout=limits["timeout"],
-        http_timeout=limits["http_timeout"],
-        seed=limits["seed"] if limits["seed"] is not None else int.from_bytes(os.urandom(4), "big"),
-    )
-    names = [s.name for s in document.source_descriptions]
-    cli_args.check_sources(options.servers, names, "--server")
-    cli_args.check_sources({s for s, _ in options.server_vars}, names, "--server-var")
-    cli_args.check_sources({c.source for c in options.credentials}, names, "--auth")
+    options = build_options(document, flags, limits)
     given = cli_args.gather_inputs(flags.inputs, flags.inputs_file, wf.inputs)
     secrets = frozenset(secret_input_names(wf.inputs, given))
     engine = Run(
