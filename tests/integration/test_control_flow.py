@@ -344,3 +344,24 @@ async def test_a_malformed_json_body_fails_the_step_and_says_so(stub: StubServer
     assert result.status == "failed"
     assert result.error.step_id == "s"
     assert "not valid JSON" in result.error.message
+
+
+async def test_step_depends_on_is_respected(stub: StubServer, tmp_path: Path) -> None:
+    stub.add("GET", "/api/jobs/runs/get", Reply(body={}))
+    doc = write(
+        tmp_path,
+        """
+        workflows:
+          - workflowId: w
+            steps:
+              - {stepId: a, operationId: getRun, parameters: [{name: run_id, in: query, value: 1}]}
+              - {stepId: b, operationId: getRun, dependsOn: [a], parameters: [{name: run_id, in: query, value: 2}]}
+              - {stepId: c, operationId: getRun, dependsOn: [d], parameters: [{name: run_id, in: query, value: 3}]}
+              - {stepId: d, operationId: getRun, parameters: [{name: run_id, in: query, value: 4}]}
+        """,
+        header=HEADER.replace("arazzo: 1.0.1", "arazzo: 1.1.0"),
+    )
+    result = await spola.arun(doc, servers={"jobs": stub.base_url + "/api"})
+    assert result.status == "failed"
+    assert result.error.step_id == "c" and "depends on step d" in result.error.message
+    assert [r.query["run_id"] for r in stub.requests] == [["1"], ["2"]]

@@ -248,6 +248,10 @@ class Run:
         frame.step_started_at = now
         frame.request = None
         execution = frame.runs[step.step_id]
+        unmet = self._unmet_dependency(frame)
+        if unmet is not None:
+            flow.judge(self, frame, build_scope(self, frame), now, problem=unmet)
+            return None
         if step.workflow_id:
             self.events.append(
                 StepStarted(frame.workflow.workflow_id, step.step_id, execution, None, None, frame.depth)
@@ -319,6 +323,18 @@ class Run:
             idempotent=built.idempotent,
             timeout=timeout,
         )
+
+    def _unmet_dependency(self, frame: Frame) -> str | None:
+        """Why a 1.1 step-level ``dependsOn`` is not satisfied yet, or None (steps run in order)."""
+        for ref in frame.step.depends_on:
+            if ref.startswith("$workflows."):
+                workflow_id, _, rest = ref[len("$workflows.") :].partition(".steps.")
+                done = self.workflow_states.get(workflow_id, {}).get("steps", {})
+                if rest not in done:
+                    return f"it depends on step {rest} of workflow {workflow_id}, which has not completed"
+            elif not ref.startswith("$") and ref not in frame.step_outputs:
+                return f"it depends on step {ref}, which has not completed (steps run in the order written)"
+        return None
 
     def complete(self, frame: Frame, status: str, error: RunError | None) -> None:
         """End a workflow execution, compute its outputs and hand control to whoever waits for it."""
