@@ -17,7 +17,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.live import Live
@@ -26,7 +26,7 @@ from rich.table import Table
 from rich.text import Text
 
 from spola.cli import args as cli_args
-from spola.cli.execute import store_path
+from spola.cli.execute import build_options, refuse_broken, store_path
 from spola.cli.render import to_json
 from spola.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, InputError, UsageError
 
@@ -131,28 +131,6 @@ def batch_status(counts: BatchCounts, stopped: bool) -> int:
     return EXIT_OK
 
 
-def build_options(document: Any, flags: RunFlags, limits: dict[str, Any]) -> Any:
-    """``RunOptions`` from the flags, as ``spola run`` builds them; sources named must exist."""
-    from spola.core.options import PollPolicy, RunOptions
-
-    seed = limits["seed"]
-    options = RunOptions(
-        servers=cli_args.parse_servers(flags.servers),
-        server_vars=cli_args.parse_server_vars(flags.server_vars),
-        credentials=cli_args.parse_credentials(flags.auth),
-        poll=PollPolicy(fixed=flags.poll_interval) if flags.poll_interval is not None else PollPolicy(),
-        max_steps=limits["max_steps"],
-        timeout=limits["timeout"],
-        http_timeout=limits["http_timeout"],
-        seed=seed if seed is not None else int.from_bytes(os.urandom(4), "big"),
-    )
-    names = [s.name for s in document.source_descriptions]
-    cli_args.check_sources(options.servers, names, "--server")
-    cli_args.check_sources({s for s, _ in options.server_vars}, names, "--server-var")
-    cli_args.check_sources({c.source for c in options.credentials}, names, "--auth")
-    return options
-
-
 def run_batch(
     doc: str,
     workflow: str | None,
@@ -176,6 +154,7 @@ def run_batch(
         raise UsageError("--batch - and --inputs - both want stdin; give one of them a file")
     source = BatchFile.read(batch_file)
     document = load(doc, allow_remote=allow_remote)
+    refuse_broken(document, doc)
     wf = document.workflow(workflow) if workflow else document.default_workflow()
     limits = {"max_steps": max_steps, "timeout": timeout, "http_timeout": http_timeout, "seed": seed}
     options = build_options(document, flags, limits)
