@@ -32,32 +32,36 @@ class JournalHooks:
     run: Run
 
     async def before_send(self, action: SendRequest, now: float) -> None:
-        """Commit the intent before the request leaves."""
-        await self.journal.intent(
-            IntentRecord.from_request(
-                run_id=self.run.run_id,
-                seq=action.call_id,
-                step_path=action.step_path,
-                step_id=action.step_id,
-                attempt=action.attempt,
-                request=action.request,
-                at=now,
-                redactor=self.run.redactor,
-                idempotent=action.idempotent,
-            )
+        """Record the intent; commit it before the request leaves unless re-sending it is safe."""
+        record = IntentRecord.from_request(
+            run_id=self.run.run_id,
+            seq=action.call_id,
+            step_path=action.step_path,
+            step_id=action.step_id,
+            attempt=action.attempt,
+            request=action.request,
+            at=now,
+            redactor=self.run.redactor,
+            idempotent=action.idempotent,
         )
+        if action.idempotent:
+            self.journal.queue_intent(record)
+        else:
+            await self.journal.intent(record)
 
     async def after_receive(self, action: SendRequest, response: HttpResponse, now: float) -> None:
-        """Queue the response (committed with the next batch)."""
-        self.journal.response(
-            ResponseRecord.from_response(
-                run_id=self.run.run_id,
-                seq=action.call_id,
-                response=response,
-                received_at=now,
-                redactor=self.run.redactor,
-            )
+        """Record the response: committed before the run goes on when re-sending would not be safe."""
+        record = ResponseRecord.from_response(
+            run_id=self.run.run_id,
+            seq=action.call_id,
+            response=response,
+            received_at=now,
+            redactor=self.run.redactor,
         )
+        if action.idempotent:
+            self.journal.response(record)
+        else:
+            await self.journal.durable_response(record)
 
 
 @dataclass
