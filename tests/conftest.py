@@ -20,6 +20,20 @@ def shared_or_skip() -> Path:
     return SHARED
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_run_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Runs journalled by tests (and the `spola` processes they start) go to a temporary store."""
+    import os
+
+    before = os.environ.get("SPOLA_STORE")
+    os.environ["SPOLA_STORE"] = str(tmp_path_factory.mktemp("store") / "runs.db")
+    yield
+    if before is None:
+        os.environ.pop("SPOLA_STORE", None)
+    else:
+        os.environ["SPOLA_STORE"] = before
+
+
 @pytest.fixture(scope="session")
 def _server() -> Iterator[StubServer]:
     server = StubServer().start()
