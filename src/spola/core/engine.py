@@ -77,6 +77,7 @@ class Run:
         self.workflow_states: dict[str, dict[str, Any]] = {}
         self.reports: dict[tuple[str, str], StepReport] = {}
         self.events: list[Event] = []
+        self.observed = True
         self.result: RunResult | None = None
         self.root = self._spawn(document, workflow, validated, None, "root", workflow.workflow_id)
         for step in workflow.steps:
@@ -151,6 +152,11 @@ class Run:
         assert self.result is not None
         return self.result
 
+    def emit(self, event: Event) -> None:
+        """Keep an event for the driver's observer (nothing is kept while nobody observes)."""
+        if self.observed:
+            self.events.append(event)
+
     def drain_events(self) -> list[Event]:
         """Events since the last call (step started/finished, waits), oldest first."""
         events, self.events = self.events, []
@@ -217,7 +223,7 @@ class Run:
         if frame.pending_delay:
             frame.wake_at = now + frame.pending_delay
             frame.phase = "wait_timer"
-            self.events.append(
+            self.emit(
                 Waiting(
                     frame.workflow.workflow_id,
                     frame.step.step_id,
@@ -253,7 +259,7 @@ class Run:
             flow.judge(self, frame, build_scope(self, frame), now, problem=unmet)
             return None
         if step.workflow_id:
-            self.events.append(
+            self.emit(
                 StepStarted(frame.workflow.workflow_id, step.step_id, execution, None, None, frame.depth)
             )
             scope = build_scope(self, frame)
@@ -304,16 +310,17 @@ class Run:
         timeout = self.options.http_timeout
         if step.timeout:
             timeout = min(timeout, step.timeout / 1000)
-        self.events.append(
-            StepStarted(
-                frame.workflow.workflow_id,
-                step.step_id,
-                execution,
-                built.request.method,
-                self.redactor.redact_url(built.request.url),
-                frame.depth,
+        if self.observed:
+            self.emit(
+                StepStarted(
+                    frame.workflow.workflow_id,
+                    step.step_id,
+                    execution,
+                    built.request.method,
+                    self.redactor.redact_url(built.request.url),
+                    frame.depth,
+                )
             )
-        )
         return SendRequest(
             call_id=call_id,
             request=built.request,
@@ -356,7 +363,7 @@ class Run:
             "outputs": outputs,
             "steps": frame.step_outputs,
         }
-        self.events.append(WorkflowFinished(frame.workflow.workflow_id, status, frame.depth))
+        self.emit(WorkflowFinished(frame.workflow.workflow_id, status, frame.depth))
         for fid in list(frame.pending):
             self._discard(fid)
         if frame.parent is None:

@@ -47,7 +47,7 @@ def should_throttle(run: Run, frame: Frame, response: HttpResponse, now: float) 
     frame.resend = True
     frame.phase = "ready"
     step = frame.step
-    run.events.append(
+    run.emit(
         StepFinished(
             frame.workflow.workflow_id,
             step.step_id,
@@ -125,7 +125,7 @@ def judge(
     elapsed = response.elapsed if response is not None else 0.0
     status_code = response.status if response is not None else None
     nxt = _on_success(run, frame, scope, now) if passed else _on_failure(run, frame, scope, now, reasons)
-    run.events.append(
+    run.emit(
         StepFinished(
             frame.workflow.workflow_id,
             step.step_id,

@@ -125,6 +125,7 @@ async def drive(
             await journal.after_receive(action, response, received_at)
         return response, received_at
 
+    run.observed = observer is not None
     for first in initial:
         in_flight[asyncio.ensure_future(exchange(first))] = first
     try:
