@@ -16,7 +16,7 @@ from spola.core.frame import Frame, Link
 from spola.core.inputs import validate_inputs
 from spola.core.options import RunOptions
 from spola.core.report import RunError, RunResult, StepReport
-from spola.core.scope import build_scope, read_body
+from spola.core.scope import build_scope, evaluate_outputs, read_body
 from spola.errors import EngineMisuse, SpolaError
 from spola.expr import MISSING
 from spola.redact import Redactor
@@ -254,7 +254,7 @@ class Run:
         frame.step_started_at = now
         frame.request = None
         execution = frame.runs[step.step_id]
-        unmet = self._unmet_dependency(frame)
+        unmet = flow.unmet_dependency(self, frame)
         if unmet is not None:
             flow.judge(self, frame, build_scope(self, frame), now, problem=unmet)
             return None
@@ -331,32 +331,12 @@ class Run:
             timeout=timeout,
         )
 
-    def _unmet_dependency(self, frame: Frame) -> str | None:
-        """Why a 1.1 step-level ``dependsOn`` is not satisfied yet, or None (steps run in order)."""
-        for ref in frame.step.depends_on:
-            if ref.startswith("$workflows."):
-                workflow_id, _, rest = ref[len("$workflows.") :].partition(".steps.")
-                done = self.workflow_states.get(workflow_id, {}).get("steps", {})
-                if rest not in done:
-                    return f"it depends on step {rest} of workflow {workflow_id}, which has not completed"
-            elif not ref.startswith("$") and ref not in frame.step_outputs:
-                return f"it depends on step {ref}, which has not completed (steps run in the order written)"
-        return None
-
     def complete(self, frame: Frame, status: str, error: RunError | None) -> None:
         """End a workflow execution, compute its outputs and hand control to whoever waits for it."""
         frame.phase = "done"
         frame.status = status
         frame.error = error
-        scope = build_scope(self, frame)
-        outputs: dict[str, Any] = {}
-        for name, value in frame.workflow.outputs.items():
-            try:
-                result = value.evaluate(scope)
-            except SpolaError:
-                result = MISSING
-            outputs[name] = None if result is MISSING else result
-            scope.outputs = outputs
+        outputs = evaluate_outputs(frame.workflow.outputs, build_scope(self, frame), chained=True)
         frame.outputs = outputs
         self.workflow_states[frame.workflow.workflow_id] = {
             "inputs": frame.inputs,
@@ -412,12 +392,7 @@ class Run:
         root = self.root
         if root.phase != "done":
             root.phase = "done"
-            scope = build_scope(self, root)
-            outputs: dict[str, Any] = {}
-            for name, value in root.workflow.outputs.items():
-                result = value.evaluate(scope)
-                outputs[name] = None if result is MISSING else result
-            root.outputs = outputs
+            root.outputs = evaluate_outputs(root.workflow.outputs, build_scope(self, root), chained=True)
         message = error and RunError(error.step_id, self.redactor.redact_text(error.message))
         self.result = RunResult(
             run_id=self.run_id,

@@ -8,7 +8,7 @@ from spola.core.events import StepFinished
 from spola.core.options import PollPolicy
 from spola.core.polling import THROTTLE_STATUSES, poll_delay, retry_after_seconds
 from spola.core.report import RunError
-from spola.core.scope import build_scope
+from spola.core.scope import build_scope, evaluate_outputs
 from spola.errors import SpolaError
 from spola.expr import MISSING
 
@@ -109,14 +109,7 @@ def judge(
         reasons.insert(0, f"no response: {response.error}")
     if not passed and response is not None and (response.status or 0) >= 400:
         reasons.append(_error_snippet(response))
-    outputs: dict[str, Any] = {}
-    for name, value in step.outputs.items():
-        try:
-            result = value.evaluate(scope)
-        except SpolaError:
-            result = MISSING
-        outputs[name] = None if result is MISSING else result
-    frame.step_outputs[step.step_id] = outputs
+    frame.step_outputs[step.step_id] = evaluate_outputs(step.outputs, scope)
     report = run.step_report(frame, step.step_id)
     report.status = "succeeded" if passed else "failed"
     report.reasons = [run.redactor.redact_text(r) for r in reasons]
@@ -262,6 +255,19 @@ def schedule(run: Run, frame: Frame, index: int, *, explicit: float | None = Non
             why = f"Retry-After from HTTP {last.status}"
     frame.pending_delay = delay or None
     frame.delay_reason = why
+
+
+def unmet_dependency(run: Run, frame: Frame) -> str | None:
+    """Why a 1.1 step-level ``dependsOn`` is not satisfied yet, or None (steps run in order)."""
+    for ref in frame.step.depends_on:
+        if ref.startswith("$workflows."):
+            workflow_id, _, rest = ref[len("$workflows.") :].partition(".steps.")
+            done = run.workflow_states.get(workflow_id, {}).get("steps", {})
+            if rest not in done:
+                return f"it depends on step {rest} of workflow {workflow_id}, which has not completed"
+        elif not ref.startswith("$") and ref not in frame.step_outputs:
+            return f"it depends on step {ref}, which has not completed (steps run in the order written)"
+    return None
 
 
 def child_done(run: Run, parent: Frame, child: Frame) -> None:

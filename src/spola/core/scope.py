@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from spola.errors import SpolaError
 from spola.expr import MISSING, RequestView, ResponseView, Scope
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from spola.core.engine import Run
     from spola.core.frame import Frame
+    from spola.criteria import Value
     from spola.exchange import HttpResponse
 
 _NO_BODY = object()
@@ -50,6 +54,23 @@ def _headers(pairs: tuple[tuple[str, str], ...]) -> dict[str, str]:
         low = key.lower()
         out[low] = f"{out[low]}, {value}" if low in out else value
     return out
+
+
+def evaluate_outputs(outputs: Mapping[str, Value], scope: Scope, *, chained: bool = False) -> dict[str, Any]:
+    """Evaluate an ``outputs`` map; what cannot be found is ``None``, never an error.
+
+    ``chained``: each output can read the ones before it as ``$outputs.*`` (workflow outputs).
+    """
+    result: dict[str, Any] = {}
+    for name, value in outputs.items():
+        try:
+            found = value.evaluate(scope)
+        except SpolaError:
+            found = MISSING
+        result[name] = None if found is MISSING else found
+        if chained:
+            scope.outputs = result
+    return result
 
 
 def build_scope(
