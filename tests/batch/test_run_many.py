@@ -101,7 +101,7 @@ def test_a_failing_result_callback_stops_the_batch_and_raises(flow: Path, jobs: 
 async def test_the_start_gate_lets_a_few_runs_start_per_loop_iteration() -> None:
     import asyncio
 
-    from spola.batch import StartGate
+    from spola.drivers.gate import StartGate
 
     gate = StartGate(per_tick=3, slice_s=10.0)
     ticks: list[int] = []
