@@ -96,7 +96,10 @@ class SpolaError(Exception):
     def __str__(self) -> str:
         where = str(self.location)
         text = f"{where}: {self.message}" if where else self.message
-        return f"{text} {self.hint}" if self.hint else text
+        if not self.hint:
+            return text
+        stop = "" if text.rstrip().endswith((".", "!", "?", ":")) else "."
+        return f"{text}{stop} {self.hint}"
 
 
 class UserError(SpolaError):

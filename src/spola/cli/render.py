@@ -127,7 +127,8 @@ def print_result(console: Console, result: RunResult) -> None:
         Text(f"{result.workflow_id}: {result.status} (run {result.run_id})", style=f"bold {colour}")
     )
     if result.error:
-        where = f"step {result.error.step_id}: " if result.error.step_id else ""
+        step = result.error.step_id
+        where = f"step {step}: " if step and not result.error.message.startswith(f"step {step}") else ""
         console.print(Text(where + result.error.message, style=colour), soft_wrap=True)
 
 

@@ -8,6 +8,7 @@ them; they never escape as exceptions.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Protocol
@@ -83,7 +84,11 @@ async def send(session: aiohttp.ClientSession, action: SendRequest) -> HttpRespo
     except TimeoutError:
         error = f"no response within {action.timeout:g} s"
     except aiohttp.ClientConnectorError as exc:
-        reason = exc.os_error.strerror if exc.os_error and exc.os_error.strerror else str(exc.os_error)
+        os_error = exc.os_error
+        if os_error is not None and os_error.errno:
+            reason = os.strerror(os_error.errno).lower()
+        else:
+            reason = str(os_error)
         error = f"cannot connect to {exc.host}:{exc.port} ({reason})"
     except aiohttp.ServerDisconnectedError:
         error = "the server closed the connection without a response"
