@@ -73,6 +73,22 @@ def evaluate_outputs(outputs: Mapping[str, Value], scope: Scope, *, chained: boo
     return result
 
 
+_VIEWS: dict[int, tuple[Any, dict[str, Any], Mapping[str, Any]]] = {}
+
+
+def _document_view(document: Any) -> tuple[dict[str, Any], Mapping[str, Any]]:
+    """``$sourceDescriptions`` and ``$components`` of a document, made once per document."""
+    known = _VIEWS.get(id(document))
+    if known is not None and known[0] is document:
+        return known[1], known[2]
+    sources = {s.name: {"name": s.name, "url": s.url, "type": s.type} for s in document.source_descriptions}
+    components = getattr(document.components, "raw", None) or {}
+    if len(_VIEWS) > 256:
+        _VIEWS.clear()
+    _VIEWS[id(document)] = (document, sources, components)
+    return sources, components
+
+
 def build_scope(
     run: Run,
     frame: Frame,
@@ -83,8 +99,7 @@ def build_scope(
 ) -> Scope:
     """What expressions in ``frame`` may read now (with the current exchange when given)."""
     document = frame.document
-    sources = {s.name: {"name": s.name, "url": s.url, "type": s.type} for s in document.source_descriptions}
-    components = getattr(document.components, "raw", None) or {}
+    sources, components = _document_view(document)
     request_view = None
     url = method = None
     request = frame.request
