@@ -163,6 +163,21 @@ def _finish(journal: Journal, result: RunResult) -> None:
     )
 
 
+def _alive_spola(pid: int) -> bool:
+    """Whether ``pid`` is a live spola process on this machine (another run still driving this one)."""
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError, OSError):
+        return False
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True
+    return b"spola" in cmdline
+
+
 async def aresume(
     run_id: str,
     *,
@@ -193,6 +208,12 @@ async def aresume(
             raise ResumeRefused(
                 f"run {header.run_id} already {record.status}; there is nothing to resume",
                 hint="Start a new run with spola run.",
+            )
+        owner = header.options.get("pid")
+        if record.status == "running" and isinstance(owner, int) and _alive_spola(owner):
+            raise ResumeRefused(
+                f"run {header.run_id} is still running in process {owner}",
+                hint=f"Stop it first (kill -INT {owner}), or wait for it to finish.",
             )
         if not Path(header.document).is_file():
             raise ResumeRefused(f"the run's document {header.document} is gone")

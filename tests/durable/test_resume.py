@@ -243,3 +243,18 @@ def test_no_store_leaves_no_journal(stub: StubServer, tmp_path: Path, flag: str)
     )
     assert proc.returncode == 0, proc.stderr
     assert not env_store.exists()
+
+
+def test_a_run_still_alive_elsewhere_is_not_resumed(stub: StubServer, tmp_path: Path) -> None:
+    shared_or_skip()
+    dbt_server(stub, polls_until_done=500)
+    store = tmp_path / "runs.db"
+    proc = start(*run_args(stub, store))
+    try:
+        wait_for(lambda: len(polls(stub)) >= 2)
+        refused = spola("resume", newest_run_id(store), "--store", str(store), "-i", f"token={TOKEN}")
+        assert refused.returncode == 2
+        assert "still running in process" in refused.stderr
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=20)
