@@ -25,20 +25,28 @@ app = typer.Typer(
 
 DocArg = Annotated[str, typer.Argument(help="Arazzo document (YAML or JSON).", metavar="DOC")]
 WorkflowOpt = Annotated[
-    str | None, typer.Option("--workflow", "-w", help="Workflow id (optional if only one).")
+    str | None, typer.Option("--workflow", "-w", help="Workflow id (optional if only one).", metavar="ID")
 ]
 InputOpt = Annotated[
-    list[str] | None, typer.Option("--input", "-i", help="Input NAME=VALUE (typed by schema).")
+    list[str] | None,
+    typer.Option("--input", "-i", help="Input NAME=VALUE (typed by schema).", metavar="NAME=VALUE"),
 ]
-InputsOpt = Annotated[str | None, typer.Option("--inputs", help="JSON/YAML file of inputs, or - for stdin.")]
-ServerOpt = Annotated[list[str] | None, typer.Option("--server", help="Base URL for a source: NAME=URL.")]
+InputsOpt = Annotated[
+    str | None, typer.Option("--inputs", help="JSON/YAML file of inputs, or - for stdin.", metavar="FILE")
+]
+ServerOpt = Annotated[
+    list[str] | None, typer.Option("--server", help="Base URL for a source: NAME=URL.", metavar="NAME=URL")
+]
 ServerVarOpt = Annotated[
-    list[str] | None, typer.Option("--server-var", help="Server variable NAME.VAR=VALUE.")
+    list[str] | None,
+    typer.Option("--server-var", help="Server variable NAME.VAR=VALUE.", metavar="NAME.VAR=VALUE"),
 ]
 AuthOpt = Annotated[
     list[str] | None,
     typer.Option(
-        "--auth", help="Credential SOURCE[.SCHEME]=VALUE (or env:VAR) for the source's security scheme."
+        "--auth",
+        help="Credential SOURCE[.SCHEME]=VALUE (or env:VAR) for the source's security scheme.",
+        metavar="SOURCE=VALUE",
     ),
 ]
 
