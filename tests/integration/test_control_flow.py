@@ -259,20 +259,20 @@ async def test_goto_another_workflow_ends_with_its_result(stub: StubServer, tmp_
     assert stub.requests[-1].query == {"run_id": ["404"]}
 
 
+ENDLESS_LOOP = """
+workflows:
+  - workflowId: w
+    steps:
+      - stepId: s
+        operationId: getRun
+        parameters: [{name: run_id, in: query, value: 1}]
+        onSuccess: [{name: loop, type: goto, stepId: s}]
+"""
+
+
 async def test_max_steps_stops_an_endless_loop(stub: StubServer, tmp_path: Path) -> None:
     stub.add("GET", "/api/jobs/runs/get", Reply(body={}))
-    doc = write(
-        tmp_path,
-        """
-        workflows:
-          - workflowId: w
-            steps:
-              - stepId: s
-                operationId: getRun
-                parameters: [{name: run_id, in: query, value: 1}]
-                onSuccess: [{name: loop, type: goto, stepId: s}]
-        """,
-    )
+    doc = write(tmp_path, ENDLESS_LOOP)
     result = await spola.arun(doc, servers={"jobs": stub.base_url + "/api"}, poll_interval=0, max_steps=5)
     assert result.status == "failed"
     assert "--max-steps" in result.error.message
@@ -281,18 +281,7 @@ async def test_max_steps_stops_an_endless_loop(stub: StubServer, tmp_path: Path)
 
 async def test_timeout_stops_a_long_poll(stub: StubServer, tmp_path: Path) -> None:
     stub.add("GET", "/api/jobs/runs/get", Reply(body={}))
-    doc = write(
-        tmp_path,
-        """
-        workflows:
-          - workflowId: w
-            steps:
-              - stepId: s
-                operationId: getRun
-                parameters: [{name: run_id, in: query, value: 1}]
-                onSuccess: [{name: loop, type: goto, stepId: s}]
-        """,
-    )
+    doc = write(tmp_path, ENDLESS_LOOP)
     started = time.monotonic()
     result = await spola.arun(doc, servers={"jobs": stub.base_url + "/api"}, poll_interval=0.1, timeout=0.5)
     assert result.status == "failed"
