@@ -257,3 +257,10 @@ async def aresume(
         )
     finally:
         await journal.close()
+
+
+def resume(run_id: str, **kwargs: Any) -> RunResult:
+    """Continue an interrupted or crashed run (blocking); see ``aresume`` for the arguments."""
+    import asyncio
+
+    return asyncio.run(aresume(run_id, **kwargs))
