@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from spola.core.options import RunOptions
     from spola.exchange import HttpResponse
     from spola.model import Workflow
-    from spola.store import Journal, JournalStats, RunHeader, RunStatus
+    from spola.store import Journal, JournalStats, RunHeader
 
 __all__ = ["Batch", "BatchCounts", "BadRow", "arun_many", "derive_seed", "run_many"]
 
@@ -151,7 +151,7 @@ class Batch:
         self._stopping = False
         self._workers: list[asyncio.Task[None]] = []
         self._journal: Journal | None = None
-        self._header_base: dict[str, Any] = {}
+        self._document_id: tuple[str, str] = ("", "")
         self.journal_stats: JournalStats | None = None
         self._gate = StartGate()
 
@@ -204,16 +204,13 @@ class Batch:
                 self.journal_stats = journal.stats
 
     async def _open_journal(self, path: str) -> None:
-        from spola.durable import document_digest, options_record
+        from spola.durable import document_digest
         from spola.store import Journal
 
         assert self.document.path is not None
         self._journal = await Journal.open(path)
-        self._header_base = {
-            "document": str(Path(self.document.path).resolve()),
-            "document_sha256": document_digest(self.document.path),
-            "options": options_record(self.options),
-        }
+        document = str(Path(self.document.path).resolve())
+        self._document_id = (document, document_digest(document))
 
     async def _work(self, queue: Iterator[tuple[int, Row]], session: aiohttp.ClientSession) -> None:
         for index, row in queue:
@@ -286,7 +283,9 @@ class Batch:
         finally:
             self.counts.running -= 1
         if journal is not None:
-            _record_end(journal, result)
+            from spola.durable import record_end
+
+            record_end(journal, result)
         return result
 
     async def _send(self, session: aiohttp.ClientSession, action: SendRequest) -> HttpResponse:
@@ -302,33 +301,14 @@ class Batch:
         return await send(session, action)
 
     def _header(self, run: Run) -> RunHeader:
-        from spola.store import RunHeader
+        from spola.durable import run_header
 
-        base = self._header_base
-        return RunHeader.start(
-            run_id=run.run_id,
-            workflow_id=run.root.workflow.workflow_id,
-            document=base["document"],
-            document_sha256=base["document_sha256"],
-            inputs=dict(run.root.inputs),
-            secret_inputs=_secret_names(run, self.workflow),
-            options={**base["options"], "seed": run.options.seed},
-            started_at=run.started_at,
-            redactor=run.redactor,
-        )
+        document, digest = self._document_id
+        return run_header(run, document, digest, _secret_names(run, self.workflow))
 
 
 def _secret_names(run: Run, workflow: Workflow) -> frozenset[str]:
     return frozenset(secret_input_names(workflow.inputs, run.root.inputs))
-
-
-def _record_end(journal: Journal, result: RunResult) -> None:
-    status: RunStatus = "failed"
-    if result.status in ("succeeded", "interrupted"):
-        status = "succeeded" if result.status == "succeeded" else "interrupted"
-    journal.finish(
-        result.run_id, status, result.outputs, result.error.to_dict() if result.error else None, time.time()
-    )
 
 
 async def arun_many(

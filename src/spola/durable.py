@@ -127,17 +127,8 @@ async def execute(
         journal = await Journal.open(durable.store_path)
     try:
         if new:
-            header = RunHeader.start(
-                run_id=run.run_id,
-                workflow_id=run.root.workflow.workflow_id,
-                document=str(Path(durable.document_path).resolve()),
-                document_sha256=document_digest(durable.document_path),
-                inputs=dict(inputs if inputs is not None else run.root.inputs),
-                secret_inputs=secret_inputs,
-                options=options_record(run.options),
-                started_at=run.started_at,
-                redactor=run.redactor,
-            )
+            document = str(Path(durable.document_path).resolve())
+            header = run_header(run, document, document_digest(document), secret_inputs, inputs)
             await journal.create_run(header)
         try:
             async with make_session(insecure=insecure) as session:
@@ -145,9 +136,9 @@ async def execute(
                     run, session, observer=observer, journal=JournalHooks(journal, run), initial=initial
                 )
         except RunInterrupted as stop:
-            _finish(journal, stop.result)
+            record_end(journal, stop.result)
             raise
-        _finish(journal, result)
+        record_end(journal, result)
         return result
     finally:
         if own:
@@ -156,7 +147,29 @@ async def execute(
             await journal.flush()
 
 
-def _finish(journal: Journal, result: RunResult) -> None:
+def run_header(
+    run: Run,
+    document: str,
+    digest: str,
+    secret_inputs: frozenset[str],
+    inputs: Mapping[str, Any] | None = None,
+) -> RunHeader:
+    """What a journal records when a run starts (inputs and options redacted by the header)."""
+    return RunHeader.start(
+        run_id=run.run_id,
+        workflow_id=run.root.workflow.workflow_id,
+        document=document,
+        document_sha256=digest,
+        inputs=dict(inputs if inputs is not None else run.root.inputs),
+        secret_inputs=secret_inputs,
+        options=options_record(run.options),
+        started_at=run.started_at,
+        redactor=run.redactor,
+    )
+
+
+def record_end(journal: Journal, result: RunResult) -> None:
+    """Queue a run's end: its status, outputs and error (already redacted by the engine)."""
     status = check_status(result.status if result.status in ("succeeded", "interrupted") else "failed")
     journal.finish(
         result.run_id, status, result.outputs, result.error.to_dict() if result.error else None, time.time()
