@@ -6,6 +6,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+def first_header(headers: tuple[tuple[str, str], ...], name: str) -> str | None:
+    """The first value of a header (names compared case-insensitively), or None."""
+    lower = name.lower()
+    for key, value in headers:
+        if key.lower() == lower:
+            return value
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class TokenGrant:
     """An OAuth2 client-credentials grant the driver exchanges for a bearer token at send time.
@@ -43,11 +52,7 @@ class HttpRequest:
 
     def header(self, name: str) -> str | None:
         """The first header with this name (case-insensitive), or None."""
-        lower = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lower:
-                return value
-        return None
+        return first_header(self.headers, name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,11 +72,7 @@ class HttpResponse:
 
     def header(self, name: str) -> str | None:
         """The first header with this name (case-insensitive), or None."""
-        lower = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lower:
-                return value
-        return None
+        return first_header(self.headers, name)
 
     @property
     def content_type(self) -> str:

@@ -170,14 +170,12 @@ def resume_command(
         inputs=input_ or [],
         inputs_file=inputs,
         servers=server or [],
-        server_vars=[],
         auth=auth or [],
         json_out=json_out,
         poll_interval=poll_interval,
         verbose=verbose,
         insecure=insecure,
         store=store,
-        no_store=False,
     )
     raise typer.Exit(execute.resume(run_id, flags, force_resend=force_resend))
 
@@ -274,14 +272,9 @@ def demo_command(
     flags = execute.RunFlags(
         inputs=input_ or [],
         inputs_file=inputs,
-        servers=[],
-        server_vars=[],
-        auth=[],
         json_out=json_out,
         poll_interval=poll_interval,
         verbose=verbose,
-        insecure=False,
-        store=None,
         no_store=no_store,
     )
     raise typer.Exit(demo(doc, workflow, flags, speed=speed, faults=faults, seed=seed))

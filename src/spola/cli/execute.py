@@ -7,7 +7,7 @@ import os
 import signal
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
@@ -26,19 +26,19 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class RunFlags:
-    """The flags ``run`` and ``resume`` share."""
+    """The flags ``run``, ``resume`` and ``demo`` share (each command passes the ones it has)."""
 
-    inputs: list[str]
-    inputs_file: str | None
-    servers: list[str]
-    server_vars: list[str]
-    auth: list[str]
-    json_out: bool
-    poll_interval: float | None
-    verbose: bool
-    insecure: bool
-    store: str | None
-    no_store: bool
+    inputs: list[str] = field(default_factory=list)
+    inputs_file: str | None = None
+    servers: list[str] = field(default_factory=list)
+    server_vars: list[str] = field(default_factory=list)
+    auth: list[str] = field(default_factory=list)
+    json_out: bool = False
+    poll_interval: float | None = None
+    verbose: bool = False
+    insecure: bool = False
+    store: str | None = None
+    no_store: bool = False
 
 
 def exit_status(result: RunResult) -> int:
