@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 import time
@@ -99,18 +98,17 @@ def report(result: RunResult, flags: RunFlags, *, journalled: bool) -> int:
 
 def build_options(document: Any, flags: RunFlags, limits: dict[str, Any]) -> RunOptions:
     """``RunOptions`` from the flags (``spola run``, ``--batch``); every source a flag names must exist."""
-    from spola.core.options import PollPolicy, RunOptions
+    from spola.api import make_options
 
-    seed = limits["seed"]
-    options = RunOptions(
+    options = make_options(
         servers=cli_args.parse_servers(flags.servers),
         server_vars=cli_args.parse_server_vars(flags.server_vars),
-        credentials=cli_args.parse_credentials(flags.auth),
-        poll=PollPolicy(fixed=flags.poll_interval) if flags.poll_interval is not None else PollPolicy(),
+        auth=cli_args.parse_credentials(flags.auth),
+        poll_interval=flags.poll_interval,
         max_steps=limits["max_steps"],
         timeout=limits["timeout"],
         http_timeout=limits["http_timeout"],
-        seed=seed if seed is not None else int.from_bytes(os.urandom(4), "big"),
+        seed=limits["seed"],
     )
     names = [s.name for s in document.source_descriptions]
     cli_args.check_sources(options.servers, names, "--server")
