@@ -49,8 +49,18 @@ def _cases(base: str) -> list[tuple[str, list[str], str, float]]:
         (
             "azure-databricks-submit-one-time-run-workflow.yml",
             [
-                "-i", f"token={TOKEN}", "-i", "runName=once", "-i", "taskKey=main", "-i", "notebookPath=/Shared/x",
-                "-i", "existingClusterId=0923-164208-simcl0ud", "--server", f"azureDatabricksApi={base}/api",
+                "-i",
+                f"token={TOKEN}",
+                "-i",
+                "runName=once",
+                "-i",
+                "taskKey=main",
+                "-i",
+                "notebookPath=/Shared/x",
+                "-i",
+                "existingClusterId=0923-164208-simcl0ud",
+                "--server",
+                f"azureDatabricksApi={base}/api",
             ],
             "runs/submit",
             1.0,
@@ -64,22 +74,39 @@ def _cases(base: str) -> list[tuple[str, list[str], str, float]]:
         (
             "dataiku-run-scenario-and-poll-workflow.yml",
             [
-                "-i", f"apiKey={OTHER}", "-i", "projectKey=DKU_TUTORIAL", "-i", "scenarioId=BUILD_ALL",
-                "--server", f"dssPublicApi={base}/public/api",
+                "-i",
+                f"apiKey={OTHER}",
+                "-i",
+                "projectKey=DKU_TUTORIAL",
+                "-i",
+                "scenarioId=BUILD_ALL",
+                "--server",
+                f"dssPublicApi={base}/public/api",
             ],
             "scenario/run",
             0.25,
         ),
         (
             "dbt-trigger-run-and-poll-workflow.yml",
-            ["-i", "accountId=1", "-i", "jobId=1", "-i", f"token={OTHER}", "--server", f"dbtAdminApi={base}/api/v2"],
+            [
+                "-i",
+                "accountId=1",
+                "-i",
+                "jobId=1",
+                "-i",
+                f"token={OTHER}",
+                "--server",
+                f"dbtAdminApi={base}/api/v2",
+            ],
             "jobs/run",
             1.0,
         ),
     ]
 
 
-@pytest.mark.parametrize("index", range(5), ids=["databricks", "azure-submit", "azure-cancel", "dataiku", "dbt"])
+@pytest.mark.parametrize(
+    "index", range(5), ids=["databricks", "azure-submit", "azure-cancel", "dataiku", "dbt"]
+)
 def test_a_seed_on_temporal_matches_the_embedded_engine(
     index: int, sim_and_clock: tuple[Sim, RequestClock], temporal_address: str, shared_queue: str
 ) -> None:

@@ -66,7 +66,9 @@ def register(app: typer.Typer) -> None:
         insecure: Annotated[bool, typer.Option("--insecure", help="Do not verify TLS certificates.")] = False,
     ) -> None:
         """Serve Arazzo runs from a Temporal task queue until SIGINT / SIGTERM."""
-        raise typer.Exit(serve_worker(target(temporal, namespace, task_queue), concurrency, insecure=insecure))
+        raise typer.Exit(
+            serve_worker(target(temporal, namespace, task_queue), concurrency, insecure=insecure)
+        )
 
 
 def serve_worker(where: Target, concurrency: int, *, insecure: bool) -> int:
@@ -138,7 +140,9 @@ def run(
             return await tc.follow(handle, observer=observer)
         except asyncio.CancelledError:
             stopped = RunError(None, "stopped following the run; it goes on on Temporal")
-            raise RunInterrupted(RunResult(engine.run_id, wf.workflow_id, "interrupted", {}, (), stopped)) from None
+            raise RunInterrupted(
+                RunResult(engine.run_id, wf.workflow_id, "interrupted", {}, (), stopped)
+            ) from None
 
     result = drive_with_signals(work, flags)
     if result.status == "interrupted":

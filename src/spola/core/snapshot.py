@@ -88,7 +88,12 @@ def request_to_dict(request: HttpRequest) -> dict[str, Any]:
         "bodyValue": _value(request.body_value),
         "secrets": sorted(request.secrets),
         "grants": [
-            {"tokenUrl": g.token_url, "clientId": g.client_id, "clientSecret": g.client_secret, "scopes": list(g.scopes)}
+            {
+                "tokenUrl": g.token_url,
+                "clientId": g.client_id,
+                "clientSecret": g.client_secret,
+                "scopes": list(g.scopes),
+            }
             for g in request.grants
         ],
     }
@@ -287,8 +292,17 @@ def snapshot(run: Run) -> dict[str, Any]:
         "frames": [_frame(f) for f in run.frames.values()],
         "workflowStates": _value(run.workflow_states),
         "reports": [
-            [path, r.step_id, r.workflow_id, r.status, r.executions, r.last_status_code, r.duration_ms,
-             list(r.reasons), r.depth]
+            [
+                path,
+                r.step_id,
+                r.workflow_id,
+                r.status,
+                r.executions,
+                r.last_status_code,
+                r.duration_ms,
+                list(r.reasons),
+                r.depth,
+            ]
             for (path, _), r in run.reports.items()
         ],
     }
@@ -312,7 +326,9 @@ def restore(
         SnapshotError: the snapshot is of another version or names a document or workflow not in ``document``.
     """
     if data.get("v") != VERSION:
-        raise SnapshotError(f"a run snapshot of version {data.get('v')!r}; this spola reads version {VERSION}")
+        raise SnapshotError(
+            f"a run snapshot of version {data.get('v')!r}; this spola reads version {VERSION}"
+        )
     run = Run(
         document,
         workflow_id,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -32,8 +31,12 @@ from spola.drivers.temporal.workflow import ArazzoRun
 from spola.errors import EXIT_FAILED, SpolaError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from pathlib import Path
+
     from spola.core.engine import Run
     from spola.core.events import Event
+    from spola.core.options import RunOptions
     from spola.core.report import RunResult
     from spola.model.bundle import Bundle
 
@@ -163,7 +166,9 @@ async def follow(
                 break
         data = outcome.result()
     except WorkflowFailureError as exc:
-        raise TemporalRunError(f"the run {handle.id} ended on Temporal without a result: {exc.cause or exc}") from exc
+        raise TemporalRunError(
+            f"the run {handle.id} ended on Temporal without a result: {exc.cause or exc}"
+        ) from exc
     finally:
         if not outcome.done():
             outcome.cancel()
@@ -199,7 +204,7 @@ async def describe(client: Client, run_id: str) -> dict[str, Any]:
     base: dict[str, Any] = {"runId": run_id, "temporalStatus": status.name if status else None}
     if status == WorkflowExecutionStatus.COMPLETED:
         return {**await handle.result(), **base}
-    if status == WorkflowExecutionStatus.RUNNING or status == WorkflowExecutionStatus.CONTINUED_AS_NEW:
+    if status in (WorkflowExecutionStatus.RUNNING, WorkflowExecutionStatus.CONTINUED_AS_NEW):
         try:
             state = await asyncio.wait_for(handle.query(STATE_QUERY, result_type=dict), 10)
         except (RPCError, TimeoutError) as exc:
@@ -210,7 +215,9 @@ async def describe(client: Client, run_id: str) -> dict[str, Any]:
 
 def sandbox_runner() -> SandboxedWorkflowRunner:
     """Temporal's sandbox, with spola and its pure dependencies passed through."""
-    return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH))
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
+    )
 
 
 async def serve(
@@ -252,3 +259,30 @@ async def serve(
             await (stop or asyncio.Event()).wait()
     finally:
         await activities.close_sessions()
+
+
+def prepare_argument(
+    document: str | Path,
+    workflow_id: str | None,
+    inputs: Mapping[str, Any] | None,
+    *,
+    options: RunOptions,
+    allow_remote: bool,
+    run_id: str,
+    continue_after: int = CONTINUE_AFTER_EVENTS,
+) -> dict[str, Any]:
+    """Load and check the document here, validate the inputs, and build the workflow argument.
+
+    Raises:
+        DocumentError, WorkflowNotFound, InputError: the run cannot start.
+    """
+    from spola.core.engine import Run
+    from spola.model.bundle import read_bundle
+    from spola.redact import secret_input_names
+
+    doc, bundle = read_bundle(document, allow_remote=allow_remote)
+    wf = doc.workflow(workflow_id) if workflow_id else doc.default_workflow()
+    given = dict(inputs or {})
+    secrets = frozenset(secret_input_names(wf.inputs, given))
+    run = Run(doc, wf.workflow_id, given, options=options, run_id=run_id, secret_inputs=secrets)
+    return start_argument(run, bundle, secret_inputs=secrets, inputs=given, continue_after=continue_after)

@@ -21,14 +21,17 @@ import binascii
 import hashlib
 import os
 import secrets
-from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes, PayloadCodec
 
 from spola.errors import UsageError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 ENCODING = b"binary/spola-aes256gcm"
 KEY_ENV = "SPOLA_TEMPORAL_KEY"
@@ -103,7 +106,9 @@ class EncryptionCodec(PayloadCodec):
             nonce = secrets.token_bytes(12)
             sealed = self._aead.encrypt(nonce, payload.SerializeToString(), None)
             out.append(
-                Payload(metadata={"encoding": ENCODING, "encryption-key-id": self._key_id}, data=nonce + sealed)
+                Payload(
+                    metadata={"encoding": ENCODING, "encryption-key-id": self._key_id}, data=nonce + sealed
+                )
             )
         return out
 

@@ -209,9 +209,13 @@ class ArazzoRun:
 
     @workflow.query(name=PROGRESS_QUERY)
     def progress(self, since: int) -> dict[str, Any]:
-        """Progress events numbered from the start of the run (across continue-as-new): those from ``since``."""
+        """Progress events numbered from the run's start (across continue-as-new), from ``since`` on."""
         skip = max(0, since - self._base)
-        return {"first": self._base + skip, "next": self._base + len(self._events), "events": self._events[skip:]}
+        return {
+            "first": self._base + skip,
+            "next": self._base + len(self._events),
+            "events": self._events[skip:],
+        }
 
     @workflow.query(name=STATE_QUERY)
     def state(self) -> dict[str, Any]:
