@@ -59,39 +59,72 @@ async def _history_lengths(client: object, run_id: str) -> list[int]:
     return lengths
 
 
-def test_a_20000_poll_loop_continues_as_new_and_keeps_every_history_small(
-    tmp_path: Path, stub: StubServer, temporal_address: str, task_queue: str
-) -> None:
-    serve_loop(stub, POLLS)
-    doc = loop_document(tmp_path)
-    target = tc.Target(temporal_address, task_queue=task_queue)
+def _run_loop(
+    address: str, queue: str, doc: Path, stub: StubServer, polls: int, **tuning: object
+) -> tuple[dict[str, object], list[int]]:
+    target = tc.Target(address, task_queue=queue)
 
     async def main() -> tuple[dict[str, object], list[int]]:
         stop = asyncio.Event()
-        worker = asyncio.ensure_future(aserve_worker(temporal_address, task_queue=task_queue, stop=stop))
+        worker = asyncio.ensure_future(aserve_worker(address, task_queue=queue, stop=stop))
         try:
             client = await tc.connect(target)
+            options = make_options(
+                servers={"jobs": f"{stub.base_url}/api"}, poll_interval=0, max_steps=polls + 10
+            )
             argument = tc.prepare_argument(
                 doc,
                 None,
                 {},
-                options=make_options(servers={"jobs": f"{stub.base_url}/api"}, poll_interval=0, max_steps=POLLS + 10),
+                options=options,
                 allow_remote=False,
                 run_id=new_run_id(),
+                **tuning,  # type: ignore[arg-type]
             )
-            handle = await tc.submit(client, argument, task_queue)
+            handle = await tc.submit(client, argument, queue)
             result = await tc.follow(handle)
             return result.to_dict(), await _history_lengths(client, argument["runId"])
         finally:
             stop.set()
             await worker
 
-    result, lengths = asyncio.run(main())
+    return asyncio.run(main())
+
+
+def _check(result: dict[str, object], stub: StubServer, polls: int) -> None:
     assert result["status"] == "succeeded", result
-    assert result["outputs"] == {"polls": POLLS, "state": "DONE"}
-    steps = {s["stepId"]: s for s in result["steps"]}
-    assert steps["poll"]["executions"] == POLLS
-    assert len(stub.received("GET", "/api/jobs/runs/get")) == POLLS
+    assert result["outputs"] == {"polls": polls, "state": "DONE"}
+    steps = {s["stepId"]: s for s in result["steps"]}  # type: ignore[attr-defined]
+    assert steps["poll"]["executions"] == polls
+    assert len(stub.received("GET", "/api/jobs/runs/get")) == polls
     assert len(stub.received("POST", "/api/jobs/run")) == 1
-    assert len(lengths) > 1, "the run continued as new"
+
+
+def test_a_20000_poll_loop_with_no_wait_polls_in_a_heartbeating_activity(
+    tmp_path: Path, stub: StubServer, temporal_address: str, task_queue: str
+) -> None:
+    serve_loop(stub, POLLS)
+    result, lengths = _run_loop(temporal_address, task_queue, loop_document(tmp_path), stub, POLLS)
+    _check(result, stub, POLLS)
     assert max(lengths) <= 10_240, lengths
+
+
+def test_a_loop_polled_from_the_workflow_continues_as_new_carrying_its_state(
+    tmp_path: Path, stub: StubServer, temporal_address: str, task_queue: str
+) -> None:
+    # bursts off (every poll is an activity of the workflow) and a low bound, so the run must continue
+    # as new several times; the outputs and counts prove the state crossed each boundary intact
+    polls = 200
+    serve_loop(stub, polls)
+    result, lengths = _run_loop(
+        temporal_address,
+        task_queue,
+        loop_document(tmp_path),
+        stub,
+        polls,
+        local_below=0.0,
+        continue_after=400,
+    )
+    _check(result, stub, polls)
+    assert len(lengths) >= 3, lengths
+    assert max(lengths) <= 300 + 20, lengths

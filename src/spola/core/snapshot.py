@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 from typing import TYPE_CHECKING, Any
 
+from spola.core.actions import SendRequest
 from spola.core.engine import Run
 from spola.core.events import Event, StepFinished, StepStarted, Waiting, WorkflowFinished
 from spola.core.frame import Frame
@@ -270,15 +271,16 @@ def _frame(frame: Frame) -> dict[str, Any]:
 
 
 def snapshot(run: Run) -> dict[str, Any]:
-    """The run's whole state as plain data, taken between two steps (nothing owed, not finished).
+    """The run's whole state as plain data, at any point before it finished.
+
+    Requests the run asked for and has no response to yet are part of it: after ``restore``,
+    ``owed_requests`` lists them for the driver to send.
 
     Raises:
-        SnapshotError: the run is finished, waits for a response, or holds a value with no plain form.
+        SnapshotError: the run is finished, or holds a value with no plain form.
     """
     if run.result is not None:
         raise SnapshotError("a finished run has nothing to carry over")
-    if run.calls:
-        raise SnapshotError("the run waits for a response; take the snapshot between steps")
     version, state, gauss = run.rng.getstate()
     return {
         "v": VERSION,
@@ -288,6 +290,7 @@ def snapshot(run: Run) -> dict[str, Any]:
         "nextCall": run.next_call,
         "nextFid": run.next_fid,
         "executions": run.executions,
+        "calls": [[call, fid] for call, fid in run.calls.items()],
         "rootFid": run.root.fid,
         "frames": [_frame(f) for f in run.frames.values()],
         "workflowStates": _value(run.workflow_states),
@@ -344,6 +347,7 @@ def restore(
     run.next_fid = data["nextFid"]
     run.executions = data["executions"]
     run.workflow_states = _unvalue(data["workflowStates"])
+    run.calls = {int(call): int(fid) for call, fid in data.get("calls", ())}
     run.frames = {}
     for item in data["frames"]:
         frame = _restore_frame(document, item)
@@ -362,6 +366,31 @@ def restore(
             depth=depth,
         )
     return run
+
+
+def owed_requests(run: Run) -> list[SendRequest]:
+    """The requests a restored run asked for before its snapshot and still waits for, oldest first."""
+    owed = []
+    for call_id, fid in sorted(run.calls.items()):
+        frame = run.frames.get(fid)
+        if frame is None or frame.request is None or frame.call_id != call_id:
+            continue
+        step = frame.step
+        timeout = run.options.http_timeout
+        if step.timeout:
+            timeout = min(timeout, step.timeout / 1000)
+        owed.append(
+            SendRequest(
+                call_id=call_id,
+                request=frame.request,
+                step_path=f"{frame.path}/{step.step_id}",
+                step_id=step.step_id,
+                attempt=frame.runs.get(step.step_id, 1),
+                idempotent=frame.idempotent,
+                timeout=timeout,
+            )
+        )
+    return owed
 
 
 def _restore_frame(root: Document, item: dict[str, Any]) -> Frame:

@@ -17,6 +17,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from spola.core.snapshot import event_from_dict, options_to_dict, result_from_dict
 from spola.drivers.temporal import activities
+from spola.drivers.temporal.burst import poll_burst
 from spola.drivers.temporal.codec import data_converter
 from spola.drivers.temporal.names import (
     CONTINUE_AFTER_EVENTS,
@@ -244,7 +245,7 @@ async def serve(
         client,
         task_queue=target.task_queue,
         workflows=[ArazzoRun],
-        activities=[activities.http_exchange],
+        activities=[activities.http_exchange, poll_burst],
         workflow_runner=sandbox_runner(),
         max_concurrent_activities=concurrency,
         max_concurrent_local_activities=concurrency,
@@ -270,6 +271,7 @@ def prepare_argument(
     allow_remote: bool,
     run_id: str,
     continue_after: int = CONTINUE_AFTER_EVENTS,
+    local_below: float = LOCAL_BELOW_SECONDS,
 ) -> dict[str, Any]:
     """Load and check the document here, validate the inputs, and build the workflow argument.
 
@@ -285,4 +287,6 @@ def prepare_argument(
     given = dict(inputs or {})
     secrets = frozenset(secret_input_names(wf.inputs, given))
     run = Run(doc, wf.workflow_id, given, options=options, run_id=run_id, secret_inputs=secrets)
-    return start_argument(run, bundle, secret_inputs=secrets, inputs=given, continue_after=continue_after)
+    return start_argument(
+        run, bundle, secret_inputs=secrets, inputs=given, continue_after=continue_after, local_below=local_below
+    )
