@@ -251,6 +251,8 @@ async def serve(
         max_concurrent_local_activities=concurrency,
         max_concurrent_workflow_tasks=max(2, min(concurrency, 100)),
         graceful_shutdown_timeout=timedelta(seconds=5),
+        # a run whose worker vanished moves to another worker after this long (Temporal's default: 10 s)
+        sticky_queue_schedule_to_start_timeout=timedelta(seconds=3),
         identity=identity,
     )
     try:

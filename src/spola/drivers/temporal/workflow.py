@@ -194,7 +194,7 @@ class ArazzoRun:
                 BURST_ACTIVITY,
                 job,
                 start_to_close_timeout=timedelta(seconds=BURST_SECONDS + run.options.http_timeout + 60),
-                heartbeat_timeout=timedelta(seconds=10),
+                heartbeat_timeout=timedelta(seconds=HEARTBEAT_SECONDS),
                 retry_policy=RetryPolicy(maximum_attempts=5),
                 result_type=dict,
             )
