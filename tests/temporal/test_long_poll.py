@@ -123,7 +123,7 @@ def test_a_loop_polled_from_the_workflow_continues_as_new_carrying_its_state(
         stub,
         polls,
         local_below=0.0,
-        continue_after=400,
+        continue_after=300,
     )
     _check(result, stub, polls)
     assert len(lengths) >= 3, lengths

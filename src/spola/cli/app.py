@@ -124,8 +124,7 @@ def run_command(
     limits = {"max_steps": max_steps, "timeout": timeout, "http_timeout": http_timeout, "seed": seed}
     if temporal is not None:
         where = _temporal.target(temporal, namespace, task_queue)
-        code = _temporal.run(doc, workflow, flags, where, detach=detach, allow_remote=allow_remote, **limits)
-        raise typer.Exit(code)
+        _temporal.run(doc, workflow, flags, where, detach=detach, allow_remote=allow_remote, **limits)
     if batch is not None:
         from spola.cli.batch import run_batch
 
@@ -220,7 +219,7 @@ def runs_show(
 ) -> None:
     """Show one run: inputs, outputs and every exchange."""
     if temporal is not None:
-        raise typer.Exit(_temporal.show(run_id, _temporal.target(temporal, namespace, ""), json_out=json_out))
+        _temporal.show(run_id, _temporal.target(temporal, namespace, ""), json_out=json_out)
     from spola.cli.runs import show_run
 
     show_run(run_id, store=store, json_out=json_out)

@@ -6,15 +6,18 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from spola.errors import UsageError
+from spola.errors import EXIT_INTERRUPTED, SpolaError, UsageError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from spola.cli.execute import RunFlags
     from spola.core.report import RunResult
     from spola.drivers.aio import Observer
@@ -37,6 +40,26 @@ def _require_extra() -> None:
             "--temporal needs the Temporal SDK, which is not installed",
             hint="Install it with: pip install 'spola[temporal]'",
         ) from None
+
+
+def _exit_at_once(work: Callable[[], int]) -> NoReturn:
+    """Run ``work`` and leave the process without interpreter teardown.
+
+    The Temporal SDK's Rust threads can abort a process that finalizes while they wind down
+    (temporalio/sdk-python#300: "PyGILState_Release: thread state ... must be current"), turning a
+    finished command into a SIGABRT. Output is flushed first; the exit status is the command's.
+    """
+    try:
+        code = work()
+    except SpolaError as exc:
+        sys.stderr.write(f"spola: {exc}".rstrip() + "\n")
+        code = exc.exit_status
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted.\n")
+        code = EXIT_INTERRUPTED
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def target(address: str, namespace: str, task_queue: str) -> Target:
@@ -103,8 +126,14 @@ def run(
     *,
     detach: bool,
     **limits: Any,
-) -> int:
+) -> NoReturn:
     """``spola run DOC --temporal``: validate locally, submit, then follow (or print the id with --detach)."""
+    _exit_at_once(lambda: _run(doc, workflow, flags, where, detach=detach, **limits))
+
+
+def _run(
+    doc: str, workflow: str | None, flags: RunFlags, where: Target, *, detach: bool, **limits: Any
+) -> int:
     from spola.api import new_run_id
     from spola.cli import args as cli_args
     from spola.cli.execute import build_options, drive_with_signals, refuse_broken, report
@@ -153,8 +182,12 @@ def run(
     return report(result, flags, journalled=False)
 
 
-def show(run_id: str, where: Target, *, json_out: bool) -> int:
+def show(run_id: str, where: Target, *, json_out: bool) -> NoReturn:
     """``spola runs show ID --temporal``: the run's state as Temporal and its worker know it."""
+    _exit_at_once(lambda: _show(run_id, where, json_out=json_out))
+
+
+def _show(run_id: str, where: Target, *, json_out: bool) -> int:
     import json
 
     from spola.drivers.temporal import client as tc

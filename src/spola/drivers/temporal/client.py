@@ -290,5 +290,10 @@ def prepare_argument(
     secrets = frozenset(secret_input_names(wf.inputs, given))
     run = Run(doc, wf.workflow_id, given, options=options, run_id=run_id, secret_inputs=secrets)
     return start_argument(
-        run, bundle, secret_inputs=secrets, inputs=given, continue_after=continue_after, local_below=local_below
+        run,
+        bundle,
+        secret_inputs=secrets,
+        inputs=given,
+        continue_after=continue_after,
+        local_below=local_below,
     )
