@@ -18,9 +18,9 @@ from spola.errors import EXIT_INTERRUPTED
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    from spola.core.options import RunOptions
     from spola.core.report import RunResult
     from spola.drivers.aio import Observer
+    from spola.options import RunOptions
 
 
 @dataclass(frozen=True, slots=True)
