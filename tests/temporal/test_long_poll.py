@@ -1,5 +1,5 @@
 """A poll loop far longer than one Temporal history may hold: continue-as-new carries the run's state
-(``spola.core.snapshot``) so the loop reaches the right result and no history passes 10,240 events."""
+(``spola.drivers.snapshot``) so the loop reaches the right result and no history passes 10,240 events."""
 
 from __future__ import annotations
 

@@ -15,8 +15,8 @@ from typing import Any
 from temporalio import activity
 
 from spola.core.actions import SendRequest
-from spola.core.snapshot import request_from_dict, response_to_dict
 from spola.drivers.aio import make_session, send
+from spola.drivers.snapshot import request_from_dict, response_to_dict
 from spola.drivers.temporal.names import HTTP_ACTIVITY, MAX_BODY_BYTES
 from spola.exchange import HttpResponse
 

@@ -22,7 +22,8 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from spola.core.actions import Finish, SendRequest, Wait
-from spola.core.snapshot import (
+from spola.drivers.aio import send
+from spola.drivers.snapshot import (
     SnapshotError,
     event_to_dict,
     options_from_dict,
@@ -30,7 +31,6 @@ from spola.core.snapshot import (
     restore,
     snapshot,
 )
-from spola.drivers.aio import send
 from spola.drivers.temporal.activities import _session
 from spola.drivers.temporal.names import BURST_ACTIVITY, EVENT_BUFFER
 from spola.model.bundle import Bundle, load_bundle

@@ -15,7 +15,7 @@ from temporalio.service import RPCError
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from spola.core.snapshot import event_from_dict, options_to_dict, result_from_dict
+from spola.drivers.snapshot import event_from_dict, options_to_dict, result_from_dict
 from spola.drivers.temporal import activities
 from spola.drivers.temporal.burst import poll_burst
 from spola.drivers.temporal.codec import data_converter
@@ -37,9 +37,9 @@ if TYPE_CHECKING:
 
     from spola.core.engine import Run
     from spola.core.events import Event
-    from spola.core.options import RunOptions
     from spola.core.report import RunResult
     from spola.model.bundle import Bundle
+    from spola.options import RunOptions
 
 EXIT_UNAVAILABLE = 69
 

@@ -12,7 +12,7 @@ driver loop differs:
 - ``now`` is ``workflow.now()`` and the jitter comes from the run's seeded random source, both replayed
   identically, so the engine's decisions are deterministic as Temporal requires;
 - when the history grows past a bound (or Temporal suggests it), the run continues as new, carrying
-  ``spola.core.snapshot`` of its state, so a poll loop of any length keeps every history small.
+  ``spola.drivers.snapshot`` of its state, so a poll loop of any length keeps every history small.
 
 Sub-workflows and ``dependsOn`` stay inside the same Temporal workflow (they are frames of one
 ``Run``, their requests concurrent activities): see docs/temporal.md for why.
@@ -31,7 +31,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from spola.core.actions import Finish, SendRequest, Wait
     from spola.core.engine import Run
-    from spola.core.snapshot import (
+    from spola.drivers.snapshot import (
         SnapshotError,
         event_to_dict,
         options_from_dict,

@@ -1,4 +1,4 @@
-"""``spola.core.snapshot``: a run cut anywhere into JSON and restored decides exactly as the original."""
+"""``spola.drivers.snapshot``: a run cut anywhere into JSON and restored decides exactly as the original."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ import pytest
 
 from spola.core.actions import Finish, SendRequest, Wait
 from spola.core.engine import Run
-from spola.core.options import Credential, PollPolicy, RunOptions
-from spola.core.snapshot import (
+from spola.drivers.snapshot import (
     SnapshotError,
     event_from_dict,
     event_to_dict,
@@ -25,6 +24,7 @@ from spola.core.snapshot import (
 from spola.exchange import HttpResponse
 from spola.model import load
 from spola.model.bundle import load_bundle, read_bundle
+from spola.options import Credential, PollPolicy, RunOptions
 from tests.integration.documents import write
 
 FLOW = """

@@ -20,10 +20,10 @@ from spola.core.actions import SendRequest
 from spola.core.engine import Run
 from spola.core.events import Event, StepFinished, StepStarted, Waiting, WorkflowFinished
 from spola.core.frame import Frame
-from spola.core.options import Credential, PollPolicy, RunOptions
 from spola.core.report import RunError, RunResult, StepReport
 from spola.errors import SpolaError
 from spola.exchange import HttpRequest, HttpResponse, TokenGrant
+from spola.options import Credential, PollPolicy, RunOptions
 
 if TYPE_CHECKING:
     from spola.model import Document
