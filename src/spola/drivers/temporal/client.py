@@ -12,7 +12,7 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureEr
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from spola.drivers.snapshot import event_from_dict, options_to_dict, result_from_dict
@@ -230,11 +230,13 @@ async def serve(
     on_ready: Callable[[], None] | None = None,
     key: bytes | None = None,
     identity: str | None = None,
+    sandboxed: bool = True,
 ) -> None:
     """Run a worker until ``stop`` is set (or the task is cancelled): Arazzo runs and their HTTP activities.
 
     ``concurrency`` bounds the HTTP requests in flight (activities and local activities each) and
-    the workflow tasks processed at once.
+    the workflow tasks processed at once. ``sandboxed=False`` runs workflow code outside Temporal's
+    sandbox (the benchmark compares both; the sandbox is what guards determinism, keep it on).
 
     Raises:
         TemporalUnavailable: the server does not answer.
@@ -246,7 +248,7 @@ async def serve(
         task_queue=target.task_queue,
         workflows=[ArazzoRun],
         activities=[activities.http_exchange, poll_burst],
-        workflow_runner=sandbox_runner(),
+        workflow_runner=sandbox_runner() if sandboxed else UnsandboxedWorkflowRunner(),
         max_concurrent_activities=concurrency,
         max_concurrent_local_activities=concurrency,
         max_concurrent_workflow_tasks=max(2, min(concurrency, 100)),
