@@ -120,7 +120,7 @@ class LiveRun:
                 seen = last.remote_state
             polls = self.polls.get(event.step_id, 0)
             self._report(
-                f"{event.step_id}: waiting {event.seconds:.1f} s before poll #{polls + 1} ({event.reason})",
+                f"{event.step_id}: waiting {event.seconds:.3g} s before poll #{polls + 1} ({event.reason})",
                 event.step_id,
                 polls,
                 seen,
