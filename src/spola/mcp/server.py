@@ -23,7 +23,7 @@ from mcp.server.lowlevel import Server
 from mcp.types.version import MODERN_PROTOCOL_VERSIONS
 
 from spola import __version__
-from spola.errors import SpolaError
+from spola.errors import SpolaError, UsageError
 from spola.mcp.runs import RunManager, result_status, summary
 from spola.mcp.tools import CANCEL_TOOL, STATUS_TOOL
 
@@ -276,7 +276,14 @@ class SpolaMCP:
         app = self.server.streamable_http_app(host=host)
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            sock.close()
+            raise UsageError(
+                f"--port {port}: cannot listen on {host}:{port} ({exc.strerror or exc})",
+                hint="Pick another port, or --port 0 for any free one.",
+            ) from exc
         sock.listen(128)
         bound = sock.getsockname()[1]
         config = uvicorn.Config(
