@@ -9,7 +9,6 @@ from __future__ import annotations
 import sys
 from typing import Annotated
 
-import click
 import typer
 
 from spola.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, SpolaError
@@ -369,13 +368,18 @@ def main(argv: list[str] | None = None) -> None:
     args = [a for a in (argv if argv is not None else sys.argv[1:]) if a != "--debug"]
     try:
         code = app(args=args, prog_name="spola", standalone_mode=False)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except typer.Abort:
         _fail_paragraph("interrupted.")
         sys.exit(EXIT_INTERRUPTED)
-    except click.ClickException as exc:
-        exc.show()
+    except typer.TyperException as exc:
+        # a usage error (unknown option, a value of the wrong type): Typer's own click exceptions
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        else:
+            _fail_paragraph(f"spola: {exc.format_message()}")
         sys.exit(2)
     except SpolaError as exc:
         if debug:
