@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from spola.cli import temporal as _temporal
 from spola.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, SpolaError
 
 app = typer.Typer(
@@ -98,6 +99,10 @@ def run_command(
     ] = None,
     concurrency: Annotated[int, typer.Option("--concurrency", help="Runs at once with --batch.")] = 10,
     verbose: VerboseOpt = False,
+    temporal: _temporal.TemporalOpt = None,
+    namespace: _temporal.NamespaceOpt = "default",
+    task_queue: _temporal.TaskQueueOpt = "spola",
+    detach: _temporal.DetachOpt = False,
 ) -> None:
     """Run a workflow of DOC against its APIs and report the outputs."""
     from spola.cli import execute
@@ -115,6 +120,10 @@ def run_command(
         store=store,
         no_store=no_store,
     )
+    limits = {"max_steps": max_steps, "timeout": timeout, "http_timeout": http_timeout, "seed": seed}
+    if temporal is not None:
+        where = _temporal.target(temporal, namespace, task_queue)
+        _temporal.run(doc, workflow, flags, where, detach=detach, allow_remote=allow_remote, **limits)
     if batch is not None:
         from spola.cli.batch import run_batch
 
@@ -204,8 +213,12 @@ def runs_show(
     run_id: Annotated[str, typer.Argument(help="Run id or a unique prefix.")],
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     store: StoreOpt = None,
+    temporal: _temporal.TemporalOpt = None,
+    namespace: _temporal.NamespaceOpt = "default",
 ) -> None:
     """Show one run: inputs, outputs and every exchange."""
+    if temporal is not None:
+        _temporal.show(run_id, _temporal.target(temporal, namespace, ""), json_out=json_out)
     from spola.cli.runs import show_run
 
     show_run(run_id, store=store, json_out=json_out)
@@ -360,6 +373,9 @@ def sim_command(
     from spola.cli.simulate import serve
 
     serve(kind, host=host, port=port, speed=speed, faults=faults, seed=seed, token=token)
+
+
+_temporal.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
