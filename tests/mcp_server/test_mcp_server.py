@@ -358,3 +358,55 @@ def test_spola_run_does_not_import_the_mcp_sdk() -> None:
         "sorted(m for m in sys.modules if m.startswith('mcp'))\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+
+
+async def test_concurrent_calls_are_separate_runs_with_their_own_progress(
+    sim: Sim, http_server: HttpServer
+) -> None:
+    async with Client(http_server.url) as client:
+        await client.list_tools()
+        trackers = [Progress() for _ in range(3)]
+        results = await asyncio.gather(
+            *(
+                client.call_tool(TOOL, {"job_id": 42}, progress_callback=tracker)
+                for tracker in trackers
+            )
+        )
+    run_ids = [r.meta["spola/runId"] for r in results]
+    assert len(set(run_ids)) == 3
+    for result, tracker in zip(results, trackers, strict=True):
+        assert result.structured_content["resultState"] == "SUCCESS"
+        assert {m.split()[1].rstrip(":") for m in tracker.messages} == {result.meta["spola/runId"]}
+    assert sim.count("run-now") == 3
+    assert len({r.structured_content["runId"] for r in results}) == 3
+
+
+async def test_stopping_the_server_interrupts_its_runs_resumably(
+    sim: Sim, clock: RequestClock, tmp_path: Path
+) -> None:
+    store = tmp_path / "runs.db"
+    server = HttpServer(serve_args(sim, store), tmp_path / "stderr.txt")
+    try:
+        clock.step = 0.0
+        async with Client(server.url, mode="legacy") as client:
+            progress = Progress(until="pollRun #2")
+            call = asyncio.create_task(client.call_tool(TOOL, {"job_id": 42}, progress_callback=progress))
+            await asyncio.wait_for(progress.reached.wait(), 30)
+            server.proc.send_signal(signal.SIGTERM)
+            assert await asyncio.to_thread(server.proc.wait, 20) == 130
+            result = await asyncio.wait_for(call, 10)
+            assert result.is_error and f"spola resume {progress.run_id}" in result.content[0].text
+    finally:
+        log = server.stop()
+    assert store_status(store, progress.run_id) == "interrupted"
+    assert f"interrupted run(s) {progress.run_id}" in log
+    assert "Traceback" not in log and "ERROR" not in log
+    clock.step = 1.0
+    resumed = subprocess.run(
+        [sys.executable, "-m", "spola", "resume", progress.run_id, "--store", str(store), "--json",
+         "--auth", f"databricksApi={TOKEN}"],
+        capture_output=True, text=True, timeout=60, cwd=REPO,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["outputs"]["resultState"] == "SUCCESS"
+    assert sim.count("run-now") == 1
