@@ -104,7 +104,12 @@ class LiveRun:
             self.polls[event.step_id] = event.execution
             return
         if isinstance(event, StepFinished):
-            state = remote_state(self.engine, event.workflow_id, event.step_id, event.depth)
+            # the engine's own remote state when it reports one (richer step events), else ours
+            reported = getattr(event, "remote_state", None)
+            if reported:
+                state = self.engine.redactor.redact_value(dict(reported))
+            else:
+                state = remote_state(self.engine, event.workflow_id, event.step_id, event.depth)
             shown = ", ".join(f"{k} {_short(v)}" for k, v in state.items())
             status = f"HTTP {event.status_code}" if event.status_code is not None else "no response"
             text = f"{event.step_id} #{event.execution}: {status}"
