@@ -85,6 +85,7 @@ async def stdio(args: list[str], errlog: Path, mode: str = "auto") -> AsyncItera
 
 class HttpServer:
     def __init__(self, args: list[str], errlog: Path) -> None:
+        self.store = Path(args[args.index("--store") + 1])
         self.errlog = errlog
         self._err = errlog.open("w")
         self.proc = subprocess.Popen(
@@ -98,7 +99,7 @@ class HttpServer:
         self.url = self._wait_for_url()
 
     def _wait_for_url(self) -> str:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 100
         while time.monotonic() < deadline:
             for line in self.errlog.read_text().splitlines():
                 if " at http://" in line:
@@ -116,11 +117,21 @@ class HttpServer:
         return self.errlog.read_text()
 
 
-@pytest.fixture
-def http_server(sim: Sim, tmp_path: Path) -> Iterator[HttpServer]:
-    server = HttpServer(serve_args(sim, tmp_path / "runs.db"), tmp_path / "http-stderr.txt")
+@pytest.fixture(scope="module")
+def _http_server(
+    _sim_server: tuple[Sim, RequestClock], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[HttpServer]:
+    where = tmp_path_factory.mktemp("mcp-http")
+    server = HttpServer(serve_args(_sim_server[0], where / "runs.db"), where / "http-stderr.txt")
     yield server
-    server.stop()
+    log = server.stop()
+    assert "Traceback" not in log
+
+
+@pytest.fixture
+def http_server(sim: Sim, _http_server: HttpServer) -> HttpServer:
+    """One ``spola mcp --transport http`` for the module (the simulator is reset for each test)."""
+    return _http_server
 
 
 class Progress:
@@ -258,7 +269,7 @@ async def test_http_cancelling_the_call_cancels_the_run_mid_poll(
     sim: Sim, clock: RequestClock, http_server: HttpServer, tmp_path: Path, mode: str
 ) -> None:
     async with Client(http_server.url, mode=mode) as client:
-        await cancel_mid_poll(client, sim, clock, tmp_path / "runs.db")
+        await cancel_mid_poll(client, sim, clock, http_server.store)
 
 
 DROPPING_CLIENT = """
@@ -295,7 +306,7 @@ async def test_a_run_outlives_a_killed_client_and_is_fetched_again_by_id(
         status = await fresh.call_tool("spola_run_status", {"runId": run_id, "waitSeconds": 60})
     assert status.structured_content["status"] == "succeeded", status.structured_content
     assert status.structured_content["outputs"]["resultState"] == "SUCCESS"
-    assert store_status(tmp_path / "runs.db", run_id) == "succeeded"
+    assert store_status(http_server.store, run_id) == "succeeded"
     assert sim.count("run-now") == 1
 
 
