@@ -54,7 +54,7 @@ async def watch_cancel_requests(
         event = await journal.last_event(run_id, REQUEST_KIND)
         if event is not None and event.at >= started - 1.0:
             by = event.data.get("by") or {}
-            who = f" (pid {by.get('pid')} on {by.get('host')})" if by else ""
+            who = f" (asked by process {by.get('pid')} on {by.get('host')})" if by else ""
             signal.set(f"{event.data.get('reason') or 'cancelled'}{who}", explicit=True)
 
 
