@@ -12,8 +12,8 @@ from spola.errors import DocumentError
 from spola.lint import lint
 from spola.model import load
 from spola.model.cancel import cancel_spec
-from tests.integration.documents import write
 from tests.cancel.conftest import spola_run
+from tests.integration.documents import write
 from tests.stub_server import Reply, StubServer
 
 FLOW = """

@@ -37,7 +37,7 @@ CANCEL_SEQ_OFFSET = 1_000_000_000
 """The cancel workflow's exchanges are journalled in the run's own record with seq above this."""
 CANCEL_PATH_PREFIX = "cancel>"
 """...and a step path starting with this (replay skips them)."""
-GRACE_S = 5.0
+GRACE_S = 1.0
 """How much longer than its ``timeout`` a cancel workflow may take before spola abandons it."""
 
 
