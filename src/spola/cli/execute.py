@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import sys
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-
 from spola.cli import args as cli_args
-from spola.cli.render import Progress, print_result, to_json
 from spola.errors import EXIT_INTERRUPTED
 
 if TYPE_CHECKING:
@@ -60,34 +58,41 @@ def store_path(flags: RunFlags) -> str | None:
 
 
 def drive_with_signals(
-    work: Callable[[Observer | None, CancelSignal], Awaitable[RunResult]], flags: RunFlags
+    work: Callable[[Observer | None, CancelSignal], Awaitable[RunResult]],
+    flags: RunFlags,
+    *,
+    cancellable: bool = True,
 ) -> RunResult:
-    """Run ``work`` on a fresh loop. The first SIGINT / SIGTERM stops the run (and runs its
-    ``x-spola-cancel`` workflow); a second one abandons that too. Yields the stopped run's result."""
+    """Run ``work`` on a fresh loop. The first SIGINT / SIGTERM sets the signal ``work`` gets, which
+    stops the run (and runs its ``x-spola-cancel`` workflow); a second one cancels the task, abandoning
+    that too (``cancellable=False``: the first one does). Yields the stopped run's result."""
     from spola.drivers.aio import RunInterrupted
     from spola.drivers.cancel import CancelSignal
-
-    err = Console(stderr=True, highlight=False)
 
     async def main() -> RunResult:
         task = asyncio.current_task()
         loop = asyncio.get_running_loop()
         assert task is not None
-        stop = CancelSignal()
+        cancel_signal = CancelSignal()
 
         def on_signal(name: str) -> None:
-            if stop.is_set():
+            if cancel_signal.is_set() or not cancellable:
                 task.cancel()
             else:
-                stop.set(f"{name} received", explicit=False)
+                cancel_signal.set(f"{name} received", explicit=False)
 
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, on_signal, sig.name)
         try:
             if flags.json_out and not flags.verbose:
-                return await work(None, stop)
-            with Progress(err, verbose=flags.verbose) as progress:
-                return await work(progress, stop)
+                return await work(None, cancel_signal)
+            # Rich only for a human: ``--json`` alone never imports it (start-up)
+            from rich.console import Console
+
+            from spola.cli.render import Progress
+
+            with Progress(Console(stderr=True, highlight=False), verbose=flags.verbose) as progress:
+                return await work(progress, cancel_signal)
         except RunInterrupted as stop:
             return stop.result
         finally:
@@ -100,8 +105,12 @@ def drive_with_signals(
 def report(result: RunResult, flags: RunFlags, *, journalled: bool) -> int:
     """Print the result (table or one JSON object) and return the exit status."""
     if flags.json_out:
-        sys.stdout.write(to_json(result.to_dict()) + "\n")
+        sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, default=str) + "\n")
     else:
+        from rich.console import Console
+
+        from spola.cli.render import print_result
+
         print_result(Console(highlight=False), result)
     if result.status == "interrupted":
         hint = f" Resume it with: spola resume {result.run_id}" if journalled else ""

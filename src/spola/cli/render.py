@@ -150,5 +150,5 @@ def _short(value: Any) -> str:
 
 
 def to_json(data: Any) -> str:
-    """Compact, stable JSON for stdout."""
+    """Compact, stable JSON for stdout (``spola run --json`` writes the same without importing Rich)."""
     return json.dumps(data, ensure_ascii=False, default=str)
