@@ -306,6 +306,60 @@ def demo_command(
     raise typer.Exit(demo(doc, workflow, flags, speed=speed, faults=faults, seed=seed))
 
 
+@app.command("mcp")
+def mcp_command(
+    docs: Annotated[list[str], typer.Argument(help="Arazzo documents to serve.", metavar="DOC...")],
+    input_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--input", "-i", help="Input the server sets: NAME=VALUE or NAME=env:VAR.", metavar="NAME=VALUE"
+        ),
+    ] = None,
+    server: ServerOpt = None,
+    server_var: ServerVarOpt = None,
+    auth: AuthOpt = None,
+    allow_workflow: Annotated[
+        list[str] | None, typer.Option("--allow-workflow", help="Serve only this workflow.", metavar="ID")
+    ] = None,
+    transport: Annotated[str, typer.Option("--transport", help="stdio or http.")] = "stdio",
+    port: Annotated[int, typer.Option("--port", help="HTTP port on 127.0.0.1 (0 = any free port).")] = 0,
+    poll_interval: PollOpt = None,
+    max_steps: Annotated[int, typer.Option("--max-steps", help="Limit on step executions per run.")] = 10_000,
+    timeout: Annotated[float | None, typer.Option("--timeout", help="Limit on each run, seconds.")] = None,
+    http_timeout: Annotated[
+        float, typer.Option("--http-timeout", help="Per-request timeout, seconds.")
+    ] = 30.0,
+    insecure: InsecureOpt = False,
+    allow_remote: Annotated[
+        bool, typer.Option("--allow-remote", help="Allow http(s) source descriptions to be fetched.")
+    ] = False,
+    store: StoreOpt = None,
+    no_store: NoStoreOpt = False,
+) -> None:
+    """Serve the workflows of DOC... as MCP tools for agents (needs the mcp extra)."""
+    from spola.cli.mcp import McpFlags, serve
+
+    flags = McpFlags(
+        docs=docs,
+        inputs=input_ or [],
+        servers=server or [],
+        server_vars=server_var or [],
+        auth=auth or [],
+        allow_workflows=allow_workflow or [],
+        transport=transport,
+        port=port,
+        poll_interval=poll_interval,
+        max_steps=max_steps,
+        timeout=timeout,
+        http_timeout=http_timeout,
+        insecure=insecure,
+        allow_remote=allow_remote,
+        store=store,
+        no_store=no_store,
+    )
+    raise typer.Exit(serve(flags))
+
+
 @app.command("workflows")
 def workflows_command(
     doc: DocArg,
