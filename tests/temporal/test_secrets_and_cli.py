@@ -206,3 +206,43 @@ print("CODE", code, "LOADED", sorted(m for m in sys.modules if m.split(".")[0] =
     assert done.returncode == 0, done.stderr
     assert "CODE 0 LOADED []" in done.stdout, done.stdout
     assert len(stub.received("GET", "/api/jobs/runs/get")) == 2
+
+
+def test_the_live_progress_is_the_embedded_runs(
+    tmp_path: Path, stub: StubServer, temporal_address: str, shared_queue: str
+) -> None:
+    stub.add("GET", "/api/jobs/runs/get", Reply(body={"state": "RUNNING"}), Reply(body={"state": "DONE"}))
+    doc = write(
+        tmp_path,
+        """
+        workflows:
+          - workflowId: twice
+            steps:
+              - stepId: look
+                operationId: getRun
+                parameters: [{name: run_id, in: query, value: 5}]
+                onSuccess:
+                  - {name: again, type: goto, stepId: look, criteria: [{condition: $response.body#/state == "RUNNING"}]}
+                outputs: {state: $response.body#/state}
+            outputs: {state: $steps.look.outputs.state}
+        """,
+    )
+    base = ["run", str(doc), "--server", f"jobs={stub.base_url}/api", "--poll-interval", "1", "-v"]
+    embedded = _spola(*base, "--no-store")
+    stub.counts.clear()
+    remote = _spola(*base, "--temporal", temporal_address, "--task-queue", shared_queue)
+    assert embedded.returncode == remote.returncode == 0, remote.stderr
+
+    def progress(text: str) -> list[str]:
+        return [line.split()[0] for line in text.splitlines() if "look" in line]
+
+    assert progress(remote.stderr) == progress(embedded.stderr)
+    assert len(progress(remote.stderr)) >= 2
+    assert "DONE" in remote.stdout
+
+
+def test_batch_does_not_combine_with_temporal(tmp_path: Path) -> None:
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text("{}\n")
+    done = _spola("run", str(tmp_path / "x.yaml"), "--batch", str(rows), "--temporal", "127.0.0.1:1")
+    assert done.returncode == 2 and "--batch does not combine with --temporal" in done.stderr
