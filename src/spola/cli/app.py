@@ -122,6 +122,10 @@ def run_command(
     )
     limits = {"max_steps": max_steps, "timeout": timeout, "http_timeout": http_timeout, "seed": seed}
     if temporal is not None:
+        if batch is not None:
+            from spola.errors import UsageError
+
+            raise UsageError("--batch does not combine with --temporal; submit each run (or use spola.api)")
         where = _temporal.target(temporal, namespace, task_queue)
         _temporal.run(doc, workflow, flags, where, detach=detach, allow_remote=allow_remote, **limits)
     if batch is not None:
@@ -186,6 +190,20 @@ def resume_command(
         store=store,
     )
     raise typer.Exit(execute.resume(run_id, flags, force_resend=force_resend))
+
+
+@app.command("cancel")
+def cancel_command(
+    run_id: Annotated[str, typer.Argument(help="The run to cancel (a unique prefix is enough).")],
+    reason: Annotated[str | None, typer.Option("--reason", help="Why (kept in the journal).")] = None,
+    wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for the run to stop.")] = 120.0,
+    json_out: JsonOpt = False,
+    store: StoreOpt = None,
+) -> None:
+    """Stop a run another spola process drives (its cancel workflow runs), or mark a dead one cancelled."""
+    from spola.cli.cancel import cancel_run
+
+    raise typer.Exit(cancel_run(run_id, store=store, reason=reason, wait=wait, json_out=json_out))
 
 
 runs_app = typer.Typer(help="List, inspect and prune journalled runs.", no_args_is_help=False)

@@ -18,6 +18,7 @@ from spola.errors import StoreError
 from spola.store.records import (
     EventRecord,
     ExchangeRecord,
+    ExchangeRow,
     IntentRecord,
     ResponseRecord,
     RunHeader,
@@ -25,6 +26,7 @@ from spola.store.records import (
     RunStatus,
     RunSummary,
     check_status,
+    request_summary,
 )
 from spola.store.schema import MIGRATIONS, Migration, connect, default_store_path, migrate
 
@@ -47,6 +49,19 @@ _INSERT_INTENT = """
     ON CONFLICT (run_id, seq) DO UPDATE SET
         sends = sends + 1, intent_at = excluded.intent_at, attempt = excluded.attempt,
         url = excluded.url, request_json = excluded.request_json
+    WHERE exchanges.received_at IS NULL
+"""
+_INSERT_EXCHANGE = """
+    INSERT INTO exchanges (run_id, seq, step_path, step_id, attempt, method, url, request_json,
+                           idempotent, intent_at, status, response_headers_json, response_body,
+                           body_redacted, error, elapsed, received_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (run_id, seq) DO UPDATE SET
+        sends = sends + 1, intent_at = excluded.intent_at, attempt = excluded.attempt,
+        url = excluded.url, request_json = excluded.request_json, status = excluded.status,
+        response_headers_json = excluded.response_headers_json, response_body = excluded.response_body,
+        body_redacted = excluded.body_redacted, error = excluded.error, elapsed = excluded.elapsed,
+        received_at = excluded.received_at
     WHERE exchanges.received_at IS NULL
 """
 _UPDATE_RESPONSE = """
@@ -86,6 +101,9 @@ _SELECT_EXCHANGES = """
     FROM exchanges WHERE run_id = ? ORDER BY seq
 """
 _SELECT_EVENTS = "SELECT kind, at, data_json, seq FROM events WHERE run_id = ? ORDER BY id"
+_LAST_EVENT = (
+    "SELECT kind, at, data_json, seq FROM events WHERE run_id = ? AND kind = ? ORDER BY id DESC LIMIT 1"
+)
 _LIST_RUNS = """
     SELECT run_id, workflow_id, document, status, started_at, finished_at, updated_at
     FROM runs WHERE ?1 IS NULL OR status = ?1
@@ -249,6 +267,34 @@ class RunStore:
         if changed == 0:
             raise StoreError(f"run {response.run_id}: no intent recorded for exchange {response.seq}")
 
+    def record_exchanges(self, rows: Sequence[ExchangeRow]) -> None:
+        """Record answered exchanges (intent and response at once, see `exchange_row`) with one
+        prepared statement; an exchange already answered is left as it was."""
+        params = [
+            (
+                run_id, seq, step_path, step_id, attempt, method, url,
+                _dumps(request_summary(request_headers, request_body, request_size)), int(idempotent),
+                intent_at, status, _dumps([list(pair) for pair in headers]), body, int(redacted), error,
+                elapsed, received_at,
+            )
+            for (
+                run_id, seq, step_path, step_id, attempt, method, url, request_headers, request_body,
+                request_size, idempotent, intent_at, status, headers, body, redacted, error, elapsed,
+                received_at,
+            ) in rows
+        ]  # fmt: skip
+        if self._conn.in_transaction:
+            self._executemany(_INSERT_EXCHANGE, params)
+            return
+        with self.transaction():
+            self._executemany(_INSERT_EXCHANGE, params)
+
+    def _executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> None:
+        try:
+            self._conn.executemany(sql, params)
+        except sqlite3.Error as exc:
+            raise StoreError(f"run store {self.path}: {exc}") from exc
+
     def record_event(self, event: EventRecord) -> None:
         """Record an event (a wait, a step outcome, …) of a run."""
         self._write(_INSERT_EVENT, (event.run_id, event.seq, event.kind, event.at, _dumps(dict(event.data))))
@@ -335,6 +381,13 @@ class RunStore:
             check_status(status)
         rows = self._exec(_LIST_RUNS, (status, limit))
         return [RunSummary(r[0], r[1], r[2], check_status(r[3]), r[4], r[5], r[6]) for r in rows]
+
+    def last_event(self, run_id: str, kind: str) -> EventRecord | None:
+        """The run's (exact id) most recent event of ``kind``, or None (e.g. a ``cancel-requested``)."""
+        row = self._exec(_LAST_EVENT, (run_id, kind)).fetchone()
+        if row is None:
+            return None
+        return EventRecord(run_id=run_id, kind=row[0], at=row[1], data=_loads(row[2]), seq=row[3])
 
     def in_doubt(self, run_id: str) -> list[IntentRecord]:
         """Intents of the run with no recorded response, by seq: requests that may have gone out."""
