@@ -246,3 +246,33 @@ def test_batch_does_not_combine_with_temporal(tmp_path: Path) -> None:
     rows.write_text("{}\n")
     done = _spola("run", str(tmp_path / "x.yaml"), "--batch", str(rows), "--temporal", "127.0.0.1:1")
     assert done.returncode == 2 and "--batch does not combine with --temporal" in done.stderr
+
+
+def test_a_broken_workflow_elsewhere_does_not_stop_the_one_asked(
+    tmp_path: Path, stub: StubServer, temporal_address: str, shared_queue: str
+) -> None:
+    stub.add("GET", "/api/jobs/runs/get", Reply(body={"state": "DONE"}))
+    doc = write(
+        tmp_path,
+        """
+        workflows:
+          - workflowId: good
+            steps:
+              - stepId: look
+                operationId: getRun
+                parameters: [{name: run_id, in: query, value: 5}]
+                outputs: {state: $response.body#/state}
+            outputs: {state: $steps.look.outputs.state}
+          - workflowId: broken
+            steps:
+              - {stepId: nowhere, operationId: noSuchOperation}
+        """,
+    )
+    where = ["--temporal", temporal_address, "--task-queue", shared_queue, "--json"]
+    good = _spola("run", str(doc), "-w", "good", "--server", f"jobs={stub.base_url}/api", *where)
+    assert good.returncode == 0, good.stderr
+    assert json.loads(good.stdout)["outputs"] == {"state": "DONE"}
+    assert "noSuchOperation" in good.stderr  # a warning, as the embedded run gives
+    bad = _spola("run", str(doc), "-w", "broken", "--server", f"jobs={stub.base_url}/api", *where)
+    assert bad.returncode == 2 and "noSuchOperation" in bad.stderr
+    assert len(stub.received("GET", "/api/jobs/runs/get")) == 1

@@ -136,15 +136,15 @@ def _run(
 ) -> int:
     from spola.api import new_run_id
     from spola.cli import args as cli_args
-    from spola.cli.execute import build_options, drive_with_signals, refuse_broken, report
+    from spola.cli.execute import build_options, drive_with_signals, open_for_run, report
     from spola.core.engine import Run
     from spola.drivers.temporal import client as tc
     from spola.model.bundle import read_bundle
     from spola.redact import secret_input_names
 
-    document, bundle = read_bundle(doc, allow_remote=bool(limits.pop("allow_remote", False)))
-    wf = document.workflow(workflow) if workflow else document.default_workflow()
-    refuse_broken(document, doc, wf.workflow_id)
+    allow_remote = bool(limits.pop("allow_remote", False))
+    _, wf = open_for_run(doc, workflow, allow_remote=allow_remote)
+    document, bundle = read_bundle(doc, wf.workflow_id, allow_remote=allow_remote)
     options = build_options(document, flags, limits)
     given = cli_args.gather_inputs(flags.inputs, flags.inputs_file, wf.inputs)
     secrets = frozenset(secret_input_names(wf.inputs, given))

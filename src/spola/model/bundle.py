@@ -18,7 +18,9 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from spola.errors import DocumentError, Location
 from spola.model.parse import _finish, _Session
+from spola.model.reach import in_reach, reach
 from spola.model.sources import Fetcher, SourceError, path_to_uri
 
 if TYPE_CHECKING:
@@ -76,8 +78,31 @@ class _Replayer(Fetcher):
         raise SourceError(f"cannot read '{uri}': it was not part of the document bundle")
 
 
-def read_bundle(path: str | Path, *, allow_remote: bool = False) -> tuple[Document, Bundle]:
-    """Load a document from a file (checked as ``load`` does) and keep every text the load read.
+def _checked(session: _Session, document: Document | None, display: str, workflow_id: str | None) -> Document:
+    """The document, unless a problem lies in what a run of ``workflow_id`` reaches (as ``load_for_run``);
+    with no workflow named, any problem is one."""
+    errors = session.errors()
+    if document is None or not errors or workflow_id is None:
+        return _finish(session, document, display)
+    workflow = document.workflow(workflow_id)
+    where = reach(document, workflow.workflow_id)
+    blocking = [f for f in errors if in_reach(f, where)]
+    if blocking:
+        noun = "problem" if len(blocking) == 1 else "problems"
+        raise DocumentError(
+            f"workflow '{workflow_id}' of {display} cannot run ({len(blocking)} {noun}); nothing was sent",
+            findings=blocking,
+            location=Location(display),
+        )
+    return document
+
+
+def read_bundle(
+    path: str | Path, workflow_id: str | None = None, *, allow_remote: bool = False
+) -> tuple[Document, Bundle]:
+    """Load a document from a file and keep every text the load read.
+
+    With ``workflow_id``, problems a run of that workflow cannot reach are tolerated (``load_for_run``).
 
     Raises:
         DocumentError: as for ``load``.
@@ -86,7 +111,7 @@ def read_bundle(path: str | Path, *, allow_remote: bool = False) -> tuple[Docume
     recorder = _Recorder(allow_remote=allow_remote)
     session.fetcher = recorder
     uri = path_to_uri(path)
-    document = _finish(session, session.document(uri, str(path)), str(path))
+    document = _checked(session, session.document(uri, str(path)), str(path), workflow_id)
     return document, Bundle(uri, str(path), recorder.texts())
 
 
@@ -94,20 +119,20 @@ _LOADED: OrderedDict[str, Document] = OrderedDict()
 _LOADED_MAX = 64
 
 
-def load_bundle(bundle: Bundle) -> Document:
+def load_bundle(bundle: Bundle, workflow_id: str | None = None) -> Document:
     """The document a bundle holds, rebuilt from its texts (no I/O) and cached by digest.
 
     Raises:
-        DocumentError: the texts do not make a valid document.
+        DocumentError: the texts do not make a valid document (for a run of ``workflow_id``).
     """
-    key = bundle.digest
+    key = f"{bundle.digest}:{workflow_id or ''}"
     document = _LOADED.get(key)
     if document is not None:
         _LOADED.move_to_end(key)
         return document
     session = _Session(allow_remote=False, resolve_sources=True)
     session.fetcher = _Replayer(bundle.texts)
-    document = _finish(session, session.document(bundle.uri, bundle.display), bundle.display)
+    document = _checked(session, session.document(bundle.uri, bundle.display), bundle.display, workflow_id)
     _LOADED[key] = document
     if len(_LOADED) > _LOADED_MAX:
         _LOADED.popitem(last=False)

@@ -43,7 +43,7 @@ async def poll_burst(job: dict[str, Any]) -> dict[str, Any]:
     """Drive the run from ``job["snapshot"]`` through a fast, safe poll loop; return where it got to."""
     details = activity.info().heartbeat_details
     state = details[0] if details else job["snapshot"]
-    document = load_bundle(Bundle.from_dict(job["bundle"]))
+    document = load_bundle(Bundle.from_dict(job["bundle"]), job["workflowId"])
     run = restore(
         document,
         state,

@@ -82,7 +82,7 @@ class ArazzoRun:
 
     async def _drive(self, start: dict[str, Any]) -> dict[str, Any]:
         self._base = int(start.get("eventBase", 0))
-        document = load_bundle(Bundle.from_dict(start["bundle"]))
+        document = load_bundle(Bundle.from_dict(start["bundle"]), start["workflowId"])
         options = options_from_dict(start["options"])
         secret_inputs = frozenset(start.get("secretInputs", ()))
         state = start.get("snapshot")
@@ -210,7 +210,7 @@ class ArazzoRun:
             result: dict[str, Any] = back["result"]
             return result
         return restore(
-            load_bundle(Bundle.from_dict(start["bundle"])),
+            load_bundle(Bundle.from_dict(start["bundle"]), start["workflowId"]),
             back["snapshot"],
             workflow_id=start["workflowId"],
             inputs=start.get("inputs") or {},
