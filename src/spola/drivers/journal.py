@@ -83,6 +83,7 @@ def replay(run: Run, exchanges: tuple[ExchangeRecord, ...], *, force: bool = Fal
         ResumeRefused: the run diverged from its journal (document changed), or a non-idempotent
             request is in doubt and ``force`` is not set.
     """
+    exchanges = tuple(e for e in exchanges if not e.step_path.startswith("cancel>"))  # a cancel workflow's
     by_seq = {e.seq: e for e in exchanges}
     answered = sorted((e for e in exchanges if not e.in_doubt), key=lambda e: (e.received_at or 0.0, e.seq))
     order = [e.seq for e in answered]
