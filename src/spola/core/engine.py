@@ -418,7 +418,11 @@ class Run:
     def _child_done(self, parent: Frame, child: Frame) -> None:
         then = flow.after_child(parent, child, self.options, self.rng)
         if then is True:
-            scope = build_scope(parent, self.workflow_states, child_outputs=child.outputs)
+            # a step that ran a workflow: $statusCode, $request.*, $response.* are the child's last exchange
+            parent.request, parent.last_response = child.request, child.last_response
+            scope = build_scope(
+                parent, self.workflow_states, response=child.last_response, child_outputs=child.outputs
+            )
             self._judge(parent, scope, parent.last_received_at, child=child)
         elif then is not False:
             self._then(parent, then)

@@ -120,6 +120,9 @@ def judge(
     reasons: list[str] = []
     if problem is not None:
         passed, reasons = False, [problem]
+    elif child is not None and child.status != "succeeded":
+        passed = False
+        reasons = [child.error.message] if child.error else [f"workflow {child.workflow.workflow_id} failed"]
     elif step.success_criteria:
         passed, reasons = criteria_hold(step.success_criteria, scope)
     elif child is not None:
