@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     import aiohttp
 
     from spola.core.events import Event
-    from spola.core.frame import Frame
     from spola.mcp.tools import ToolSpec
     from spola.options import Credential
     from spola.store import Journal
@@ -101,18 +100,16 @@ class LiveRun:
             self.polls[event.step_id] = event.execution
             return
         if isinstance(event, StepFinished):
-            # the engine's own remote state when it reports one (richer step events), else ours
-            reported = getattr(event, "remote_state", None)
-            if reported:
-                state = self.engine.redactor.redact_value(dict(reported))
-            else:
-                state = remote_state(self.engine, event.workflow_id, event.step_id, event.depth)
+            # the remote state: the values of the step's outputs that its criteria read (redacted)
+            state = dict(event.remote_state)
             shown = ", ".join(f"{k} {_short(v)}" for k, v in state.items())
             status = f"HTTP {event.status_code}" if event.status_code is not None else "no response"
             text = f"{event.step_id} #{event.execution}: {status}"
             if shown:
                 text += f", {shown}"
-            if event.next:
+            if event.action is not None:
+                text += f"; {event.action.why}"
+            elif event.next:
                 text += f" → {event.next}"
             self._report(text, event.step_id, event.execution, state, event.status_code)
         elif isinstance(event, Waiting):
@@ -151,42 +148,6 @@ class LiveRun:
             "remoteState": dict(last.remote_state) if last else {},
             "message": last.message if last else f"run {self.run_id}: starting",
         }
-
-
-def remote_state(run: Run, workflow_id: str, step_id: str, depth: int) -> dict[str, Any]:
-    """The remote state a step just saw: the values of its outputs that its criteria read (redacted).
-
-    When no criterion mentions an output's source, every scalar output is shown instead.
-    """
-    frame = _frame(run, workflow_id, depth)
-    if frame is None:
-        return {}
-    outputs = frame.step_outputs.get(step_id) or {}
-    step = frame.workflow.step(step_id)
-    scalars = {k: v for k, v in outputs.items() if v is None or isinstance(v, str | int | float | bool)}
-    if step is None or not scalars:
-        return run.redactor.redact_value(scalars) if scalars else {}
-    texts = [c.condition for c in step.success_criteria]
-    for success in step.on_success:
-        texts.extend(c.condition for c in success.criteria)
-    for failure in step.on_failure:
-        texts.extend(c.condition for c in failure.criteria)
-    read = {}
-    for name, value in scalars.items():
-        source = step.outputs.get(name)
-        raw = str(source.raw) if source is not None else ""
-        tail = raw.rsplit("/", 1)[-1].rsplit(".", 1)[-1] if raw else ""
-        if (tail and any(tail in text for text in texts)) or any(name in text for text in texts):
-            read[name] = value
-    redacted: dict[str, Any] = run.redactor.redact_value(read or scalars)
-    return redacted
-
-
-def _frame(run: Run, workflow_id: str, depth: int) -> Frame | None:
-    for frame in run.frames.values():
-        if frame.workflow.workflow_id == workflow_id and frame.depth == depth:
-            return frame
-    return None
 
 
 def _short(value: Any) -> str:
@@ -395,7 +356,6 @@ __all__ = [
     "Progress",
     "RunManager",
     "Settings",
-    "remote_state",
     "result_status",
     "summary",
 ]
