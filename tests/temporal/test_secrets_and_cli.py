@@ -248,6 +248,26 @@ def test_batch_does_not_combine_with_temporal(tmp_path: Path) -> None:
     assert done.returncode == 2 and "--batch does not combine with --temporal" in done.stderr
 
 
+def test_report_files_do_not_combine_with_temporal_and_dry_run_sends_nothing(
+    tmp_path: Path, stub: StubServer
+) -> None:
+    doc = write(
+        tmp_path,
+        """
+        workflows:
+          - workflowId: once
+            steps:
+              - {stepId: look, operationId: getRun, parameters: [{name: run_id, in: query, value: 5}]}
+        """,
+    )
+    server = ["--server", f"jobs={stub.base_url}/api", "--temporal", "127.0.0.1:1"]
+    refused = _spola("run", str(doc), *server, "--junit", str(tmp_path / "j.xml"))
+    assert refused.returncode == 2 and "do not combine with --temporal" in refused.stderr
+    dry = _spola("run", str(doc), *server, "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert stub.requests == []
+
+
 def test_a_broken_workflow_elsewhere_does_not_stop_the_one_asked(
     tmp_path: Path, stub: StubServer, temporal_address: str, shared_queue: str
 ) -> None:

@@ -149,6 +149,16 @@ def _run(
     given = cli_args.gather_inputs(flags.inputs, flags.inputs_file, wf.inputs)
     secrets = frozenset(secret_input_names(wf.inputs, given))
     engine = Run(document, wf.workflow_id, given, options=options, run_id=new_run_id(), secret_inputs=secrets)
+    if flags.dry_run:
+        from spola.cli.reporting import dry_run
+
+        return dry_run(engine, flags.json_out)
+    asked = flags.outcome
+    if asked is not None and (asked.paths.wanted or asked.expect):  # not GITHUB_STEP_SUMMARY alone
+        raise UsageError(
+            "--report, --junit, --har, --html, --summary and --expect do not combine with --temporal yet",
+            hint="Take the --json result, or run without --temporal.",
+        )
     argument = tc.start_argument(engine, bundle, secret_inputs=secrets, inputs=given)
 
     async def start() -> Any:
