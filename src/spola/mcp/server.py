@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 import socket
 import sys
@@ -337,12 +338,17 @@ async def serve(
     main = asyncio.current_task()
     assert main is not None
     stopped = False
+    interrupted: list[str] = []
 
     def stop() -> None:
         nonlocal stopped
+        if stopped:
+            return
         stopped = True
-        app.manager.stopping = True
+        interrupted.extend(app.manager.interrupt_all())
         if app.stop_http is not None:
+            # open SSE streams outlive uvicorn's graceful wait by design; its complaints are noise now
+            logging.getLogger("uvicorn.error").addFilter(lambda record: record.levelno < logging.ERROR)
             app.stop_http.should_exit = True
         else:
             main.cancel()
@@ -360,10 +366,9 @@ async def serve(
             if not stopped:
                 raise
         if stopped:
-            live = list(app.manager.live)
             await app.manager.shutdown(wait=False)
-            if live:
-                shown = ", ".join(live)
+            if interrupted:
+                shown = ", ".join(interrupted)
                 app.log(f"spola mcp: interrupted run(s) {shown}; spola resume RUN_ID continues them")
             return 130
         return 0
