@@ -64,7 +64,10 @@ PollOpt = Annotated[
     float | None, typer.Option("--poll-interval", help="Fixed wait before a step re-runs (0 = none).")
 ]
 InsecureOpt = Annotated[bool, typer.Option("--insecure", help="Do not verify TLS certificates.")]
-VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show waits and criteria.")]
+VerboseOpt = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Show requests, responses, criteria and why steps go on.")
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No live progress on stderr.")]
 
 
 @app.command("run")
@@ -99,6 +102,7 @@ def run_command(
     ] = None,
     concurrency: Annotated[int, typer.Option("--concurrency", help="Runs at once with --batch.")] = 10,
     verbose: VerboseOpt = False,
+    quiet: QuietOpt = False,
     temporal: _temporal.TemporalOpt = None,
     namespace: _temporal.NamespaceOpt = "default",
     task_queue: _temporal.TaskQueueOpt = "spola",
@@ -116,6 +120,7 @@ def run_command(
         json_out=json_out,
         poll_interval=poll_interval,
         verbose=verbose,
+        quiet=quiet,
         insecure=insecure,
         store=store,
         no_store=no_store,
@@ -170,6 +175,7 @@ def resume_command(
         bool, typer.Option("--force-resend", help="Re-send a non-idempotent request whose response was lost.")
     ] = False,
     verbose: VerboseOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Continue an interrupted or crashed run from its journal; completed steps are not repeated."""
     from spola.cli import execute
@@ -182,6 +188,7 @@ def resume_command(
         json_out=json_out,
         poll_interval=poll_interval,
         verbose=verbose,
+        quiet=quiet,
         insecure=insecure,
         store=store,
     )
@@ -290,6 +297,7 @@ def demo_command(
     ] = None,
     no_store: NoStoreOpt = False,
     verbose: VerboseOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Start the bundled API simulators and run a workflow against them, with live progress."""
     from spola.cli import execute
@@ -301,6 +309,7 @@ def demo_command(
         json_out=json_out,
         poll_interval=poll_interval,
         verbose=verbose,
+        quiet=quiet,
         no_store=no_store,
     )
     raise typer.Exit(demo(doc, workflow, flags, speed=speed, faults=faults, seed=seed))

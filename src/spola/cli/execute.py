@@ -34,6 +34,7 @@ class RunFlags:
     json_out: bool = False
     poll_interval: float | None = None
     verbose: bool = False
+    quiet: bool = False
     insecure: bool = False
     store: str | None = None
     no_store: bool = False
@@ -84,15 +85,15 @@ def drive_with_signals(
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, on_signal, sig.name)
         try:
-            if flags.json_out and not flags.verbose:
+            if flags.quiet or (flags.json_out and not flags.verbose):
                 return await work(None, cancel_signal)
             # Rich only for a human: ``--json`` alone never imports it (start-up)
             from rich.console import Console
 
-            from spola.cli.render import Progress
+            from spola.cli.live import LiveView
 
-            with Progress(Console(stderr=True, highlight=False), verbose=flags.verbose) as progress:
-                return await work(progress, cancel_signal)
+            with LiveView(Console(stderr=True, highlight=False), verbose=flags.verbose) as view:
+                return await work(view, cancel_signal)
         except RunInterrupted as stop:
             return stop.result
         finally:
