@@ -58,6 +58,7 @@ class _Step:
     label: str
     polls: int = 0
     first: float = 0.0
+    last: float = 0.0
     status: str = ""
     state: str = ""
     note: str = ""
@@ -86,7 +87,8 @@ class LiveView:
     def __exit__(self, *exc: object) -> None:
         if self.live is not None:
             for step in self.steps.values():
-                step.running = False
+                if step.running:
+                    step.running, step.passed, step.note = False, None, "stopped"
             self.live.update(self._render())
             self.live.__exit__(None, None, None)
 
@@ -100,6 +102,7 @@ class LiveView:
         elif isinstance(event, Waiting):
             step = self._step(event.workflow_id, event.step_id, event.depth)
             step.note, step.running = f"waiting {event.seconds:.1f} s", True
+            step.last = 0.0
             self._line(f"{step.label}: waiting {event.seconds:.1f} s ({event.reason})", dim=True)
         elif isinstance(event, WorkflowFinished) and event.depth:
             self._line(f"{'  ' * event.depth}workflow {event.workflow_id} {event.status}")
@@ -110,7 +113,7 @@ class LiveView:
         step = self._step(event.workflow_id, event.step_id, event.depth)
         if not step.first:
             step.first = self.clock()
-        step.polls, step.running, step.passed = event.execution, True, None
+        step.polls, step.running, step.passed, step.last = event.execution, True, None, 0.0
         step.note = "running"
         if self.verbose:
             request = getattr(event, "request", None)
@@ -123,6 +126,7 @@ class LiveView:
         step = self._step(event.workflow_id, event.step_id, event.depth)
         step.status = str(event.status_code) if event.status_code is not None else "-"
         step.passed, step.running = event.passed, False
+        step.last = self.clock()
         state = remote_state_text(getattr(event, "remote_state", ()))
         if state:
             step.state = state
@@ -176,10 +180,13 @@ class LiveView:
         for step in self.steps.values():
             if step.running:
                 mark: RenderableType = Spinner("dots", style="cyan")
+            elif step.passed is None:
+                mark = Text("■", style="yellow")
             else:
                 mark = Text("✓" if step.passed else "✗", style="green" if step.passed else "red")
             colour = "green" if step.passed else ("red" if step.passed is False else "yellow")
-            took = now - step.first if step.first else 0.0
+            end = step.last if not step.running and step.last else now
+            took = end - step.first if step.first else 0.0
             table.add_row(
                 mark,
                 Text(step.label, style="bold"),
