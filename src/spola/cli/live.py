@@ -80,7 +80,9 @@ class LiveView:
     def __enter__(self) -> LiveView:
         self.started = self.clock()
         if self.console.is_terminal:
-            self.live = Live(self._render(), console=self.console, refresh_per_second=8, transient=False)
+            self.live = Live(
+                console=self.console, refresh_per_second=8, transient=False, get_renderable=self._render
+            )
             self.live.__enter__()
         return self
 
@@ -89,7 +91,7 @@ class LiveView:
             for step in self.steps.values():
                 if step.running:
                     step.running, step.passed, step.note = False, None, "stopped"
-            self.live.update(self._render())
+            self.live.refresh()
             self.live.__exit__(None, None, None)
 
     # ------------------------------------------------------------------ events
@@ -107,7 +109,7 @@ class LiveView:
         elif isinstance(event, WorkflowFinished) and event.depth:
             self._line(f"{'  ' * event.depth}workflow {event.workflow_id} {event.status}")
         if self.live is not None:
-            self.live.update(self._render())
+            self.live.refresh()
 
     def _started(self, event: StepStarted) -> None:
         step = self._step(event.workflow_id, event.step_id, event.depth)
@@ -177,7 +179,7 @@ class LiveView:
     def _render(self) -> RenderableType:
         table = Table.grid(padding=(0, 1))
         now = self.clock()
-        for step in self.steps.values():
+        for step in list(self.steps.values()):  # Rich refreshes from its own thread
             if step.running:
                 mark: RenderableType = Spinner("dots", style="cyan")
             elif step.passed is None:
