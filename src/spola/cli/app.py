@@ -68,6 +68,13 @@ VerboseOpt = Annotated[
     bool, typer.Option("--verbose", "-v", help="Show requests, responses, criteria and why steps go on.")
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No live progress on stderr.")]
+OtelOpt = Annotated[bool, typer.Option("--otel", help="OpenTelemetry traces (OTEL_* variables; otel extra).")]
+LogFormatOpt = Annotated[
+    str, typer.Option("--log-format", help="text (the live view) or json (one object per event, stderr).")
+]
+LogFileOpt = Annotated[
+    str | None, typer.Option("--log-file", help="Append JSON-lines logs of the run to FILE.", metavar="FILE")
+]
 
 
 @app.command("run")
@@ -103,6 +110,9 @@ def run_command(
     concurrency: Annotated[int, typer.Option("--concurrency", help="Runs at once with --batch.")] = 10,
     verbose: VerboseOpt = False,
     quiet: QuietOpt = False,
+    otel: OtelOpt = False,
+    log_format: LogFormatOpt = "text",
+    log_file: LogFileOpt = None,
     temporal: _temporal.TemporalOpt = None,
     namespace: _temporal.NamespaceOpt = "default",
     task_queue: _temporal.TaskQueueOpt = "spola",
@@ -121,6 +131,9 @@ def run_command(
         poll_interval=poll_interval,
         verbose=verbose,
         quiet=quiet,
+        otel=otel,
+        log_format=log_format,
+        log_file=log_file,
         insecure=insecure,
         store=store,
         no_store=no_store,
@@ -180,6 +193,9 @@ def resume_command(
     ] = False,
     verbose: VerboseOpt = False,
     quiet: QuietOpt = False,
+    otel: OtelOpt = False,
+    log_format: LogFormatOpt = "text",
+    log_file: LogFileOpt = None,
 ) -> None:
     """Continue an interrupted or crashed run from its journal; completed steps are not repeated."""
     from spola.cli import execute
@@ -193,6 +209,9 @@ def resume_command(
         poll_interval=poll_interval,
         verbose=verbose,
         quiet=quiet,
+        otel=otel,
+        log_format=log_format,
+        log_file=log_file,
         insecure=insecure,
         store=store,
     )

@@ -61,6 +61,7 @@ class _Step:
     last: float = 0.0
     status: str = ""
     state: str = ""
+    request: str = ""
     note: str = ""
     running: bool = True
     passed: bool | None = None
@@ -117,6 +118,7 @@ class LiveView:
             step.first = self.clock()
         step.polls, step.running, step.passed, step.last = event.execution, True, None, 0.0
         step.note = "running"
+        step.request = f"{event.method} {event.url}" if event.method else "workflow"
         if self.verbose:
             request = getattr(event, "request", None)
             what = f"{event.method} {event.url}" if event.method else f"workflow {event.step_id}"
@@ -136,7 +138,8 @@ class LiveView:
         step.note = f"→ {event.next}"
         if self.live is None:
             mark = "ok " if event.passed else "ERR"
-            line = f"{mark} {step.label} #{event.execution} {step.status} {event.elapsed * 1000:.0f} ms"
+            line = f"{mark} {step.label} #{event.execution} {step.request}  {step.status}"
+            line += f"  {event.elapsed * 1000:.0f} ms"
             if state:
                 line += f"  [{state}]"
             self._line(f"{line}  -> {event.next}")
