@@ -15,12 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from spola.core.events import StepFinished
 from spola.sim import create_combined_app, serve_in_thread
 from tests.cancel.conftest import EXAMPLE, TOKEN, Sim, spola_run
 
-HAS_REMOTE_STATE = "remote_state" in StepFinished.__dataclass_fields__
-HAS_CRITERIA = "criteria" in StepFinished.__dataclass_fields__
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
@@ -82,9 +79,8 @@ def test_the_terminal_view_redraws_one_line_per_step(sim: Sim, tmp_path: Path) -
     assert re.search(r"✓ waitForRun\s+#([2-9]|\d\d)\s+\d+\.\d s 200", plain), plain
     assert re.search(r"✓ getOutput\s+#1", plain)
     assert "run-job-and-wait: succeeded" in plain
-    if HAS_REMOTE_STATE:
-        assert re.search(r"waitForRun.*life_cycle_state (PENDING|RUNNING|QUEUED)", plain), plain
-        assert re.search(r"waitForRun.*life_cycle_state TERMINATED", plain), plain
+    assert re.search(r"waitForRun.*lifeCycleState (PENDING|RUNNING|QUEUED)", plain), plain
+    assert re.search(r"waitForRun.*lifeCycleState TERMINATED", plain), plain
 
 
 def test_plain_lines_when_stderr_is_not_a_terminal(sim: Sim, tmp_path: Path) -> None:
@@ -96,8 +92,8 @@ def test_plain_lines_when_stderr_is_not_a_terminal(sim: Sim, tmp_path: Path) -> 
     polls = [line for line in lines if re.match(r"ok\s+waitForRun #\d+ GET \S+/runs/get\?run_id=\d+  200", line)]
     assert len(polls) >= 2
     assert polls[0].endswith("-> goto waitForRun") and polls[-1].endswith("-> next: getOutput")
-    if HAS_REMOTE_STATE:
-        assert "life_cycle_state" in polls[-1] and "TERMINATED" in polls[-1]
+    assert "[lifeCycleState RUNNING]" in polls[0] or "[lifeCycleState PENDING]" in polls[0]
+    assert "[lifeCycleState TERMINATED]" in polls[-1]
 
 
 def test_quiet_shows_nothing_but_the_result(sim: Sim, tmp_path: Path) -> None:
@@ -114,7 +110,9 @@ def test_verbose_shows_requests_criteria_and_why(sim: Sim, tmp_path: Path) -> No
     assert "runNow #1: POST " in err and "/2.1/jobs/run-now" in err
     assert "waitForRun #1: GET " in err
     assert TOKEN not in err  # the credential never shows
-    if HAS_CRITERIA:
-        assert "`$statusCode == 200` true" in err
-        assert re.search(r"onSuccess:stillActive: `.*life_cycle_state.*` false \(was TERMINATED", err), err
-        assert "no action matched" in err
+    assert "success: `$statusCode == 200` true (was 200)" in err
+    assert re.search(r"onSuccess:stillActive: `.*life_cycle_state.*` true \(was (PENDING|RUNNING)", err), err
+    assert re.search(r"onSuccess:stillActive: `.*life_cycle_state.*` false \(was TERMINATED", err), err
+    assert "action 'stillActive' matched → goto waitForRun" in err
+    assert "no action matched → next step getOutput" in err
+    assert "response 200" in err and '"run_id"' in err  # the response, redacted
