@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from spola.core.engine import Run
-from spola.core.options import Credential, PollPolicy, RunOptions
+from spola.core.options import DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES, Credential, PollPolicy, RunOptions
 from spola.drivers.aio import Observer, drive, make_session
 from spola.model import Document, load
 from spola.redact import secret_input_names
@@ -35,11 +35,15 @@ def make_options(
     auth: Mapping[str, str] | Sequence[Credential] | None = None,
     poll_interval: float | None = None,
     max_steps: int = 10_000,
-    timeout: float | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
     http_timeout: float = 30.0,
     seed: int | None = None,
-    throttle_retries: int = 8,
-    transport_retries: int = 2,
+    retry_attempts: int = 30,
+    retry_wait: float = 300.0,
+    retry_backoff: PollPolicy | None = None,
+    max_response_bytes: int = MAX_RESPONSE_BYTES,
+    max_depth: int = 32,
+    allow_hosts: Sequence[str] = (),
 ) -> RunOptions:
     """Build ``RunOptions`` from friendly arguments.
 
@@ -70,8 +74,12 @@ def make_options(
         timeout=timeout,
         http_timeout=http_timeout,
         seed=seed if seed is not None else uuid.uuid4().int & 0xFFFFFFFF,
-        throttle_retries=throttle_retries,
-        transport_retries=transport_retries,
+        retry_attempts=retry_attempts,
+        retry_wait=retry_wait,
+        retry_backoff=retry_backoff or PollPolicy(),
+        max_response_bytes=max_response_bytes,
+        max_depth=max_depth,
+        allow_hosts=tuple(allow_hosts),
     )
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from spola.core.engine import Run
-from spola.core.options import Credential, PollPolicy, RunOptions
+from spola.core.options import MAX_RESPONSE_BYTES, Credential, PollPolicy, RunOptions
 from spola.drivers.aio import Observer, RunInterrupted, drive, make_session
 from spola.drivers.journal import JournalHooks, replay, resume_event
 from spola.errors import ResumeRefused
@@ -32,20 +32,28 @@ def options_record(options: RunOptions) -> dict[str, Any]:
         "servers": dict(options.servers),
         "serverVars": {f"{s}.{v}": value for (s, v), value in options.server_vars.items()},
         "auth": sorted(f"{c.source}.{c.scheme}" if c.scheme else c.source for c in options.credentials),
-        "poll": {
-            "fixed": poll.fixed,
-            "initial": poll.initial,
-            "factor": poll.factor,
-            "cap": poll.cap,
-            "jitter": poll.jitter,
-        },
+        "poll": _policy_record(poll),
         "maxSteps": options.max_steps,
         "timeout": options.timeout,
         "httpTimeout": options.http_timeout,
-        "throttleRetries": options.throttle_retries,
-        "transportRetries": options.transport_retries,
+        "retryAttempts": options.retry_attempts,
+        "retryWait": options.retry_wait,
+        "retryBackoff": _policy_record(options.retry_backoff),
+        "maxResponseBytes": options.max_response_bytes,
+        "maxDepth": options.max_depth,
+        "allowHosts": list(options.allow_hosts),
         "seed": options.seed,
         "pid": os.getpid(),
+    }
+
+
+def _policy_record(poll: PollPolicy) -> dict[str, Any]:
+    return {
+        "fixed": poll.fixed,
+        "initial": poll.initial,
+        "factor": poll.factor,
+        "cap": poll.cap,
+        "jitter": poll.jitter,
     }
 
 
@@ -86,8 +94,12 @@ def options_from_record(
         max_steps=int(data.get("maxSteps", 10_000)),
         timeout=data.get("timeout"),
         http_timeout=float(data.get("httpTimeout", 30.0)),
-        throttle_retries=int(data.get("throttleRetries", 8)),
-        transport_retries=int(data.get("transportRetries", 2)),
+        retry_attempts=int(data.get("retryAttempts", 30)),
+        retry_wait=float(data.get("retryWait", 300.0)),
+        retry_backoff=PollPolicy(**data["retryBackoff"]) if data.get("retryBackoff") else PollPolicy(),
+        max_response_bytes=int(data.get("maxResponseBytes", MAX_RESPONSE_BYTES)),
+        max_depth=int(data.get("maxDepth", 32)),
+        allow_hosts=tuple(data.get("allowHosts") or ()),
         seed=int(data.get("seed", 0)),
     )
 

@@ -13,6 +13,7 @@ import click
 import typer
 
 from spola.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, SpolaError
+from spola.limits import DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES
 
 app = typer.Typer(
     name="spola",
@@ -65,6 +66,26 @@ PollOpt = Annotated[
 ]
 InsecureOpt = Annotated[bool, typer.Option("--insecure", help="Do not verify TLS certificates.")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show waits and criteria.")]
+AllowHostOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--allow-host",
+        help="Only send to / fetch from hosts matching PATTERN (repeatable; * wildcards, :port).",
+        metavar="PATTERN",
+    ),
+]
+MaxResponseOpt = Annotated[
+    int, typer.Option("--max-response-bytes", help="A bigger response body fails its step.", min=1)
+]
+RetryAttemptsOpt = Annotated[
+    int, typer.Option("--retry-attempts", help="Transparent re-sends per step execution (0 = none).", min=0)
+]
+RetryWaitOpt = Annotated[
+    float, typer.Option("--retry-wait", help="Total seconds transparent retries of a step may wait.", min=0)
+]
+MaxDepthOpt = Annotated[
+    int, typer.Option("--max-depth", help="Limit on workflows nested in workflows.", min=1)
+]
 
 
 @app.command("run")
@@ -80,8 +101,8 @@ def run_command(
     poll_interval: PollOpt = None,
     max_steps: Annotated[int, typer.Option("--max-steps", help="Limit on step executions.")] = 10_000,
     timeout: Annotated[
-        float | None, typer.Option("--timeout", help="Limit on the whole run, seconds.")
-    ] = None,
+        float | None, typer.Option("--timeout", help="Limit on the whole run, seconds (default a day).")
+    ] = DEFAULT_TIMEOUT,
     http_timeout: Annotated[
         float, typer.Option("--http-timeout", help="Per-request timeout, seconds.")
     ] = 30.0,
@@ -99,11 +120,21 @@ def run_command(
     ] = None,
     concurrency: Annotated[int, typer.Option("--concurrency", help="Runs at once with --batch.")] = 10,
     verbose: VerboseOpt = False,
+    allow_host: AllowHostOpt = None,
+    max_response_bytes: MaxResponseOpt = MAX_RESPONSE_BYTES,
+    retry_attempts: RetryAttemptsOpt = 30,
+    retry_wait: RetryWaitOpt = 300.0,
+    max_depth: MaxDepthOpt = 32,
 ) -> None:
     """Run a workflow of DOC against its APIs and report the outputs."""
     from spola.cli import execute
 
     flags = execute.RunFlags(
+        allow_hosts=tuple(allow_host or ()),
+        max_response_bytes=max_response_bytes,
+        retry_attempts=retry_attempts,
+        retry_wait=retry_wait,
+        max_depth=max_depth,
         inputs=input_ or [],
         inputs_file=inputs,
         servers=server or [],

@@ -14,6 +14,7 @@ from rich.console import Console
 from spola.cli import args as cli_args
 from spola.cli.render import Progress, print_result, to_json
 from spola.errors import EXIT_INTERRUPTED
+from spola.limits import MAX_RESPONSE_BYTES
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -38,6 +39,11 @@ class RunFlags:
     insecure: bool = False
     store: str | None = None
     no_store: bool = False
+    allow_hosts: tuple[str, ...] = ()
+    max_response_bytes: int = MAX_RESPONSE_BYTES
+    retry_attempts: int = 30
+    retry_wait: float = 300.0
+    max_depth: int = 32
 
 
 def exit_status(result: RunResult) -> int:
@@ -99,6 +105,7 @@ def report(result: RunResult, flags: RunFlags, *, journalled: bool) -> int:
 def build_options(document: Any, flags: RunFlags, limits: dict[str, Any]) -> RunOptions:
     """``RunOptions`` from the flags (``spola run``, ``--batch``); every source a flag names must exist."""
     from spola.api import make_options
+    from spola.hosts import parse_patterns
 
     options = make_options(
         servers=cli_args.parse_servers(flags.servers),
@@ -109,6 +116,11 @@ def build_options(document: Any, flags: RunFlags, limits: dict[str, Any]) -> Run
         timeout=limits["timeout"],
         http_timeout=limits["http_timeout"],
         seed=limits["seed"],
+        retry_attempts=flags.retry_attempts,
+        retry_wait=flags.retry_wait,
+        max_response_bytes=flags.max_response_bytes,
+        max_depth=flags.max_depth,
+        allow_hosts=parse_patterns(flags.allow_hosts),
     )
     names = [s.name for s in document.source_descriptions]
     cli_args.check_sources(options.servers, names, "--server")

@@ -17,7 +17,7 @@ from spola.core.inputs import validate_inputs
 from spola.core.options import RunOptions
 from spola.core.report import RunError, RunResult, StepReport
 from spola.core.scope import build_scope, evaluate_outputs, read_body
-from spola.errors import EngineMisuse, SpolaError
+from spola.errors import EngineMisuse, NestingTooDeep, SpolaError
 from spola.expr import MISSING
 from spola.redact import Redactor
 from spola.request_builder import RequestBuildError, build_request, merge_parameters
@@ -138,10 +138,9 @@ class Run:
         report = self._report(frame, frame.step.step_id)
         report.duration_ms += response.elapsed * 1000
         report.last_status_code = response.status
-        if flow.should_throttle(self, frame, response, now):
-            return
-        frame.throttle_attempts = 0
         body, problem = read_body(response)
+        if response.error is not None and response.status is not None:
+            problem = response.error
         scope = build_scope(self, frame, response=response, body=body)
         flow.judge(self, frame, scope, now, response=response, problem=problem)
 
@@ -194,7 +193,16 @@ class Run:
     def spawn_child(
         self, parent: Frame, ref: str, inputs: dict[str, Any], link: Link, *, validate: bool = True
     ) -> Frame:
-        """Start a nested workflow (a workflow step, a dependency, a goto or retry target)."""
+        """Start a nested workflow (a workflow step, a dependency, a goto or retry target).
+
+        Raises:
+            WorkflowNotFound, InputError: the workflow or its inputs; NestingTooDeep: ``max_depth``.
+        """
+        if parent.depth + 1 > self.options.max_depth:
+            raise NestingTooDeep(
+                f"workflow {ref} would be nested {parent.depth + 1} workflows deep, over the limit of "
+                f"{self.options.max_depth} (--max-depth); does a workflow run itself?"
+            )
         document, workflow = parent.document.resolve_workflow(ref)
         if validate:
             components = getattr(document.components, "inputs", None) or {}
@@ -239,17 +247,17 @@ class Run:
 
     def _start_step(self, frame: Frame, now: float) -> SendRequest | None:
         step = frame.step
+        self.executions += 1
+        if self.executions > self.options.max_steps:
+            self._fail_run(
+                step.step_id,
+                f"the run reached its limit of {self.options.max_steps} step "
+                "executions (--max-steps) at step " + step.step_id,
+            )
+            return None
         if not frame.resend:
-            self.executions += 1
-            if self.executions > self.options.max_steps:
-                self._fail_run(
-                    step.step_id,
-                    f"the run reached its limit of {self.options.max_steps} step "
-                    "executions (--max-steps) at step " + step.step_id,
-                )
-                return None
             frame.runs[step.step_id] = frame.runs.get(step.step_id, 0) + 1
-            self._report(frame, step.step_id).executions += 1
+        self._report(frame, step.step_id).executions += 1
         frame.resend = False
         frame.step_started_at = now
         frame.request = None
@@ -329,6 +337,7 @@ class Run:
             attempt=execution,
             idempotent=built.idempotent,
             timeout=timeout,
+            max_bytes=self.options.max_response_bytes,
         )
 
     def complete(self, frame: Frame, status: str, error: RunError | None) -> None:

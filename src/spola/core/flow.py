@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from spola.core.events import StepFinished
-from spola.core.options import PollPolicy
 from spola.core.polling import THROTTLE_STATUSES, poll_delay, retry_after_seconds
 from spola.core.report import RunError
 from spola.core.scope import build_scope, evaluate_outputs
@@ -21,29 +20,47 @@ if TYPE_CHECKING:
     from spola.expr import Scope
     from spola.model import Criterion, FailureAction, SuccessAction
 
-THROTTLE_BACKOFF = PollPolicy()
+OUTAGE_STATUSES = frozenset({500, 502, 503, 504})
+"""Statuses a safe request is re-sent on while an API is down (with 429, and transport failures)."""
 
 
-def should_throttle(run: Run, frame: Frame, response: HttpResponse, now: float) -> bool:
-    """Re-send transparently on 429 (any method: it was not processed), on 503 or a transport failure
-    of a safe request; ``Retry-After`` decides the wait, else an exponential back-off."""
+def transparent_retry(run: Run, frame: Frame, scope: Scope, response: HttpResponse, now: float) -> bool:
+    """Re-send a failed exchange the document says nothing about; True when a re-send is scheduled.
+
+    Eligible: a 429 (any method: the server refused to act on it), a failure before any byte was
+    sent (any method), and, for a safe request only (an idempotent method or an idempotency key),
+    any other transport failure and a 500/502/503/504 — an outage a poll rides out. Never when a
+    failure action of the step or workflow applies (the document's policy is the law), never past
+    the budget (``retry_attempts`` re-sends, ``retry_wait`` seconds of waiting), never past the
+    run's deadline. ``Retry-After`` decides the wait, else the ``retry_backoff`` policy.
+    """
     status = response.status
-    if status == 429 or (status == 503 and frame.idempotent):
-        limit = run.options.throttle_retries
-    elif status is None and frame.idempotent:
-        limit = run.options.transport_retries
-    else:
+    if status == 429 or (status is None and response.unsent and not response.refused):
+        pass
+    elif not frame.idempotent or not (status is None or status in OUTAGE_STATUSES) or response.refused:
         return False
-    if frame.throttle_attempts >= limit:
+    options = run.options
+    if frame.throttle_attempts >= options.retry_attempts:
         return False
-    frame.throttle_attempts += 1
+    for action in _actions(frame.step.on_failure, frame.workflow.failure_actions):
+        if criteria_hold(action.criteria, scope)[0]:
+            return False
     delay = retry_after_seconds(response, now)
     if delay is None:
-        delay = poll_delay(THROTTLE_BACKOFF, frame.throttle_attempts, run.rng)
-    delay = min(delay, run.options.retry_after_cap)
+        delay = poll_delay(options.retry_backoff, frame.throttle_attempts + 1, run.rng)
+    delay = min(delay, options.retry_after_cap)
+    if frame.throttle_waited + delay > options.retry_wait:
+        return False
+    if run.deadline is not None and now + delay >= run.deadline:
+        return False
+    frame.throttle_attempts += 1
+    frame.throttle_waited += delay
     what = f"HTTP {status}" if status is not None else f"transport error ({response.error})"
     frame.pending_delay = delay
-    frame.delay_reason = f"{what}; attempt {frame.throttle_attempts + 1} of {limit + 1}"
+    frame.delay_reason = (
+        f"{what}; re-send {frame.throttle_attempts} of at most {options.retry_attempts} "
+        f"({frame.throttle_waited:g} s of {options.retry_wait:g} s waited)"
+    )
     frame.resend = True
     frame.phase = "ready"
     step = frame.step
@@ -54,9 +71,9 @@ def should_throttle(run: Run, frame: Frame, response: HttpResponse, now: float) 
             frame.runs[step.step_id],
             status,
             False,
-            "resend (throttled)",
+            "re-send (transparent retry)",
             response.elapsed,
-            (what,),
+            (run.redactor.redact_text(what),),
             frame.depth,
         )
     )
@@ -105,6 +122,10 @@ def judge(
             reasons = [
                 f"HTTP {response.status if response else None} and the step declares no successCriteria"
             ]
+    if not passed and response is not None and transparent_retry(run, frame, scope, response, now):
+        return
+    frame.throttle_attempts = 0
+    frame.throttle_waited = 0.0
     if response is not None and response.status is None and problem is None and step.success_criteria:
         reasons.insert(0, f"no response: {response.error}")
     if not passed and response is not None and (response.status or 0) >= 400:
@@ -185,6 +206,13 @@ def _on_failure(run: Run, frame: Frame, scope: Scope, now: float, reasons: list[
             return f"end ({action.name})"
         if action.type == "goto":
             return _goto(run, frame, action, scope, now)
+        last = frame.last_response
+        if last is not None and last.status is None and not last.unsent and not frame.idempotent:
+            reasons.append(
+                f"not retried by '{action.name}': the request is not safe to send twice and may have "
+                "reached the server"
+            )
+            continue
         key = (step.step_id, action.name)
         used = frame.retries.get(key, 0)
         limit = 1 if action.retry_limit is None else action.retry_limit
