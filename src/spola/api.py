@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from spola.core.engine import Run
-from spola.core.options import DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES, Credential, PollPolicy, RunOptions
 from spola.drivers.aio import Observer, drive, make_session
 from spola.model import Document, load
+from spola.options import DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES, Credential, PollPolicy, RunOptions
 from spola.redact import secret_input_names
 
 if TYPE_CHECKING:

@@ -33,9 +33,9 @@ if TYPE_CHECKING:
     import aiohttp
 
     from spola.core.actions import SendRequest
-    from spola.core.options import RunOptions
     from spola.exchange import HttpResponse
     from spola.model import Workflow
+    from spola.options import RunOptions
     from spola.store import Journal, JournalStats, RunHeader
 
 __all__ = ["Batch", "BatchCounts", "BadRow", "arun_many", "derive_seed", "run_many"]

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from spola.core.engine import Run
-from spola.core.options import MAX_RESPONSE_BYTES, Credential, PollPolicy, RunOptions
 from spola.drivers.aio import Observer, RunInterrupted, drive, make_session
 from spola.drivers.journal import JournalHooks, replay, resume_event
 from spola.errors import ResumeRefused
 from spola.model import load
+from spola.options import MAX_RESPONSE_BYTES, Credential, PollPolicy, RunOptions
 from spola.store import Journal, RunHeader
 from spola.store.records import check_status
 

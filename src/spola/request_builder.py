@@ -20,9 +20,9 @@ from spola.exchange import HttpRequest, TokenGrant
 from spola.expr import MISSING
 
 if TYPE_CHECKING:
-    from spola.core.options import Credential, RunOptions
     from spola.expr import Scope
     from spola.model import Operation, Parameter, RequestBody
+    from spola.options import Credential, RunOptions
 
 _TEMPLATE_VAR = re.compile(r"\{([^{}]+)\}")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})

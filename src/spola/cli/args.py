@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from spola.core.inputs import coerce_text, read_inputs_file
-from spola.core.options import Credential
 from spola.errors import InputError, UsageError
+from spola.options import Credential
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping

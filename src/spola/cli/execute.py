@@ -19,9 +19,9 @@ from spola.limits import MAX_RESPONSE_BYTES
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    from spola.core.options import RunOptions
     from spola.core.report import RunResult
     from spola.drivers.aio import Observer
+    from spola.options import RunOptions
 
 
 @dataclass(frozen=True, slots=True)

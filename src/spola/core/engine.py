@@ -11,19 +11,20 @@ from typing import TYPE_CHECKING, Any
 
 from spola.core import flow
 from spola.core.actions import Action, Finish, SendRequest, Wait
-from spola.core.events import Event, StepStarted, Waiting, WorkflowFinished
+from spola.core.events import Event, StepFinished, StepStarted, Waiting, WorkflowFinished
 from spola.core.frame import Frame, Link
 from spola.core.inputs import validate_inputs
-from spola.core.options import RunOptions
 from spola.core.report import RunError, RunResult, StepReport
 from spola.core.scope import build_scope, evaluate_outputs, read_body
 from spola.errors import EngineMisuse, NestingTooDeep, SpolaError
 from spola.expr import MISSING
+from spola.options import RunOptions
 from spola.redact import Redactor
 from spola.request_builder import RequestBuildError, build_request, merge_parameters
 
 if TYPE_CHECKING:
     from spola.exchange import HttpResponse
+    from spola.expr import Scope
     from spola.model import Document, Workflow
 
 
@@ -141,8 +142,8 @@ class Run:
         body, problem = read_body(response)
         if response.error is not None and response.status is not None:
             problem = response.error
-        scope = build_scope(self, frame, response=response, body=body)
-        flow.judge(self, frame, scope, now, response=response, problem=problem)
+        scope = build_scope(frame, self.workflow_states, response=response, body=body)
+        self._judge(frame, scope, now, response=response, problem=problem)
 
     def interrupt(self, reason: str = "interrupted") -> RunResult:
         """Stop the run where it is and report it as interrupted."""
@@ -262,15 +263,15 @@ class Run:
         frame.step_started_at = now
         frame.request = None
         execution = frame.runs[step.step_id]
-        unmet = flow.unmet_dependency(self, frame)
+        unmet = flow.unmet_dependency(frame, self.workflow_states)
         if unmet is not None:
-            flow.judge(self, frame, build_scope(self, frame), now, problem=unmet)
+            self._judge(frame, build_scope(frame, self.workflow_states), now, problem=unmet)
             return None
         if step.workflow_id:
             self.emit(
                 StepStarted(frame.workflow.workflow_id, step.step_id, execution, None, None, frame.depth)
             )
-            scope = build_scope(self, frame)
+            scope = build_scope(frame, self.workflow_states)
             params = merge_parameters(frame.workflow.parameters, step.parameters)
             child_inputs = {}
             for p in params:
@@ -280,13 +281,12 @@ class Run:
             try:
                 self.spawn_child(frame, step.workflow_id, child_inputs, "step")
             except SpolaError as exc:
-                flow.judge(self, frame, scope, now, problem=str(exc))
+                self._judge(frame, scope, now, problem=str(exc))
             return None
         operation = frame.document.operation_for(step)
-        scope = build_scope(self, frame)
+        scope = build_scope(frame, self.workflow_states)
         if operation is None:
-            flow.judge(
-                self,
+            self._judge(
                 frame,
                 scope,
                 now,
@@ -306,7 +306,7 @@ class Run:
                 secret_values=self.secret_values,
             )
         except (RequestBuildError, SpolaError, ValueError, TypeError) as exc:
-            flow.judge(self, frame, scope, now, problem=f"cannot build the request: {exc}")
+            self._judge(frame, scope, now, problem=f"cannot build the request: {exc}")
             return None
         frame.request = built.request
         frame.idempotent = built.idempotent
@@ -345,7 +345,8 @@ class Run:
         frame.phase = "done"
         frame.status = status
         frame.error = error
-        outputs = evaluate_outputs(frame.workflow.outputs, build_scope(self, frame), chained=True)
+        scope = build_scope(frame, self.workflow_states)
+        outputs = evaluate_outputs(frame.workflow.outputs, scope, chained=True)
         frame.outputs = outputs
         self.workflow_states[frame.workflow.workflow_id] = {
             "inputs": frame.inputs,
@@ -361,7 +362,85 @@ class Run:
         parent = self.frames[frame.parent]
         parent.pending.discard(frame.fid)
         del self.frames[frame.fid]
-        flow.child_done(self, parent, frame)
+        self._child_done(parent, frame)
+
+    # ----------------------------------------------------------------- control flow
+    def _judge(
+        self,
+        frame: Frame,
+        scope: Scope,
+        now: float,
+        *,
+        response: HttpResponse | None = None,
+        problem: str | None = None,
+        child: Frame | None = None,
+    ) -> None:
+        step = frame.step
+        verdict = flow.judge(
+            frame,
+            scope,
+            now,
+            self.options,
+            self.rng,
+            response=response,
+            problem=problem,
+            child=child,
+            deadline=self.deadline,
+        )
+        report = self._report(frame, step.step_id)
+        if verdict.resend:
+            assert response is not None
+            what = self.redactor.redact_text(verdict.reasons[0])
+            self.emit(
+                StepFinished(
+                    frame.workflow.workflow_id,
+                    step.step_id,
+                    frame.runs[step.step_id],
+                    response.status,
+                    False,
+                    verdict.label,
+                    response.elapsed,
+                    (what,),
+                    frame.depth,
+                )
+            )
+            return
+        report.status = "succeeded" if verdict.passed else "failed"
+        report.reasons = [self.redactor.redact_text(r) for r in verdict.reasons]
+        if child is not None:
+            report.last_status_code = None
+        self._then(frame, verdict.then)
+        self.emit(
+            StepFinished(
+                frame.workflow.workflow_id,
+                step.step_id,
+                frame.runs.get(step.step_id, 0),
+                response.status if response is not None else None,
+                verdict.passed,
+                verdict.label,
+                response.elapsed if response is not None else 0.0,
+                tuple(report.reasons),
+                frame.depth,
+            )
+        )
+
+    def _then(self, frame: Frame, then: flow.Then) -> None:
+        if isinstance(then, flow.Complete):
+            self.complete(frame, then.status, then.error)
+        elif isinstance(then, flow.Spawn):
+            try:
+                self.spawn_child(frame, then.ref, then.inputs, then.link)
+            except SpolaError as exc:
+                message = f"cannot start workflow {then.ref}: {exc}"
+                self.complete(frame, "failed", RunError(frame.step.step_id, message))
+
+    def _child_done(self, parent: Frame, child: Frame) -> None:
+        then = flow.after_child(parent, child, self.options, self.rng)
+        if then is True:
+            scope = build_scope(parent, self.workflow_states, child_outputs=child.outputs)
+            self._judge(parent, scope, parent.last_received_at, child=child)
+        elif then is not False:
+            self._then(parent, then)
 
     def _discard(self, fid: int) -> None:
         frame = self.frames.pop(fid, None)
@@ -401,7 +480,8 @@ class Run:
         root = self.root
         if root.phase != "done":
             root.phase = "done"
-            root.outputs = evaluate_outputs(root.workflow.outputs, build_scope(self, root), chained=True)
+            scope = build_scope(root, self.workflow_states)
+            root.outputs = evaluate_outputs(root.workflow.outputs, scope, chained=True)
         message = error and RunError(error.step_id, self.redactor.redact_text(error.message))
         self.result = RunResult(
             run_id=self.run_id,

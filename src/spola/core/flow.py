@@ -1,31 +1,76 @@
-"""After a step: success criteria, outputs, then end / goto / retry / next — the Arazzo control flow."""
+"""After a step: success criteria, outputs, then end / goto / retry / next — the Arazzo control flow.
+
+These helpers sit below the state machine: they read and move a ``Frame`` and return what the
+``Run`` must do next (a ``Verdict`` whose ``then`` is ``Complete``, ``Spawn`` or nothing when the
+frame was merely scheduled); they never reach back into the ``Run``.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from spola.core.events import StepFinished
 from spola.core.polling import THROTTLE_STATUSES, poll_delay, retry_after_seconds
 from spola.core.report import RunError
-from spola.core.scope import build_scope, evaluate_outputs
-from spola.errors import SpolaError
+from spola.core.scope import evaluate_outputs
 from spola.expr import MISSING
 
 if TYPE_CHECKING:
+    import random
     from collections.abc import Sequence
 
-    from spola.core.engine import Run
-    from spola.core.frame import Frame
+    from spola.core.frame import Frame, Link
     from spola.exchange import HttpResponse
     from spola.expr import Scope
     from spola.model import Criterion, FailureAction, SuccessAction
+    from spola.options import RunOptions
+
+
+@dataclass(frozen=True, slots=True)
+class Complete:
+    """End the frame's workflow execution with this status."""
+
+    status: str
+    error: RunError | None
+
+
+@dataclass(frozen=True, slots=True)
+class Spawn:
+    """Start workflow ``ref`` as a child of the frame; if it cannot start, the frame fails."""
+
+    ref: str
+    inputs: dict[str, Any]
+    link: Link
+
+
+Then = Complete | Spawn | None
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A step's outcome: whether it passed, why not, what comes next (``label``) and what to do."""
+
+    passed: bool
+    reasons: list[str]
+    label: str
+    then: Then
+    resend: bool = False
+
 
 OUTAGE_STATUSES = frozenset({500, 502, 503, 504})
 """Statuses a safe request is re-sent on while an API is down (with 429, and transport failures)."""
 
 
-def transparent_retry(run: Run, frame: Frame, scope: Scope, response: HttpResponse, now: float) -> bool:
-    """Re-send a failed exchange the document says nothing about; True when a re-send is scheduled.
+def transparent_retry(
+    frame: Frame,
+    scope: Scope,
+    response: HttpResponse,
+    now: float,
+    options: RunOptions,
+    rng: random.Random,
+    deadline: float | None,
+) -> str | None:
+    """Re-send a failed exchange the document says nothing about; what was wrong when scheduled.
 
     Eligible: a 429 (any method: the server refused to act on it), a failure before any byte was
     sent (any method), and, for a safe request only (an idempotent method or an idempotency key),
@@ -38,21 +83,20 @@ def transparent_retry(run: Run, frame: Frame, scope: Scope, response: HttpRespon
     if status == 429 or (status is None and response.unsent and not response.refused):
         pass
     elif not frame.idempotent or not (status is None or status in OUTAGE_STATUSES) or response.refused:
-        return False
-    options = run.options
+        return None
     if frame.throttle_attempts >= options.retry_attempts:
-        return False
+        return None
     for action in _actions(frame.step.on_failure, frame.workflow.failure_actions):
         if criteria_hold(action.criteria, scope)[0]:
-            return False
+            return None
     delay = retry_after_seconds(response, now)
     if delay is None:
-        delay = poll_delay(options.retry_backoff, frame.throttle_attempts + 1, run.rng)
+        delay = poll_delay(options.retry_backoff, frame.throttle_attempts + 1, rng)
     delay = min(delay, options.retry_after_cap)
     if frame.throttle_waited + delay > options.retry_wait:
-        return False
-    if run.deadline is not None and now + delay >= run.deadline:
-        return False
+        return None
+    if deadline is not None and now + delay >= deadline:
+        return None
     frame.throttle_attempts += 1
     frame.throttle_waited += delay
     what = f"HTTP {status}" if status is not None else f"transport error ({response.error})"
@@ -63,21 +107,7 @@ def transparent_retry(run: Run, frame: Frame, scope: Scope, response: HttpRespon
     )
     frame.resend = True
     frame.phase = "ready"
-    step = frame.step
-    run.emit(
-        StepFinished(
-            frame.workflow.workflow_id,
-            step.step_id,
-            frame.runs[step.step_id],
-            status,
-            False,
-            "re-send (transparent retry)",
-            response.elapsed,
-            (run.redactor.redact_text(what),),
-            frame.depth,
-        )
-    )
-    return True
+    return what
 
 
 def criteria_hold(criteria: Sequence[Criterion], scope: Scope) -> tuple[bool, list[str]]:
@@ -94,16 +124,19 @@ def criteria_hold(criteria: Sequence[Criterion], scope: Scope) -> tuple[bool, li
 
 
 def judge(
-    run: Run,
     frame: Frame,
     scope: Scope,
     now: float,
+    options: RunOptions,
+    rng: random.Random,
     *,
     response: HttpResponse | None = None,
     problem: str | None = None,
     child: Frame | None = None,
-) -> None:
-    """Decide a step's outcome from its response (or problem, or finished child) and move on."""
+    deadline: float | None = None,
+) -> Verdict:
+    """Decide a step's outcome from its response (or problem, or finished child): evaluate its
+    outputs into the frame, schedule the frame's next step, and say what else must happen."""
     step = frame.step
     reasons: list[str] = []
     if problem is not None:
@@ -122,8 +155,10 @@ def judge(
             reasons = [
                 f"HTTP {response.status if response else None} and the step declares no successCriteria"
             ]
-    if not passed and response is not None and transparent_retry(run, frame, scope, response, now):
-        return
+    if not passed and response is not None:
+        what = transparent_retry(frame, scope, response, now, options, rng, deadline)
+        if what is not None:
+            return Verdict(False, [what], "re-send (transparent retry)", None, resend=True)
     frame.throttle_attempts = 0
     frame.throttle_waited = 0.0
     if response is not None and response.status is None and problem is None and step.success_criteria:
@@ -131,27 +166,11 @@ def judge(
     if not passed and response is not None and (response.status or 0) >= 400:
         reasons.append(_error_snippet(response))
     frame.step_outputs[step.step_id] = evaluate_outputs(step.outputs, scope)
-    report = run.step_report(frame, step.step_id)
-    report.status = "succeeded" if passed else "failed"
-    report.reasons = [run.redactor.redact_text(r) for r in reasons]
-    if child is not None:
-        report.last_status_code = None
-    elapsed = response.elapsed if response is not None else 0.0
-    status_code = response.status if response is not None else None
-    nxt = _on_success(run, frame, scope, now) if passed else _on_failure(run, frame, scope, now, reasons)
-    run.emit(
-        StepFinished(
-            frame.workflow.workflow_id,
-            step.step_id,
-            frame.runs.get(step.step_id, 0),
-            status_code,
-            passed,
-            nxt,
-            elapsed,
-            tuple(report.reasons),
-            frame.depth,
-        )
-    )
+    if passed:
+        label, then = _on_success(frame, scope, now, options, rng)
+    else:
+        label, then = _on_failure(frame, scope, now, options, rng, reasons)
+    return Verdict(passed, reasons, label, then)
 
 
 def _error_snippet(response: HttpResponse, limit: int = 300) -> str:
@@ -171,28 +190,30 @@ def _actions(step_actions: Sequence[Any], workflow_actions: Sequence[Any]) -> li
     return list(step_actions) + [a for a in workflow_actions if a.name not in names]
 
 
-def _on_success(run: Run, frame: Frame, scope: Scope, now: float) -> str:
+def _on_success(
+    frame: Frame, scope: Scope, now: float, options: RunOptions, rng: random.Random
+) -> tuple[str, Then]:
     actions: list[SuccessAction] = _actions(frame.step.on_success, frame.workflow.success_actions)
     for action in actions:
         if not criteria_hold(action.criteria, scope)[0]:
             continue
         if action.type == "end":
-            run.complete(frame, "succeeded", None)
-            return f"end ({action.name})"
-        return _goto(run, frame, action, scope, now)
+            return f"end ({action.name})", Complete("succeeded", None)
+        return _goto(frame, action, scope, options, rng)
     if frame.return_to is not None:
         target, frame.return_to = frame.return_to, None
         delay, frame.deferred_retry_delay = frame.deferred_retry_delay, None
-        schedule(run, frame, target, explicit=delay, reason="retry")
-        return f"back to {frame.workflow.steps[target].step_id}"
+        schedule(frame, target, options, rng, explicit=delay, reason="retry")
+        return f"back to {frame.workflow.steps[target].step_id}", None
     if frame.index + 1 >= len(frame.workflow.steps):
-        run.complete(frame, "succeeded", None)
-        return "end"
-    schedule(run, frame, frame.index + 1)
-    return f"next: {frame.step.step_id}"
+        return "end", Complete("succeeded", None)
+    schedule(frame, frame.index + 1, options, rng)
+    return f"next: {frame.step.step_id}", None
 
 
-def _on_failure(run: Run, frame: Frame, scope: Scope, now: float, reasons: list[str]) -> str:
+def _on_failure(
+    frame: Frame, scope: Scope, now: float, options: RunOptions, rng: random.Random, reasons: list[str]
+) -> tuple[str, Then]:
     step = frame.step
     actions: list[FailureAction] = _actions(step.on_failure, frame.workflow.failure_actions)
     for action in actions:
@@ -202,10 +223,9 @@ def _on_failure(run: Run, frame: Frame, scope: Scope, now: float, reasons: list[
             message = (
                 f"step {step.step_id} failed: {'; '.join(reasons)}; action '{action.name}' ended the workflow"
             )
-            run.complete(frame, "failed", RunError(step.step_id, message))
-            return f"end ({action.name})"
+            return f"end ({action.name})", Complete("failed", RunError(step.step_id, message))
         if action.type == "goto":
-            return _goto(run, frame, action, scope, now)
+            return _goto(frame, action, scope, options, rng)
         last = frame.last_response
         if last is not None and last.status is None and not last.unsent and not frame.idempotent:
             reasons.append(
@@ -222,45 +242,51 @@ def _on_failure(run: Run, frame: Frame, scope: Scope, now: float, reasons: list[
         header = retry_after_seconds(frame.last_response, now)
         explicit = header if header is not None else action.retry_after
         if explicit is not None:
-            explicit = min(explicit, run.options.retry_after_cap)
+            explicit = min(explicit, options.retry_after_cap)
         label = f"retry {used + 1}/{limit} ({action.name})"
+        then: Then = None
         if action.step_id:
             frame.return_to = frame.index
             frame.deferred_retry_delay = explicit
-            schedule(run, frame, frame.step_index(action.step_id), reason=label)
+            schedule(frame, frame.step_index(action.step_id), options, rng, reason=label)
         elif action.workflow_id:
             frame.deferred_retry_delay = explicit
-            _spawn(run, frame, action.workflow_id, action.parameters, scope, "retry")
+            then = _spawn(action.workflow_id, action.parameters, scope, "retry")
         else:
-            schedule(run, frame, frame.index, explicit=explicit, reason=label)
-        return label
+            schedule(frame, frame.index, options, rng, explicit=explicit, reason=label)
+        return label, then
     message = f"step {step.step_id} failed: {'; '.join(reasons) or 'its success criteria were not met'}"
-    run.complete(frame, "failed", RunError(step.step_id, message))
-    return "fail"
+    return "fail", Complete("failed", RunError(step.step_id, message))
 
 
-def _goto(run: Run, frame: Frame, action: SuccessAction | FailureAction, scope: Scope, now: float) -> str:
+def _goto(
+    frame: Frame, action: SuccessAction | FailureAction, scope: Scope, options: RunOptions, rng: random.Random
+) -> tuple[str, Then]:
     if action.step_id:
-        schedule(run, frame, frame.step_index(action.step_id))
-        return f"goto {action.step_id}"
+        schedule(frame, frame.step_index(action.step_id), options, rng)
+        return f"goto {action.step_id}", None
     assert action.workflow_id is not None
-    _spawn(run, frame, action.workflow_id, action.parameters, scope, "goto")
-    return f"goto workflow {action.workflow_id}"
+    return f"goto workflow {action.workflow_id}", _spawn(action.workflow_id, action.parameters, scope, "goto")
 
 
-def _spawn(run: Run, frame: Frame, ref: str, params: Sequence[Any], scope: Scope, link: Any) -> None:
+def _spawn(ref: str, params: Sequence[Any], scope: Scope, link: Link) -> Spawn:
     inputs = {}
     for p in params:
         value = p.value.evaluate(scope)
         if value is not MISSING:
             inputs[p.name] = value
-    try:
-        run.spawn_child(frame, ref, inputs, link)
-    except SpolaError as exc:
-        run.complete(frame, "failed", RunError(frame.step.step_id, f"cannot start workflow {ref}: {exc}"))
+    return Spawn(ref, inputs, link)
 
 
-def schedule(run: Run, frame: Frame, index: int, *, explicit: float | None = None, reason: str = "") -> None:
+def schedule(
+    frame: Frame,
+    index: int,
+    options: RunOptions,
+    rng: random.Random,
+    *,
+    explicit: float | None = None,
+    reason: str = "",
+) -> None:
     """Make step ``index`` the next to run, after the wait it is owed.
 
     A step that already ran in this workflow execution (a poll loop) waits by the poll policy
@@ -273,24 +299,24 @@ def schedule(run: Run, frame: Frame, index: int, *, explicit: float | None = Non
     why = reason
     repeats = frame.runs.get(step_id, 0)
     if delay is None and repeats > 0:
-        delay = poll_delay(run.options.poll, repeats, run.rng)
+        delay = poll_delay(options.poll, repeats, rng)
         why = reason or f"poll {repeats + 1}"
     last = frame.last_response
     if last is not None and last.status in THROTTLE_STATUSES:
         header = retry_after_seconds(last, frame.last_received_at)
         if header is not None:
-            delay = min(header, run.options.retry_after_cap)
+            delay = min(header, options.retry_after_cap)
             why = f"Retry-After from HTTP {last.status}"
     frame.pending_delay = delay or None
     frame.delay_reason = why
 
 
-def unmet_dependency(run: Run, frame: Frame) -> str | None:
+def unmet_dependency(frame: Frame, workflows: dict[str, dict[str, Any]]) -> str | None:
     """Why a 1.1 step-level ``dependsOn`` is not satisfied yet, or None (steps run in order)."""
     for ref in frame.step.depends_on:
         if ref.startswith("$workflows."):
             workflow_id, _, rest = ref[len("$workflows.") :].partition(".steps.")
-            done = run.workflow_states.get(workflow_id, {}).get("steps", {})
+            done = workflows.get(workflow_id, {}).get("steps", {})
             if rest not in done:
                 return f"it depends on step {rest} of workflow {workflow_id}, which has not completed"
         elif not ref.startswith("$") and ref not in frame.step_outputs:
@@ -298,25 +324,24 @@ def unmet_dependency(run: Run, frame: Frame) -> str | None:
     return None
 
 
-def child_done(run: Run, parent: Frame, child: Frame) -> None:
-    """A nested workflow finished: continue the frame that was waiting for it."""
-    now = parent.last_received_at
+def after_child(parent: Frame, child: Frame, options: RunOptions, rng: random.Random) -> Then | bool:
+    """A nested workflow finished: move the frame that waited for it.
+
+    Returns True when the parent's step must now be judged on the child's outcome, else what to do.
+    """
     if child.link == "dependency":
         if child.status != "succeeded":
             message = f"workflow {child.workflow.workflow_id}, a dependency, failed"
             if child.error:
                 message += f": {child.error.message}"
-            run.complete(parent, "failed", RunError(child.error.step_id if child.error else None, message))
-            return
+            return Complete("failed", RunError(child.error.step_id if child.error else None, message))
         if not parent.pending:
             parent.phase = "ready"
-        return
+        return None
     if child.link == "goto":
-        run.complete(parent, child.status or "failed", child.error)
-        return
+        return Complete(child.status or "failed", child.error)
     if child.link == "retry":
         delay, parent.deferred_retry_delay = parent.deferred_retry_delay, None
-        schedule(run, parent, parent.index, explicit=delay, reason="retry")
-        return
-    scope = build_scope(run, parent, child_outputs=child.outputs)
-    judge(run, parent, scope, now, child=child)
+        schedule(parent, parent.index, options, rng, explicit=delay, reason="retry")
+        return None
+    return True

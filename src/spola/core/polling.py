@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import random
 
-    from spola.core.options import PollPolicy
     from spola.exchange import HttpResponse
+    from spola.options import PollPolicy
 
 THROTTLE_STATUSES = frozenset({429, 503})
 

@@ -11,7 +11,6 @@ from spola.expr import MISSING, RequestView, ResponseView, Scope
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from spola.core.engine import Run
     from spola.core.frame import Frame
     from spola.criteria import Value
     from spola.exchange import HttpResponse
@@ -90,14 +89,17 @@ def _document_view(document: Any) -> tuple[dict[str, Any], Mapping[str, Any]]:
 
 
 def build_scope(
-    run: Run,
     frame: Frame,
+    workflows: dict[str, dict[str, Any]],
     *,
     response: HttpResponse | None = None,
     body: Any = _NO_BODY,
     child_outputs: dict[str, Any] | None = None,
 ) -> Scope:
-    """What expressions in ``frame`` may read now (with the current exchange when given)."""
+    """What expressions in ``frame`` may read now (with the current exchange when given).
+
+    ``workflows`` is the run's ``$workflows`` map: the inputs, outputs and steps of finished workflows.
+    """
     document = frame.document
     sources, components = _document_view(document)
     request_view = None
@@ -123,7 +125,7 @@ def build_scope(
         inputs=frame.inputs,
         outputs=child_outputs if child_outputs is not None else frame.outputs,
         steps=frame.step_outputs,
-        workflows=run.workflow_states,
+        workflows=workflows,
         source_descriptions=sources,
         components=components,
         self_uri=getattr(document, "self_uri", None),

@@ -10,10 +10,10 @@ import pytest
 
 from spola.core.actions import Finish, SendRequest, Wait
 from spola.core.engine import Run
-from spola.core.options import PollPolicy, RunOptions
 from spola.errors import EngineMisuse, InputError
 from spola.exchange import HttpResponse
 from spola.model import load
+from spola.options import PollPolicy, RunOptions
 from tests.integration.documents import write
 
 FLOW = """
@@ -178,3 +178,62 @@ def test_the_core_never_imports_io_clocks_or_drivers(module: str) -> None:
         if n in FORBIDDEN or n.split(".")[0] in FORBIDDEN or any(n.startswith(f + ".") for f in FORBIDDEN)
     }
     assert not bad, f"{module} imports {bad}"
+
+
+def _spola_imports(path: Path) -> set[str]:
+    """Every ``spola.*`` module a file imports, type-only imports included (a circle is a circle)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("spola"))
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("spola"):
+            found.add(node.module)
+            # ``from spola.core import flow`` imports the module spola.core.flow
+            found.update(f"{node.module}.{a.name}" for a in node.names)
+    return found
+
+
+def _core_graph() -> dict[str, set[str]]:
+    modules = {f"spola.core.{p.stem}" for p in CORE.glob("*.py") if p.stem != "__init__"}
+    return {
+        f"spola.core.{p.stem}": _spola_imports(p) & modules
+        for p in CORE.glob("*.py")
+        if p.stem != "__init__"
+    }
+
+
+def test_the_core_imports_one_way_with_no_circles() -> None:
+    graph = _core_graph()
+    done: set[str] = set()
+    path: list[str] = []
+
+    def visit(module: str) -> None:
+        if module in path:
+            circle = [*path[path.index(module) :], module]
+            raise AssertionError("core modules import each other in a circle: " + " -> ".join(circle))
+        if module in done:
+            return
+        path.append(module)
+        for target in sorted(graph[module]):
+            visit(target)
+        path.pop()
+        done.add(module)
+
+    for module in sorted(graph):
+        visit(module)
+
+
+def test_nothing_below_the_state_machine_imports_run() -> None:
+    importers = sorted(m for m, targets in _core_graph().items() if "spola.core.engine" in targets)
+    assert importers == []
+
+
+def test_the_layers_below_the_core_never_import_it() -> None:
+    src = CORE.parent
+    below = [src / "request_builder.py", src / "options.py", src / "exchange.py", src / "errors.py"]
+    below += [*(src / "expr").glob("*.py"), *(src / "criteria").glob("*.py"), *(src / "model").glob("*.py")]
+    bad = {
+        str(p.relative_to(src)): sorted(m for m in _spola_imports(p) if m.startswith("spola.core"))
+        for p in below
+    }
+    assert {k: v for k, v in bad.items() if v} == {}

@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 from email.utils import formatdate
 
-from spola.core.options import PollPolicy
 from spola.core.polling import poll_delay, retry_after_seconds
 from spola.exchange import HttpResponse
+from spola.options import PollPolicy
 
 
 def test_back_off_grows_by_the_factor_up_to_the_cap() -> None:
