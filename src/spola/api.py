@@ -97,7 +97,12 @@ def prepare(
     Raises:
         DocumentError, WorkflowNotFound, InputError: the run cannot start.
     """
-    doc = document if isinstance(document, Document) else load(document, allow_remote=allow_remote)
+    hosts = options.allow_hosts if options is not None else ()
+    doc = (
+        document
+        if isinstance(document, Document)
+        else load(document, allow_remote=allow_remote, allow_hosts=hosts)
+    )
     workflow = doc.workflow(workflow_id) if workflow_id else doc.default_workflow()
     given = dict(inputs or {})
     return Run(

@@ -26,3 +26,26 @@ MAX_DOCUMENT_NODES = 1_000_000
 
 MAX_DOCUMENT_DEPTH = 200
 """``--max-document-depth``: nesting of mappings and sequences in a document."""
+
+
+class LoadLimits:
+    """The limits of one load: file size, expanded node count, nesting depth (see the constants)."""
+
+    __slots__ = ("max_bytes", "max_depth", "max_nodes")
+
+    def __init__(
+        self,
+        max_bytes: int = MAX_DOCUMENT_BYTES,
+        max_nodes: int = MAX_DOCUMENT_NODES,
+        max_depth: int = MAX_DOCUMENT_DEPTH,
+    ) -> None:
+        self.max_bytes = max_bytes
+        self.max_nodes = max_nodes
+        self.max_depth = max_depth
+
+    def key(self) -> tuple[int, int, int]:
+        """The limits as a tuple (a cache key)."""
+        return (self.max_bytes, self.max_nodes, self.max_depth)
+
+
+DEFAULT_LOAD_LIMITS = LoadLimits()

@@ -13,7 +13,13 @@ import click
 import typer
 
 from spola.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, SpolaError
-from spola.limits import DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES
+from spola.limits import (
+    DEFAULT_TIMEOUT,
+    MAX_DOCUMENT_BYTES,
+    MAX_DOCUMENT_DEPTH,
+    MAX_DOCUMENT_NODES,
+    MAX_RESPONSE_BYTES,
+)
 
 app = typer.Typer(
     name="spola",
@@ -83,6 +89,15 @@ RetryAttemptsOpt = Annotated[
 RetryWaitOpt = Annotated[
     float, typer.Option("--retry-wait", help="Total seconds transparent retries of a step may wait.", min=0)
 ]
+MaxDocBytesOpt = Annotated[
+    int, typer.Option("--max-document-bytes", help="Largest document or source file read.", min=1)
+]
+MaxDocNodesOpt = Annotated[
+    int, typer.Option("--max-document-nodes", help="Most nodes in a document, aliases expanded.", min=1)
+]
+MaxDocDepthOpt = Annotated[
+    int, typer.Option("--max-document-depth", help="Deepest nesting in a document.", min=1)
+]
 MaxDepthOpt = Annotated[
     int, typer.Option("--max-depth", help="Limit on workflows nested in workflows.", min=1)
 ]
@@ -125,6 +140,9 @@ def run_command(
     retry_attempts: RetryAttemptsOpt = 30,
     retry_wait: RetryWaitOpt = 300.0,
     max_depth: MaxDepthOpt = 32,
+    max_document_bytes: MaxDocBytesOpt = MAX_DOCUMENT_BYTES,
+    max_document_nodes: MaxDocNodesOpt = MAX_DOCUMENT_NODES,
+    max_document_depth: MaxDocDepthOpt = MAX_DOCUMENT_DEPTH,
 ) -> None:
     """Run a workflow of DOC against its APIs and report the outputs."""
     from spola.cli import execute
@@ -135,6 +153,9 @@ def run_command(
         retry_attempts=retry_attempts,
         retry_wait=retry_wait,
         max_depth=max_depth,
+        max_document_bytes=max_document_bytes,
+        max_document_nodes=max_document_nodes,
+        max_document_depth=max_document_depth,
         inputs=input_ or [],
         inputs_file=inputs,
         servers=server or [],

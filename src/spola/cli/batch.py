@@ -146,6 +146,7 @@ def run_batch(
 ) -> int:
     """Everything ``spola run --batch`` does; returns the exit status."""
     from spola.batch import Batch
+    from spola.hosts import parse_patterns
     from spola.model import load
 
     if concurrency < 1:
@@ -153,7 +154,12 @@ def run_batch(
     if batch_file == "-" and flags.inputs_file == "-":
         raise UsageError("--batch - and --inputs - both want stdin; give one of them a file")
     source = BatchFile.read(batch_file)
-    document = load(doc, allow_remote=allow_remote)
+    document = load(
+        doc,
+        allow_remote=allow_remote,
+        limits=flags.load_limits(),
+        allow_hosts=parse_patterns(flags.allow_hosts),
+    )
     refuse_broken(document, doc)
     wf = document.workflow(workflow) if workflow else document.default_workflow()
     limits = {"max_steps": max_steps, "timeout": timeout, "http_timeout": http_timeout, "seed": seed}

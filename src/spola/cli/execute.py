@@ -14,7 +14,13 @@ from rich.console import Console
 from spola.cli import args as cli_args
 from spola.cli.render import Progress, print_result, to_json
 from spola.errors import EXIT_INTERRUPTED
-from spola.limits import MAX_RESPONSE_BYTES
+from spola.limits import (
+    MAX_DOCUMENT_BYTES,
+    MAX_DOCUMENT_DEPTH,
+    MAX_DOCUMENT_NODES,
+    MAX_RESPONSE_BYTES,
+    LoadLimits,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -44,6 +50,13 @@ class RunFlags:
     retry_attempts: int = 30
     retry_wait: float = 300.0
     max_depth: int = 32
+    max_document_bytes: int = MAX_DOCUMENT_BYTES
+    max_document_nodes: int = MAX_DOCUMENT_NODES
+    max_document_depth: int = MAX_DOCUMENT_DEPTH
+
+    def load_limits(self) -> LoadLimits:
+        """The loader's limits from the flags."""
+        return LoadLimits(self.max_document_bytes, self.max_document_nodes, self.max_document_depth)
 
 
 def exit_status(result: RunResult) -> int:
@@ -150,10 +163,16 @@ def run(doc: str, workflow: str | None, flags: RunFlags, **limits: Any) -> int:
     from spola.core.engine import Run
     from spola.drivers.aio import drive, make_session
     from spola.durable import DurableRun, execute
+    from spola.hosts import parse_patterns
     from spola.model import load
     from spola.redact import secret_input_names
 
-    document = load(doc, allow_remote=bool(limits.pop("allow_remote", False)))
+    document = load(
+        doc,
+        allow_remote=bool(limits.pop("allow_remote", False)),
+        limits=flags.load_limits(),
+        allow_hosts=parse_patterns(flags.allow_hosts),
+    )
     refuse_broken(document, doc)
     wf = document.workflow(workflow) if workflow else document.default_workflow()
     options = build_options(document, flags, limits)

@@ -14,6 +14,7 @@ from spola.core.actions import Action, Finish, SendRequest, Wait
 from spola.core.events import Event, StepFinished, StepStarted, Waiting, WorkflowFinished
 from spola.core.frame import Frame, Link
 from spola.core.inputs import validate_inputs
+from spola.core.nesting import check_self_running
 from spola.core.report import RunError, RunResult, StepReport
 from spola.core.scope import build_scope, evaluate_outputs, read_body
 from spola.errors import EngineMisuse, NestingTooDeep, SpolaError
@@ -56,6 +57,7 @@ class Run:
     ) -> None:
         self.options = options or RunOptions()
         workflow = document.workflow(workflow_id) if workflow_id else document.default_workflow()
+        check_self_running(document, workflow)
         self.document = document
         self.run_id = run_id
         self.started_at = started_at
@@ -222,6 +224,9 @@ class Run:
                 for ref in frame.workflow.depends_on:
                     try:
                         self.spawn_child(frame, ref, dict(frame.inputs), "dependency")
+                    except NestingTooDeep as exc:
+                        self._fail_run(None, str(exc))
+                        return None
                     except SpolaError as exc:
                         self.complete(frame, "failed", RunError(None, f"dependency {ref}: {exc}"))
                         return None
@@ -280,6 +285,8 @@ class Run:
                     child_inputs[p.name] = value
             try:
                 self.spawn_child(frame, step.workflow_id, child_inputs, "step")
+            except NestingTooDeep as exc:
+                self._fail_run(step.step_id, f"step {step.step_id}: {exc}")
             except SpolaError as exc:
                 self._judge(frame, scope, now, problem=str(exc))
             return None
@@ -430,6 +437,8 @@ class Run:
         elif isinstance(then, flow.Spawn):
             try:
                 self.spawn_child(frame, then.ref, then.inputs, then.link)
+            except NestingTooDeep as exc:
+                self._fail_run(frame.step.step_id, f"step {frame.step.step_id}: {exc}")
             except SpolaError as exc:
                 message = f"cannot start workflow {then.ref}: {exc}"
                 self.complete(frame, "failed", RunError(frame.step.step_id, message))
