@@ -182,7 +182,8 @@ def run_header(
 
 def record_end(journal: Journal, result: RunResult) -> None:
     """Queue a run's end: its status, outputs and error (already redacted by the engine)."""
-    status = check_status(result.status if result.status in ("succeeded", "interrupted") else "failed")
+    kept = ("succeeded", "interrupted", "cancelled")
+    status = check_status(result.status if result.status in kept else "failed")
     journal.finish(
         result.run_id, status, result.outputs, result.error.to_dict() if result.error else None, time.time()
     )
@@ -229,7 +230,7 @@ async def aresume(
     try:
         record = await journal.get_run(run_id)
         header = record.header
-        if record.status in ("succeeded", "failed"):
+        if record.status in ("succeeded", "failed", "cancelled"):
             raise ResumeRefused(
                 f"run {header.run_id} already {record.status}; there is nothing to resume",
                 hint="Start a new run with spola run.",

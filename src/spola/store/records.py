@@ -38,7 +38,7 @@ __all__ = [
     "iso_utc",
 ]
 
-RunStatus = Literal["running", "succeeded", "failed", "interrupted"]
+RunStatus = Literal["running", "succeeded", "failed", "interrupted", "cancelled"]
 RUN_STATUSES: tuple[RunStatus, ...] = get_args(RunStatus)
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})

@@ -116,7 +116,32 @@ def _v1(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1,)
+def _v2(conn: sqlite3.Connection) -> None:
+    """Adds the ``cancelled`` run status (a run stopped on purpose, e.g. by an MCP client).
+
+    SQLite cannot alter a CHECK constraint and rebuilding ``runs`` would need foreign keys off, which
+    cannot change inside the migration's transaction; so the constraint text is edited in place, the
+    procedure SQLite documents for changes that leave the stored data valid
+    (https://www.sqlite.org/lang_altertable.html#otheralter).
+    """
+    old = "CHECK (status IN ('running', 'succeeded', 'failed', 'interrupted'))"
+    new = "CHECK (status IN ('running', 'succeeded', 'failed', 'interrupted', 'cancelled'))"
+    (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'runs'").fetchone()
+    if old not in sql:
+        raise sqlite3.DatabaseError("the runs table does not have the expected status constraint")
+    version = int(conn.execute("PRAGMA schema_version").fetchone()[0])
+    conn.execute("PRAGMA writable_schema = ON")
+    try:
+        update = "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'runs'"
+        conn.execute(update, (sql.replace(old, new),))
+        conn.execute(f"PRAGMA schema_version = {version + 1}")
+    finally:
+        conn.execute("PRAGMA writable_schema = OFF")
+    if conn.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+        raise sqlite3.DatabaseError("the run store failed its integrity check after adding 'cancelled'")
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1, _v2)
 """``MIGRATIONS[i]`` migrates schema version ``i`` to ``i + 1``; append, never edit."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

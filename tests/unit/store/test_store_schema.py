@@ -106,3 +106,32 @@ def test_an_in_memory_store_works_for_tests_and_benchmarks(header) -> None:
     with RunStore.open(":memory:") as store:
         store.create_run(header())
         assert store.list_runs()[0].run_id == "run-1"
+
+
+def test_a_version_1_store_gains_the_cancelled_status_and_keeps_its_runs_and_exchanges(
+    db_path: Path, header, intent, response
+) -> None:
+    with RunStore.open(db_path, migrations=MIGRATIONS[:1]) as store:
+        store.create_run(header())
+        store.record_intent(intent())
+        store.record_response(response())
+        with pytest.raises(StoreError):
+            store.finish_run("run-1", "cancelled", None, None, 1.0)
+    with RunStore.open(db_path) as store:
+        record = store.get_run("run-1")
+        assert record.status == "running"
+        assert len(record.exchanges) == 1 and record.exchanges[0].status == 200
+        store.finish_run("run-1", "cancelled", {"runId": 7}, {"stepId": "pollRun", "message": "x"}, 2.0)
+        assert store.get_run("run-1").status == "cancelled"
+        assert [r.status for r in store.list_runs(status="cancelled")] == ["cancelled"]
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert "runs_v1" not in tables
+        foreign = conn.execute("PRAGMA foreign_key_list(exchanges)").fetchall()
+        assert {row[2] for row in foreign} == {"runs"}
+    with RunStore.open(db_path) as store:
+        store.prune(0, 10.0)
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM exchanges").fetchone() == (0,)
