@@ -118,7 +118,9 @@ def test_a_remote_source_redirected_to_a_metadata_address_is_not_fetched(
 
 
 def test_allow_host_bounds_remote_fetches(stub: StubServer, tmp_path: Path) -> None:
-    stub.add("GET", "/openapi.yaml", Reply(raw=OPENAPI.encode(), headers={"Content-Type": "application/yaml"}))
+    stub.add(
+        "GET", "/openapi.yaml", Reply(raw=OPENAPI.encode(), headers={"Content-Type": "application/yaml"})
+    )
     doc = _remote_doc(tmp_path, stub.base_url + "/openapi.yaml")
     assert load(doc, allow_remote=True, allow_hosts=["127.0.0.1"]).workflows
     with pytest.raises(DocumentError) as caught:

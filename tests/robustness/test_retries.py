@@ -45,13 +45,17 @@ async def test_retry_limit_2_against_nine_503s_makes_exactly_three_attempts(
 ) -> None:
     unavailable = Reply(status=503, headers={"Retry-After": "0"})
     stub.add("GET", "/api/jobs/runs/get", *([unavailable] * 9), Reply(body={"ok": 1}))
-    result = await spola.arun(_doc(tmp_path, GET_WITH_RETRY), servers={"jobs": stub.base_url + "/api"}, **FAST)
+    result = await spola.arun(
+        _doc(tmp_path, GET_WITH_RETRY), servers={"jobs": stub.base_url + "/api"}, **FAST
+    )
     assert result.status == "failed"
     assert len(stub.requests) == 3
     assert result.steps[0].executions == 3
 
 
-async def test_a_step_that_says_nothing_about_failure_rides_out_503s(stub: StubServer, tmp_path: Path) -> None:
+async def test_a_step_that_says_nothing_about_failure_rides_out_503s(
+    stub: StubServer, tmp_path: Path
+) -> None:
     unavailable = Reply(status=503)
     stub.add("GET", "/api/jobs/runs/get", unavailable, unavailable, Reply(status=502), Reply(body={"ok": 1}))
     result = await spola.arun(_doc(tmp_path, GET_PLAIN), servers={"jobs": stub.base_url + "/api"}, **FAST)
@@ -70,7 +74,9 @@ async def test_transparent_retries_stop_at_their_attempt_budget(stub: StubServer
     assert "503" in result.error.message
 
 
-async def test_transparent_retries_never_wait_past_their_wait_budget(stub: StubServer, tmp_path: Path) -> None:
+async def test_transparent_retries_never_wait_past_their_wait_budget(
+    stub: StubServer, tmp_path: Path
+) -> None:
     stub.add("GET", "/api/jobs/runs/get", Reply(status=429, headers={"Retry-After": "30"}), Reply(body={}))
     result = await spola.arun(
         _doc(tmp_path, GET_PLAIN), servers={"jobs": stub.base_url + "/api"}, retry_wait=1.0
@@ -90,9 +96,12 @@ async def test_a_failure_action_that_applies_turns_transparent_retries_off(
     stub: StubServer, tmp_path: Path
 ) -> None:
     stub.add("GET", "/api/jobs/runs/get", Reply(status=503), Reply(body={"ok": 1}))
-    step = GET_PLAIN + """        onFailure:
+    step = (
+        GET_PLAIN
+        + """        onFailure:
           - {name: stop, type: end, criteria: [{condition: $statusCode == 503}]}
 """
+    )
     result = await spola.arun(_doc(tmp_path, step), servers={"jobs": stub.base_url + "/api"}, **FAST)
     assert result.status == "failed"
     assert len(stub.requests) == 1
@@ -101,9 +110,12 @@ async def test_a_failure_action_that_applies_turns_transparent_retries_off(
 
 async def test_a_failure_action_that_does_not_apply_leaves_them_on(stub: StubServer, tmp_path: Path) -> None:
     stub.add("GET", "/api/jobs/runs/get", Reply(status=503), Reply(body={"ok": 1}))
-    step = GET_PLAIN + """        onFailure:
+    step = (
+        GET_PLAIN
+        + """        onFailure:
           - {name: gone, type: end, criteria: [{condition: $statusCode == 404}]}
 """
+    )
     result = await spola.arun(_doc(tmp_path, step), servers={"jobs": stub.base_url + "/api"}, **FAST)
     assert result.succeeded, result.error
     assert len(stub.requests) == 2
@@ -120,9 +132,12 @@ async def test_an_unsafe_request_whose_connection_dropped_is_never_retried_even_
     stub: StubServer, tmp_path: Path
 ) -> None:
     stub.add("POST", "/api/jobs/run", Reply(drop=True), Reply(body={"run_id": 1}))
-    step = POST_PLAIN + """        onFailure:
+    step = (
+        POST_PLAIN
+        + """        onFailure:
           - {name: again, type: retry, retryAfter: 0, retryLimit: 3}
 """
+    )
     result = await spola.arun(_doc(tmp_path, step), servers={"jobs": stub.base_url + "/api"}, **FAST)
     assert result.status == "failed"
     assert len(stub.received("POST")) == 1

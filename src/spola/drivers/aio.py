@@ -136,8 +136,11 @@ async def _read_bounded(resp: aiohttp.ClientResponse, limit: int) -> tuple[bytes
     else:
         total = declared
     head = b"".join(chunks)[:MARK_BYTES]
-    if len(head) < MARK_BYTES:
-        head += await resp.content.read(MARK_BYTES - len(head))
+    while len(head) < MARK_BYTES:
+        more = await resp.content.read(MARK_BYTES - len(head))
+        if not more:
+            break
+        head += more
     size = f"{declared} bytes" if declared is not None else f"more than {limit} bytes"
     return head, (
         f"the response body is {size}, over the limit of {limit} bytes (--max-response-bytes); "

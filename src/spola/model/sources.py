@@ -173,10 +173,9 @@ class Fetcher:
         limit = self.limits.max_bytes
         accept = {"Accept": "application/yaml, application/json, */*"}
         request = urllib.request.Request(uri, headers=accept)  # noqa: S310 - the scheme is http(s) here
-        opener = urllib.request.build_opener(_CheckedRedirects(self.hosts))
         try:
             _check_remote(self.hosts, uri)
-            with opener.open(request, timeout=REMOTE_TIMEOUT) as response:
+            with _open(request, self.hosts) as response:
                 data = response.read(limit + 1)
         except HostRefused as exc:
             raise SourceError(f"will not fetch '{uri}': {exc.message}") from exc
@@ -188,6 +187,12 @@ class Fetcher:
         if len(data) > limit:
             raise SourceError(_too_big(f"'{uri}'", None, limit))
         return _decode(data, uri)
+
+
+def _open(request: urllib.request.Request, hosts: HostPolicy) -> Any:
+    """Open a remote document, following only redirects the host policy allows."""
+    opener = urllib.request.build_opener(_CheckedRedirects(hosts))
+    return opener.open(request, timeout=REMOTE_TIMEOUT)
 
 
 def os_fstat(handle: Any) -> Any:
