@@ -102,6 +102,9 @@ class ChildResult:
     peak_rss: int
 
 
+_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def run_child(
     args: Sequence[str],
     *,
@@ -110,7 +113,12 @@ def run_child(
     stdin: str | None = None,
     timeout: float = 600,
 ) -> ChildResult:
-    """Run a command to the end through ``launch.py``, which reports the command's own peak RSS."""
+    """Run a command to the end through ``launch.py``, which reports the command's own peak RSS.
+
+    The child may write bytecode caches even where ``PYTHONDONTWRITEBYTECODE`` is set (as on the
+    shared development machine): an installed package has its ``.pyc`` files, and a start-up
+    measured without them would time the compiler, not the program (~0.14 s for spola).
+    """
     with tempfile.TemporaryDirectory(prefix="spola-child-") as tmp:
         folder = Path(tmp)
         report = folder / "maxrss"
@@ -120,7 +128,7 @@ def run_child(
             started = time.perf_counter()
             process = subprocess.Popen(
                 [PYTHON, "-I", "-S", str(BENCH / "launch.py"), str(report), *args],
-                stdin=given, stdout=out, stderr=err, env={**os.environ, **(env or {})}, cwd=cwd,
+                stdin=given, stdout=out, stderr=err, env={**_ENV, **(env or {})}, cwd=cwd,
                 start_new_session=True,
             )  # fmt: skip
             try:

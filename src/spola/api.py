@@ -151,3 +151,97 @@ def run(
 ) -> RunResult:
     """Run a workflow to the end (blocking) and return its result; see ``arun``."""
     return asyncio.run(arun(document, workflow_id, inputs, **kwargs))
+
+
+# ----------------------------------------------------------------------------------- Temporal
+# The same runs on a Temporal cluster (the optional ``temporal`` extra, imported only when called).
+
+
+async def asubmit_temporal(
+    document: str | Path,
+    workflow_id: str | None = None,
+    inputs: Mapping[str, Any] | None = None,
+    *,
+    temporal: str,
+    namespace: str = "default",
+    task_queue: str = "spola",
+    options: RunOptions | None = None,
+    allow_remote: bool = False,
+    run_id: str | None = None,
+    **option_args: Any,
+) -> str:
+    """Validate the run here, start it on Temporal (``temporal`` is ``HOST:PORT``) and return its run id.
+
+    Raises:
+        DocumentError, WorkflowNotFound, InputError: the run cannot start (nothing was submitted).
+        TemporalUnavailable: the server does not answer.
+    """
+    from spola.drivers.temporal import client as tc
+
+    target = tc.Target(temporal, namespace, task_queue)
+    argument = tc.prepare_argument(
+        document, workflow_id, inputs, options=options or make_options(**option_args),
+        allow_remote=allow_remote, run_id=run_id or new_run_id(),
+    )
+    await tc.submit(await tc.connect(target), argument, task_queue)
+    return str(argument["runId"])
+
+
+async def arun_temporal(
+    document: str | Path,
+    workflow_id: str | None = None,
+    inputs: Mapping[str, Any] | None = None,
+    *,
+    temporal: str,
+    namespace: str = "default",
+    task_queue: str = "spola",
+    observer: Observer | None = None,
+    **kwargs: Any,
+) -> RunResult:
+    """Run a workflow on Temporal and wait for its result (the same ``RunResult`` as ``arun``)."""
+    from spola.drivers.temporal import client as tc
+
+    run_id = await asubmit_temporal(
+        document, workflow_id, inputs, temporal=temporal, namespace=namespace, task_queue=task_queue, **kwargs
+    )
+    client = await tc.connect(tc.Target(temporal, namespace, task_queue))
+    return await tc.follow(client.get_workflow_handle(run_id), observer=observer)
+
+
+def run_temporal(
+    document: str | Path,
+    workflow_id: str | None = None,
+    inputs: Mapping[str, Any] | None = None,
+    **kwargs: Any,
+) -> RunResult:
+    """Blocking ``arun_temporal``."""
+    return asyncio.run(arun_temporal(document, workflow_id, inputs, **kwargs))
+
+
+async def aresult_temporal(run_id: str, *, temporal: str, namespace: str = "default") -> RunResult:
+    """Wait for the result of a run submitted earlier (``asubmit_temporal``, ``spola run --detach``)."""
+    from spola.drivers.temporal import client as tc
+
+    client = await tc.connect(tc.Target(temporal, namespace))
+    return await tc.follow(client.get_workflow_handle(run_id))
+
+
+async def astate_temporal(run_id: str, *, temporal: str, namespace: str = "default") -> dict[str, Any]:
+    """A run's state on Temporal: its result once it ended, else its step reports so far."""
+    from spola.drivers.temporal import client as tc
+
+    return await tc.describe(await tc.connect(tc.Target(temporal, namespace)), run_id)
+
+
+async def aserve_worker(
+    temporal: str,
+    *,
+    namespace: str = "default",
+    task_queue: str = "spola",
+    concurrency: int = 100,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Serve Arazzo runs from a Temporal task queue until ``stop`` is set (``spola worker``)."""
+    from spola.drivers.temporal import client as tc
+
+    await tc.serve(tc.Target(temporal, namespace, task_queue), concurrency=concurrency, stop=stop)

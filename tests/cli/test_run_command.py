@@ -129,6 +129,8 @@ def test_a_failed_workflow_exits_1(stub: StubServer) -> None:
         (["-i", "job_id=1", "--server", "unknownSource=http://127.0.0.1:1"], "unknownSource"),
         (["-i", "job_id=1", "--auth", "databricksApi=env:SPOLA_TEST_UNSET_VAR"], "SPOLA_TEST_UNSET_VAR"),
         (["-i", "job_id"], "NAME=VALUE"),
+        (["-i", "job_id=1", "--no-such-option"], "--no-such-option"),
+        (["-i", "job_id=1", "--max-steps", "many"], "max-steps"),
     ],
 )
 def test_invalid_invocations_exit_2_and_send_nothing(stub: StubServer, args: list[str], needle: str) -> None:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import sys
 from typing import Annotated
 
-import click
 import typer
 
+from spola.cli import temporal as _temporal
 from spola.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, SpolaError
 from spola.limits import (
     DEFAULT_TIMEOUT,
@@ -143,6 +143,10 @@ def run_command(
     max_document_bytes: MaxDocBytesOpt = MAX_DOCUMENT_BYTES,
     max_document_nodes: MaxDocNodesOpt = MAX_DOCUMENT_NODES,
     max_document_depth: MaxDocDepthOpt = MAX_DOCUMENT_DEPTH,
+    temporal: _temporal.TemporalOpt = None,
+    namespace: _temporal.NamespaceOpt = "default",
+    task_queue: _temporal.TaskQueueOpt = "spola",
+    detach: _temporal.DetachOpt = False,
 ) -> None:
     """Run a workflow of DOC against its APIs and report the outputs."""
     from spola.cli import execute
@@ -168,6 +172,10 @@ def run_command(
         store=store,
         no_store=no_store,
     )
+    limits = {"max_steps": max_steps, "timeout": timeout, "http_timeout": http_timeout, "seed": seed}
+    if temporal is not None:
+        where = _temporal.target(temporal, namespace, task_queue)
+        _temporal.run(doc, workflow, flags, where, detach=detach, allow_remote=allow_remote, **limits)
     if batch is not None:
         from spola.cli.batch import run_batch
 
@@ -257,8 +265,12 @@ def runs_show(
     run_id: Annotated[str, typer.Argument(help="Run id or a unique prefix.")],
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     store: StoreOpt = None,
+    temporal: _temporal.TemporalOpt = None,
+    namespace: _temporal.NamespaceOpt = "default",
 ) -> None:
     """Show one run: inputs, outputs and every exchange."""
+    if temporal is not None:
+        _temporal.show(run_id, _temporal.target(temporal, namespace, ""), json_out=json_out)
     from spola.cli.runs import show_run
 
     show_run(run_id, store=store, json_out=json_out)
@@ -332,6 +344,60 @@ def demo_command(
     raise typer.Exit(demo(doc, workflow, flags, speed=speed, faults=faults, seed=seed))
 
 
+@app.command("mcp")
+def mcp_command(
+    docs: Annotated[list[str], typer.Argument(help="Arazzo documents to serve.", metavar="DOC...")],
+    input_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--input", "-i", help="Input the server sets: NAME=VALUE or NAME=env:VAR.", metavar="NAME=VALUE"
+        ),
+    ] = None,
+    server: ServerOpt = None,
+    server_var: ServerVarOpt = None,
+    auth: AuthOpt = None,
+    allow_workflow: Annotated[
+        list[str] | None, typer.Option("--allow-workflow", help="Serve only this workflow.", metavar="ID")
+    ] = None,
+    transport: Annotated[str, typer.Option("--transport", help="stdio or http.")] = "stdio",
+    port: Annotated[int, typer.Option("--port", help="HTTP port on 127.0.0.1 (0 = any free port).")] = 0,
+    poll_interval: PollOpt = None,
+    max_steps: Annotated[int, typer.Option("--max-steps", help="Limit on step executions per run.")] = 10_000,
+    timeout: Annotated[float | None, typer.Option("--timeout", help="Limit on each run, seconds.")] = None,
+    http_timeout: Annotated[
+        float, typer.Option("--http-timeout", help="Per-request timeout, seconds.")
+    ] = 30.0,
+    insecure: InsecureOpt = False,
+    allow_remote: Annotated[
+        bool, typer.Option("--allow-remote", help="Allow http(s) source descriptions to be fetched.")
+    ] = False,
+    store: StoreOpt = None,
+    no_store: NoStoreOpt = False,
+) -> None:
+    """Serve the workflows of DOC... as MCP tools for agents (needs the mcp extra)."""
+    from spola.cli.mcp import McpFlags, serve
+
+    flags = McpFlags(
+        docs=docs,
+        inputs=input_ or [],
+        servers=server or [],
+        server_vars=server_var or [],
+        auth=auth or [],
+        allow_workflows=allow_workflow or [],
+        transport=transport,
+        port=port,
+        poll_interval=poll_interval,
+        max_steps=max_steps,
+        timeout=timeout,
+        http_timeout=http_timeout,
+        insecure=insecure,
+        allow_remote=allow_remote,
+        store=store,
+        no_store=no_store,
+    )
+    raise typer.Exit(serve(flags))
+
+
 @app.command("workflows")
 def workflows_command(
     doc: DocArg,
@@ -361,19 +427,27 @@ def sim_command(
     serve(kind, host=host, port=port, speed=speed, faults=faults, seed=seed, token=token)
 
 
+_temporal.register(app)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the Typer app and turn every error into one paragraph and an exit status."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     args = [a for a in (argv if argv is not None else sys.argv[1:]) if a != "--debug"]
     try:
         code = app(args=args, prog_name="spola", standalone_mode=False)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except typer.Abort:
         _fail_paragraph("interrupted.")
         sys.exit(EXIT_INTERRUPTED)
-    except click.ClickException as exc:
-        exc.show()
+    except typer.TyperException as exc:
+        # a usage error (unknown option, a value of the wrong type): Typer's own click exceptions
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        else:
+            _fail_paragraph(f"spola: {exc.format_message()}")
         sys.exit(2)
     except SpolaError as exc:
         if debug:

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import sys
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-
 from spola.cli import args as cli_args
-from spola.cli.render import Progress, print_result, to_json
 from spola.errors import EXIT_INTERRUPTED
 from spola.limits import (
     MAX_DOCUMENT_BYTES,
@@ -81,8 +79,6 @@ def drive_with_signals(work: Callable[[Observer | None], Awaitable[RunResult]], 
     """Run ``work`` on a fresh loop; SIGINT / SIGTERM cancel it and yield the interrupted result."""
     from spola.drivers.aio import RunInterrupted
 
-    err = Console(stderr=True, highlight=False)
-
     async def main() -> RunResult:
         task = asyncio.current_task()
         loop = asyncio.get_running_loop()
@@ -92,7 +88,12 @@ def drive_with_signals(work: Callable[[Observer | None], Awaitable[RunResult]], 
         try:
             if flags.json_out and not flags.verbose:
                 return await work(None)
-            with Progress(err, verbose=flags.verbose) as progress:
+            # Rich only for a human: ``--json`` alone never imports it (start-up)
+            from rich.console import Console
+
+            from spola.cli.render import Progress
+
+            with Progress(Console(stderr=True, highlight=False), verbose=flags.verbose) as progress:
                 return await work(progress)
         except RunInterrupted as stop:
             return stop.result
@@ -106,8 +107,12 @@ def drive_with_signals(work: Callable[[Observer | None], Awaitable[RunResult]], 
 def report(result: RunResult, flags: RunFlags, *, journalled: bool) -> int:
     """Print the result (table or one JSON object) and return the exit status."""
     if flags.json_out:
-        sys.stdout.write(to_json(result.to_dict()) + "\n")
+        sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, default=str) + "\n")
     else:
+        from rich.console import Console
+
+        from spola.cli.render import print_result
+
         print_result(Console(highlight=False), result)
     if result.status == "interrupted":
         hint = f" Resume it with: spola resume {result.run_id}" if journalled else ""

@@ -133,5 +133,5 @@ def print_result(console: Console, result: RunResult) -> None:
 
 
 def to_json(data: Any) -> str:
-    """Compact, stable JSON for stdout."""
+    """Compact, stable JSON for stdout (``spola run --json`` writes the same without importing Rich)."""
     return json.dumps(data, ensure_ascii=False, default=str)

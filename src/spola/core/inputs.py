@@ -5,12 +5,14 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import yaml
 
 from spola.errors import InputError, Location
+
+if TYPE_CHECKING:
+    import jsonschema
 
 _COMPONENT_PREFIX = "#/components/inputs/"
 
@@ -161,6 +163,8 @@ def validate_inputs(
 @functools.lru_cache(maxsize=256)
 def _validator(schema_text: str, workflow_id: str) -> Any:
     """A checked validator per schema, made once: checking a schema costs far more than using it."""
+    import jsonschema  # imported by the first workflow with an inputs schema, not at start-up
+
     schema = json.loads(schema_text)
     validator_cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
     try:

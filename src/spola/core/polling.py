@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -39,6 +38,8 @@ def retry_after_seconds(response: HttpResponse | None, received_at: float) -> fl
         return max(0.0, float(value))
     except ValueError:
         pass
+    from email.utils import parsedate_to_datetime  # rare: an HTTP-date; the module costs start-up
+
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):

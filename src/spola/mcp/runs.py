@@ -1,0 +1,400 @@
+"""Runs started by agents: each one a task of its own, journalled, watched, cancellable, found again by id.
+
+A tool call starts a run here and waits for it; the run does not belong to the call. When the client
+cancels the call the run is cancelled (its status ``cancelled`` in the store); when the client merely
+goes away the run goes on, and ``spola_run_status`` finds it again — live while this server drives it,
+from the run store afterwards. The ``mcp`` SDK is not imported here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from spola.api import make_options, new_run_id
+from spola.core.engine import Run
+from spola.core.events import StepFinished, StepStarted, Waiting
+from spola.core.report import RunError, RunResult
+from spola.drivers.aio import RunInterrupted, drive, make_session
+from spola.errors import InputError, StoreError
+from spola.redact import secret_input_names
+
+if TYPE_CHECKING:
+    import aiohttp
+
+    from spola.core.events import Event
+    from spola.core.frame import Frame
+    from spola.mcp.tools import ToolSpec
+    from spola.options import Credential
+    from spola.store import Journal
+
+CANCEL_EXTENSION = "x-spola-cancel"
+"""The workflow extension naming how to cancel the remote work (see issue 12)."""
+
+_STATE_CHARS = 80
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What ``spola mcp`` applies to every call: sources, credentials, polling and limits."""
+
+    servers: Mapping[str, str] = field(default_factory=dict)
+    server_vars: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    credentials: tuple[Credential, ...] = ()
+    poll_interval: float | None = None
+    max_steps: int = 10_000
+    timeout: float | None = None
+    http_timeout: float = 30.0
+    insecure: bool = False
+    store_path: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """One progress report: what the run is doing now (already redacted)."""
+
+    count: int
+    message: str
+    step_id: str | None = None
+    polls: int = 0
+    remote_state: Mapping[str, Any] = field(default_factory=dict)
+    http_status: int | None = None
+
+
+@dataclass(eq=False)
+class LiveRun:
+    """A run this server drives."""
+
+    spec: ToolSpec
+    engine: Run
+    started_at: float
+    task: asyncio.Task[RunResult] | None = None
+    listeners: list[asyncio.Queue[Progress]] = field(default_factory=list)
+    polls: dict[str, int] = field(default_factory=dict)
+    last: Progress | None = None
+    cancel_reason: str | None = None
+    cancel_note: str | None = None
+    count: int = 0
+    secret_inputs: frozenset[str] = frozenset()
+
+    @property
+    def run_id(self) -> str:
+        """The run's id (also its key in the store)."""
+        return self.engine.run_id
+
+    def listen(self) -> asyncio.Queue[Progress]:
+        """A queue that receives this run's progress from now on (``unlisten`` it when done)."""
+        queue: asyncio.Queue[Progress] = asyncio.Queue()
+        self.listeners.append(queue)
+        return queue
+
+    def unlisten(self, queue: asyncio.Queue[Progress]) -> None:
+        """Stop sending progress to ``queue``."""
+        with contextlib.suppress(ValueError):
+            self.listeners.remove(queue)
+
+    def observe(self, event: Event) -> None:
+        """The driver's observer: turn engine events into progress reports."""
+        if isinstance(event, StepStarted):
+            self.polls[event.step_id] = event.execution
+            return
+        if isinstance(event, StepFinished):
+            state = remote_state(self.engine, event.workflow_id, event.step_id, event.depth)
+            shown = ", ".join(f"{k} {_short(v)}" for k, v in state.items())
+            status = f"HTTP {event.status_code}" if event.status_code is not None else "no response"
+            text = f"{event.step_id} #{event.execution}: {status}"
+            if shown:
+                text += f", {shown}"
+            if event.next:
+                text += f" → {event.next}"
+            self._report(text, event.step_id, event.execution, state, event.status_code)
+        elif isinstance(event, Waiting):
+            last = self.last
+            seen: Mapping[str, Any] = {}
+            if last is not None and last.step_id == event.step_id:
+                seen = last.remote_state
+            polls = self.polls.get(event.step_id, 0)
+            self._report(
+                f"{event.step_id}: waiting {event.seconds:.3g} s before poll #{polls + 1} ({event.reason})",
+                event.step_id,
+                polls,
+                seen,
+                last.http_status if last is not None else None,
+            )
+
+    def _report(
+        self, text: str, step_id: str, polls: int, state: Mapping[str, Any], status: int | None
+    ) -> None:
+        self.count += 1
+        message = self.engine.redactor.redact_text(f"run {self.run_id}: {text}")
+        progress = Progress(self.count, message, step_id, polls, dict(state), status)
+        self.last = progress
+        for queue in self.listeners:
+            queue.put_nowait(progress)
+
+    def snapshot(self) -> dict[str, Any]:
+        """Where the run is now, for ``spola_run_status``."""
+        last = self.last
+        return {
+            "runId": self.run_id,
+            "workflowId": self.spec.workflow_id,
+            "status": "cancelling" if self.cancel_reason else "running",
+            "step": last.step_id if last else None,
+            "polls": last.polls if last else 0,
+            "remoteState": dict(last.remote_state) if last else {},
+            "message": last.message if last else f"run {self.run_id}: starting",
+        }
+
+
+def remote_state(run: Run, workflow_id: str, step_id: str, depth: int) -> dict[str, Any]:
+    """The remote state a step just saw: the values of its outputs that its criteria read (redacted).
+
+    When no criterion mentions an output's source, every scalar output is shown instead.
+    """
+    frame = _frame(run, workflow_id, depth)
+    if frame is None:
+        return {}
+    outputs = frame.step_outputs.get(step_id) or {}
+    step = frame.workflow.step(step_id)
+    scalars = {k: v for k, v in outputs.items() if v is None or isinstance(v, str | int | float | bool)}
+    if step is None or not scalars:
+        return run.redactor.redact_value(scalars) if scalars else {}
+    texts = [c.condition for c in step.success_criteria]
+    for success in step.on_success:
+        texts.extend(c.condition for c in success.criteria)
+    for failure in step.on_failure:
+        texts.extend(c.condition for c in failure.criteria)
+    read = {}
+    for name, value in scalars.items():
+        source = step.outputs.get(name)
+        raw = str(source.raw) if source is not None else ""
+        tail = raw.rsplit("/", 1)[-1].rsplit(".", 1)[-1] if raw else ""
+        if (tail and any(tail in text for text in texts)) or any(name in text for text in texts):
+            read[name] = value
+    redacted: dict[str, Any] = run.redactor.redact_value(read or scalars)
+    return redacted
+
+
+def _frame(run: Run, workflow_id: str, depth: int) -> Frame | None:
+    for frame in run.frames.values():
+        if frame.workflow.workflow_id == workflow_id and frame.depth == depth:
+            return frame
+    return None
+
+
+def _short(value: Any) -> str:
+    text = "null" if value is None else str(value)
+    return text if len(text) <= _STATE_CHARS else text[: _STATE_CHARS - 1] + "…"
+
+
+class RunManager:
+    """Starts, watches and cancels the runs of one ``spola mcp`` server."""
+
+    def __init__(self, settings: Settings, journal: Journal | None) -> None:
+        self.settings = settings
+        self.journal = journal
+        self.live: dict[str, LiveRun] = {}
+        self.stopping = False
+        self.finished: dict[str, tuple[LiveRun, RunResult]] = {}
+        self._session: aiohttp.ClientSession | None = None
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = make_session(insecure=self.settings.insecure)
+        return self._session
+
+    def prepare(self, spec: ToolSpec, arguments: Mapping[str, Any] | None) -> LiveRun:
+        """Validate the agent's arguments and build the run; nothing is sent yet.
+
+        Raises:
+            InputError: the agent gave an input the server holds, or the inputs do not match the schema.
+        """
+        given = dict(arguments or {})
+        refused = sorted(name for name in given if name in spec.held)
+        if refused:
+            raise InputError(
+                f"input '{refused[0]}' is set on the server side and cannot be given by the caller"
+            )
+        if spec.missing_secrets:
+            names = ", ".join(spec.missing_secrets)
+            raise InputError(
+                f"workflow {spec.workflow_id} needs the secret input(s) {names}, which only the server may "
+                f"hold; start spola mcp with --input {spec.missing_secrets[0]}=env:VAR"
+            )
+        inputs = {**given, **spec.bound}
+        settings = self.settings
+        options = make_options(
+            servers=settings.servers,
+            server_vars=settings.server_vars,
+            auth=settings.credentials,
+            poll_interval=settings.poll_interval,
+            max_steps=settings.max_steps,
+            timeout=settings.timeout,
+            http_timeout=settings.http_timeout,
+        )
+        named = secret_input_names(spec.workflow.inputs, inputs) | spec.secret_inputs
+        secrets = frozenset(named & set(inputs))
+        engine = Run(
+            spec.document,
+            spec.workflow_id,
+            inputs,
+            options=options,
+            run_id=new_run_id(),
+            started_at=time.time(),
+            secret_inputs=secrets,
+        )
+        return LiveRun(spec, engine, time.time(), secret_inputs=secrets)
+
+    def start(self, live: LiveRun) -> LiveRun:
+        """Drive the run in a task of its own (it outlives the call that started it)."""
+        self.live[live.run_id] = live
+        live.task = asyncio.create_task(self._drive(live), name=f"spola-run-{live.run_id}")
+        return live
+
+    async def _drive(self, live: LiveRun) -> RunResult:
+        from spola.durable import DurableRun, execute, record_end
+
+        engine = live.engine
+        try:
+            try:
+                if self.journal is None:
+                    result = await drive(engine, self._http(), observer=live.observe)
+                else:
+                    durable = DurableRun(engine, live.spec.document_path, self.settings.store_path)
+                    result = await execute(
+                        durable,
+                        observer=live.observe,
+                        insecure=self.settings.insecure,
+                        journal=self.journal,
+                        inputs=engine.root.inputs,
+                        secret_inputs=live.secret_inputs,
+                    )
+            except RunInterrupted as stop:
+                result = stop.result
+                if live.cancel_reason is None:
+                    raise
+                result = dataclasses.replace(
+                    result,
+                    status="cancelled",
+                    error=RunError(
+                        result.error.step_id if result.error else None,
+                        f"cancelled: {live.cancel_reason}",
+                    ),
+                )
+                live.cancel_note = cancel_hook(live)
+                if self.journal is not None:
+                    record_end(self.journal, result)
+                    await self.journal.flush()
+            self.finished[live.run_id] = (live, result)
+            return result
+        finally:
+            self.live.pop(live.run_id, None)
+            for queue in list(live.listeners):
+                queue.put_nowait(Progress(-1, ""))
+
+    def cancel(self, run_id: str, reason: str) -> bool:
+        """Cancel a run this server drives; False when it is not (or no longer) running here."""
+        live = self.live.get(run_id)
+        if live is None or live.task is None or live.task.done():
+            return False
+        if live.cancel_reason is None:
+            live.cancel_reason = reason
+        live.task.cancel()
+        return True
+
+    async def status(self, run_id: str, served: set[tuple[str, str]]) -> dict[str, Any]:
+        """A run's state: live when this server drives it, else as the store has it.
+
+        Raises:
+            StoreError: no such run among the served workflows.
+        """
+        live = self.live.get(run_id)
+        if live is not None:
+            return live.snapshot()
+        if run_id in self.finished:
+            live, result = self.finished[run_id]
+            return result_status(result, live.cancel_note)
+        if self.journal is None:
+            raise StoreError(f"no run {run_id} in this server (it runs with --no-store)")
+        record = await self.journal.get_run(run_id)
+        header = record.header
+        if (header.document, header.workflow_id) not in served:
+            raise StoreError(f"no run {run_id} of the workflows this server serves")
+        return {
+            "runId": header.run_id,
+            "workflowId": header.workflow_id,
+            "status": record.status,
+            "outputs": dict(record.outputs) if record.outputs is not None else None,
+            "error": dict(record.error) if record.error is not None else None,
+        }
+
+    async def shutdown(self, *, wait: bool) -> None:
+        """Let the live runs finish (``wait``) or interrupt them (journalled: ``spola resume`` continues)."""
+        self.stopping = True
+        tasks = [live.task for live in self.live.values() if live.task is not None]
+        if not wait:
+            for task in tasks:
+                task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+def result_status(result: RunResult, note: str | None = None) -> dict[str, Any]:
+    """A finished run as ``spola_run_status`` shows it."""
+    data: dict[str, Any] = {
+        "runId": result.run_id,
+        "workflowId": result.workflow_id,
+        "status": result.status,
+        "outputs": result.outputs,
+        "error": result.error.to_dict() if result.error else None,
+    }
+    if note:
+        data["cancelWorkflow"] = note
+    return data
+
+
+def cancel_hook(live: LiveRun) -> str | None:
+    """What is done about the remote work when a run is cancelled; None when the document says nothing.
+
+    A workflow may name a cancel workflow with ``x-spola-cancel`` (issue 12). Running it is the engine's
+    job once that lands; until then the caller is told the remote work may still be going.
+    """
+    named = live.spec.workflow.extensions.get(CANCEL_EXTENSION)
+    if named is None:
+        return None
+    target = named.get("workflowId") if isinstance(named, Mapping) else named
+    return (
+        f"the document names a cancel workflow ({target}) for the remote work; this spola does not run it "
+        "yet, so the remote job may still be running"
+    )
+
+
+def summary(result: RunResult) -> str:
+    """The short text an agent reads next to the structured outputs."""
+    if result.status == "succeeded":
+        names = ", ".join(result.outputs) or "none"
+        return f"Workflow {result.workflow_id} succeeded (run {result.run_id}). Outputs: {names}."
+    error = result.error.message if result.error else "no reason given"
+    where = f" at step {result.error.step_id}" if result.error and result.error.step_id else ""
+    return f"Workflow {result.workflow_id} {result.status}{where} (run {result.run_id}): {error}"
+
+
+__all__ = [
+    "CANCEL_EXTENSION",
+    "LiveRun",
+    "Progress",
+    "RunManager",
+    "Settings",
+    "cancel_hook",
+    "remote_state",
+    "result_status",
+    "summary",
+]
