@@ -180,8 +180,12 @@ async def asubmit_temporal(
 
     target = tc.Target(temporal, namespace, task_queue)
     argument = tc.prepare_argument(
-        document, workflow_id, inputs, options=options or make_options(**option_args),
-        allow_remote=allow_remote, run_id=run_id or new_run_id(),
+        document,
+        workflow_id,
+        inputs,
+        options=options or make_options(**option_args),
+        allow_remote=allow_remote,
+        run_id=run_id or new_run_id(),
     )
     await tc.submit(await tc.connect(target), argument, task_queue)
     return str(argument["runId"])

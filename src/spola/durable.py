@@ -11,18 +11,20 @@ from typing import TYPE_CHECKING, Any
 
 from spola.core.engine import Run
 from spola.drivers.aio import Observer, RunInterrupted, drive, make_session
-from spola.drivers.journal import JournalHooks, replay, resume_event
+from spola.drivers.journal import JournalHooks, failed_transport_exchange, replay, resume_event
 from spola.errors import ResumeRefused
+from spola.exchange import HttpResponse
 from spola.model import load
 from spola.options import MAX_RESPONSE_BYTES, Credential, PollPolicy, RunOptions
 from spola.store import Journal, RunHeader
-from spola.store.records import check_status
+from spola.store.records import EventRecord, check_status
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from spola.core.actions import SendRequest
     from spola.core.report import RunResult
+    from spola.store.records import ExchangeRecord
 
 
 def options_record(options: RunOptions) -> dict[str, Any]:
@@ -230,11 +232,14 @@ async def aresume(
     try:
         record = await journal.get_run(run_id)
         header = record.header
-        if record.status in ("succeeded", "failed", "cancelled"):
+        retry = failed_transport_exchange(record.exchanges) if record.status == "failed" else None
+        if record.status in ("succeeded", "failed", "cancelled") and retry is None:
             raise ResumeRefused(
                 f"run {header.run_id} already {record.status}; there is nothing to resume",
                 hint="Start a new run with spola run.",
             )
+        if retry is not None:
+            _check_retry_safe(header.run_id, retry, force_resend)
         owner = header.options.get("pid")
         if record.status == "running" and isinstance(owner, int) and _alive_spola(owner):
             raise ResumeRefused(
@@ -274,7 +279,17 @@ async def aresume(
             started_at=header.started_at,
             secret_inputs=frozenset(header.secret_inputs),
         )
-        outcome = replay(run, record.exchanges, force=force_resend)
+        outcome = replay(run, record.exchanges, force=force_resend, retry=retry.seq if retry else None)
+        if retry is not None:
+            journal.reopen(header.run_id, retry.seq)
+            journal.event(
+                EventRecord(
+                    run_id=header.run_id,
+                    kind="retry-failed",
+                    at=time.time(),
+                    data={"seq": retry.seq, "stepId": retry.step_id, "error": retry.error},
+                )
+            )
         journal.set_status(header.run_id, "running", time.time())
         journal.event(resume_event(header.run_id, time.time(), outcome))
         durable = DurableRun(run, header.document, store_path)
@@ -283,6 +298,18 @@ async def aresume(
         )
     finally:
         await journal.close()
+
+
+def _check_retry_safe(run_id: str, exchange: ExchangeRecord, force: bool) -> None:
+    """A failed run's last exchange is sent again on resume only if that cannot trigger a job twice."""
+    error = exchange.error or ""
+    if exchange.idempotent or HttpResponse(status=None, error=error).unsent or force:
+        return
+    raise ResumeRefused(
+        f"run {run_id} failed on step {exchange.step_id} ({exchange.method} {exchange.url}: {error}); "
+        "the request may have reached the server and sending it again is not known to be safe",
+        hint="Check the remote system; resume with --force-resend to send it again anyway.",
+    )
 
 
 def resume(run_id: str, **kwargs: Any) -> RunResult:
