@@ -22,6 +22,8 @@ _EXPORTS = {
     "resume": "spola.durable",
     "aresume": "spola.durable",
     "arun_many": "spola.batch",
+    "acancel": "spola.cancel",
+    "CancelSignal": "spola.cancel",
     "load": "spola.model",
     "Document": "spola.model",
     "Run": "spola.core.engine",
@@ -41,6 +43,7 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "CancelSignal",
     "Credential",
     "Document",
     "DocumentError",
@@ -57,6 +60,7 @@ __all__ = [
     "UserError",
     "Wait",
     "__version__",
+    "acancel",
     "arun",
     "arun_many",
     "aresume",

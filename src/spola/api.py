@@ -12,7 +12,8 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from spola.core.engine import Run
-from spola.drivers.aio import Observer, drive, make_session
+from spola.drivers.aio import Observer, make_session
+from spola.drivers.cancel import CancelSignal, drive_cancellable
 from spola.model import Document, load
 from spola.options import DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES, Credential, PollPolicy, RunOptions
 from spola.redact import secret_input_names
@@ -125,12 +126,14 @@ async def arun(
     observer: Observer | None = None,
     insecure: bool = False,
     allow_remote: bool = False,
+    cancel: CancelSignal | None = None,
     **option_args: Any,
 ) -> RunResult:
     """Run a workflow to the end on the running event loop and return its result.
 
     Extra keyword arguments (``servers``, ``auth``, ``poll_interval``, ``timeout``, …) build the
-    options when ``options`` is not given.
+    options when ``options`` is not given. ``cancel.set(reason)`` stops the run and runs the workflow's
+    ``x-spola-cancel`` (the result is ``cancelled``, ``result.cancel`` says how the cancel went).
     """
     run = prepare(
         document,
@@ -140,7 +143,7 @@ async def arun(
         allow_remote=allow_remote,
     )
     async with make_session(insecure=insecure) as session:
-        return await drive(run, session, observer=observer)
+        return await drive_cancellable(run, session, observer=observer, cancel=cancel)
 
 
 def run(

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
+import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from spola.core.engine import Run
-from spola.drivers.aio import Observer, RunInterrupted, drive, make_session
-from spola.drivers.journal import JournalHooks, failed_transport_exchange, replay, resume_event
+from spola.drivers.aio import Observer, RunInterrupted, make_session
+from spola.drivers.cancel import CancelSignal, check_cancel, drive_cancellable
+from spola.drivers.journal import failed_transport_exchange, replay, resume_event
 from spola.errors import ResumeRefused
 from spola.exchange import HttpResponse
 from spola.model import load
@@ -46,6 +49,7 @@ def options_record(options: RunOptions) -> dict[str, Any]:
         "allowHosts": list(options.allow_hosts),
         "seed": options.seed,
         "pid": os.getpid(),
+        "host": socket.gethostname(),
     }
 
 
@@ -130,24 +134,32 @@ async def execute(
     new: bool = True,
     inputs: Mapping[str, Any] | None = None,
     secret_inputs: frozenset[str] = frozenset(),
+    cancel: CancelSignal | None = None,
 ) -> RunResult:
-    """Drive a run with every exchange journalled; marks it interrupted on Ctrl-C / SIGTERM.
+    """Drive a run with every exchange journalled; ``cancel``, Ctrl-C / SIGTERM, ``--timeout`` or a
+    ``spola cancel`` from another process stop it and run its ``x-spola-cancel`` workflow.
 
-    Raises ``RunInterrupted`` (carrying the result) when interrupted.
+    Raises ``RunInterrupted`` (carrying the result) when the task was cancelled.
     """
+    from spola.cancel import watch_cancel_requests
+
     run = durable.run
+    check_cancel(run)
+    signal = cancel or CancelSignal()
     own = journal is None
     if journal is None:
         journal = await Journal.open(durable.store_path)
+    watcher: asyncio.Task[None] | None = None
     try:
         if new:
             document = str(Path(durable.document_path).resolve())
             header = run_header(run, document, document_digest(document), secret_inputs, inputs)
             await journal.create_run(header)
+        watcher = asyncio.ensure_future(watch_cancel_requests(journal, run.run_id, signal))
         try:
             async with make_session(insecure=insecure) as session:
-                result = await drive(
-                    run, session, observer=observer, journal=JournalHooks(journal, run), initial=initial
+                result = await drive_cancellable(
+                    run, session, observer=observer, store=journal, cancel=signal, initial=initial
                 )
         except RunInterrupted as stop:
             record_end(journal, stop.result)
@@ -155,6 +167,9 @@ async def execute(
         record_end(journal, result)
         return result
     finally:
+        if watcher is not None:
+            watcher.cancel()
+            await asyncio.gather(watcher, return_exceptions=True)
         if own:
             await journal.close()
         else:
@@ -218,6 +233,7 @@ async def aresume(
     observer: Observer | None = None,
     insecure: bool = False,
     env: Mapping[str, str] = os.environ,
+    cancel: CancelSignal | None = None,
 ) -> RunResult:
     """Continue an interrupted or crashed run from its journal.
 
@@ -294,7 +310,13 @@ async def aresume(
         journal.event(resume_event(header.run_id, time.time(), outcome))
         durable = DurableRun(run, header.document, store_path)
         return await execute(
-            durable, observer=observer, insecure=insecure, journal=journal, initial=outcome.pending, new=False
+            durable,
+            observer=observer,
+            insecure=insecure,
+            journal=journal,
+            initial=outcome.pending,
+            new=False,
+            cancel=cancel,
         )
     finally:
         await journal.close()
@@ -314,6 +336,4 @@ def _check_retry_safe(run_id: str, exchange: ExchangeRecord, force: bool) -> Non
 
 def resume(run_id: str, **kwargs: Any) -> RunResult:
     """Continue an interrupted or crashed run (blocking); see ``aresume`` for the arguments."""
-    import asyncio
-
     return asyncio.run(aresume(run_id, **kwargs))

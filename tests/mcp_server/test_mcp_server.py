@@ -85,6 +85,7 @@ async def stdio(args: list[str], errlog: Path, mode: str = "auto") -> AsyncItera
 
 class HttpServer:
     def __init__(self, args: list[str], errlog: Path) -> None:
+        self.store = Path(args[args.index("--store") + 1])
         self.errlog = errlog
         self._err = errlog.open("w")
         self.proc = subprocess.Popen(
@@ -98,7 +99,7 @@ class HttpServer:
         self.url = self._wait_for_url()
 
     def _wait_for_url(self) -> str:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 100
         while time.monotonic() < deadline:
             for line in self.errlog.read_text().splitlines():
                 if " at http://" in line:
@@ -116,11 +117,21 @@ class HttpServer:
         return self.errlog.read_text()
 
 
-@pytest.fixture
-def http_server(sim: Sim, tmp_path: Path) -> Iterator[HttpServer]:
-    server = HttpServer(serve_args(sim, tmp_path / "runs.db"), tmp_path / "http-stderr.txt")
+@pytest.fixture(scope="module")
+def _http_server(
+    _sim_server: tuple[Sim, RequestClock], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[HttpServer]:
+    where = tmp_path_factory.mktemp("mcp-http")
+    server = HttpServer(serve_args(_sim_server[0], where / "runs.db"), where / "http-stderr.txt")
     yield server
-    server.stop()
+    log = server.stop()
+    assert "Traceback" not in log
+
+
+@pytest.fixture
+def http_server(sim: Sim, _http_server: HttpServer) -> HttpServer:
+    """One ``spola mcp --transport http`` for the module (the simulator is reset for each test)."""
+    return _http_server
 
 
 class Progress:
@@ -258,7 +269,7 @@ async def test_http_cancelling_the_call_cancels_the_run_mid_poll(
     sim: Sim, clock: RequestClock, http_server: HttpServer, tmp_path: Path, mode: str
 ) -> None:
     async with Client(http_server.url, mode=mode) as client:
-        await cancel_mid_poll(client, sim, clock, tmp_path / "runs.db")
+        await cancel_mid_poll(client, sim, clock, http_server.store)
 
 
 DROPPING_CLIENT = """
@@ -295,7 +306,7 @@ async def test_a_run_outlives_a_killed_client_and_is_fetched_again_by_id(
         status = await fresh.call_tool("spola_run_status", {"runId": run_id, "waitSeconds": 60})
     assert status.structured_content["status"] == "succeeded", status.structured_content
     assert status.structured_content["outputs"]["resultState"] == "SUCCESS"
-    assert store_status(tmp_path / "runs.db", run_id) == "succeeded"
+    assert store_status(http_server.store, run_id) == "succeeded"
     assert sim.count("run-now") == 1
 
 
@@ -358,3 +369,55 @@ def test_spola_run_does_not_import_the_mcp_sdk() -> None:
         "sorted(m for m in sys.modules if m.startswith('mcp'))\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+
+
+async def test_concurrent_calls_are_separate_runs_with_their_own_progress(
+    sim: Sim, http_server: HttpServer
+) -> None:
+    async with Client(http_server.url) as client:
+        await client.list_tools()
+        trackers = [Progress() for _ in range(3)]
+        results = await asyncio.gather(
+            *(
+                client.call_tool(TOOL, {"job_id": 42}, progress_callback=tracker)
+                for tracker in trackers
+            )
+        )
+    run_ids = [r.meta["spola/runId"] for r in results]
+    assert len(set(run_ids)) == 3
+    for result, tracker in zip(results, trackers, strict=True):
+        assert result.structured_content["resultState"] == "SUCCESS"
+        assert {m.split()[1].rstrip(":") for m in tracker.messages} == {result.meta["spola/runId"]}
+    assert sim.count("run-now") == 3
+    assert len({r.structured_content["runId"] for r in results}) == 3
+
+
+async def test_stopping_the_server_interrupts_its_runs_resumably(
+    sim: Sim, clock: RequestClock, tmp_path: Path
+) -> None:
+    store = tmp_path / "runs.db"
+    server = HttpServer(serve_args(sim, store), tmp_path / "stderr.txt")
+    try:
+        clock.step = 0.0
+        async with Client(server.url, mode="legacy") as client:
+            progress = Progress(until="pollRun #2")
+            call = asyncio.create_task(client.call_tool(TOOL, {"job_id": 42}, progress_callback=progress))
+            await asyncio.wait_for(progress.reached.wait(), 30)
+            server.proc.send_signal(signal.SIGTERM)
+            assert await asyncio.to_thread(server.proc.wait, 20) == 130
+            result = await asyncio.wait_for(call, 10)
+            assert result.is_error and f"spola resume {progress.run_id}" in result.content[0].text
+    finally:
+        log = server.stop()
+    assert store_status(store, progress.run_id) == "interrupted"
+    assert f"interrupted run(s) {progress.run_id}" in log
+    assert "Traceback" not in log and "ERROR" not in log
+    clock.step = 1.0
+    resumed = subprocess.run(
+        [sys.executable, "-m", "spola", "resume", progress.run_id, "--store", str(store), "--json",
+         "--auth", f"databricksApi={TOKEN}"],
+        capture_output=True, text=True, timeout=60, cwd=REPO,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["outputs"]["resultState"] == "SUCCESS"
+    assert sim.count("run-now") == 1

@@ -13,6 +13,7 @@ def test_every_exported_name_resolves() -> None:
 def test_the_exports_are_the_documented_set() -> None:
     assert sorted(spola.__all__) == sorted(
         [
+            "CancelSignal",
             "Credential",
             "Document",
             "DocumentError",
@@ -29,6 +30,7 @@ def test_the_exports_are_the_documented_set() -> None:
             "UserError",
             "Wait",
             "__version__",
+            "acancel",
             "aresume",
             "arun",
             "arun_many",

@@ -240,6 +240,20 @@ def resume_command(
     raise typer.Exit(execute.resume(run_id, flags, force_resend=force_resend))
 
 
+@app.command("cancel")
+def cancel_command(
+    run_id: Annotated[str, typer.Argument(help="The run to cancel (a unique prefix is enough).")],
+    reason: Annotated[str | None, typer.Option("--reason", help="Why (kept in the journal).")] = None,
+    wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for the run to stop.")] = 120.0,
+    json_out: JsonOpt = False,
+    store: StoreOpt = None,
+) -> None:
+    """Stop a run another spola process drives (its cancel workflow runs), or mark a dead one cancelled."""
+    from spola.cli.cancel import cancel_run
+
+    raise typer.Exit(cancel_run(run_id, store=store, reason=reason, wait=wait, json_out=json_out))
+
+
 runs_app = typer.Typer(help="List, inspect and prune journalled runs.", no_args_is_help=False)
 app.add_typer(runs_app, name="runs")
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from spola.core.report import RunResult
     from spola.drivers.aio import Observer
+    from spola.drivers.cancel import CancelSignal
     from spola.options import RunOptions
 
 
@@ -61,7 +62,7 @@ def exit_status(result: RunResult) -> int:
     """0 succeeded, 130 interrupted, 1 otherwise."""
     if result.status == "succeeded":
         return 0
-    if result.status == "interrupted":
+    if result.status in ("interrupted", "cancelled"):
         return EXIT_INTERRUPTED
     return 1
 
@@ -75,26 +76,42 @@ def store_path(flags: RunFlags) -> str | None:
     return flags.store or str(default_store_path())
 
 
-def drive_with_signals(work: Callable[[Observer | None], Awaitable[RunResult]], flags: RunFlags) -> RunResult:
-    """Run ``work`` on a fresh loop; SIGINT / SIGTERM cancel it and yield the interrupted result."""
+def drive_with_signals(
+    work: Callable[[Observer | None, CancelSignal], Awaitable[RunResult]],
+    flags: RunFlags,
+    *,
+    cancellable: bool = True,
+) -> RunResult:
+    """Run ``work`` on a fresh loop. The first SIGINT / SIGTERM sets the signal ``work`` gets, which
+    stops the run (and runs its ``x-spola-cancel`` workflow); a second one cancels the task, abandoning
+    that too (``cancellable=False``: the first one does). Yields the stopped run's result."""
     from spola.drivers.aio import RunInterrupted
+    from spola.drivers.cancel import CancelSignal
 
     async def main() -> RunResult:
         task = asyncio.current_task()
         loop = asyncio.get_running_loop()
         assert task is not None
+        cancel_signal = CancelSignal()
+
+        def on_signal(name: str) -> None:
+            if cancel_signal.is_set() or not cancellable:
+                task.cancel()
+            else:
+                cancel_signal.set(f"{name} received", explicit=False)
+
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, task.cancel)
+            loop.add_signal_handler(sig, on_signal, sig.name)
         try:
             if flags.json_out and not flags.verbose:
-                return await work(None)
+                return await work(None, cancel_signal)
             # Rich only for a human: ``--json`` alone never imports it (start-up)
             from rich.console import Console
 
             from spola.cli.render import Progress
 
             with Progress(Console(stderr=True, highlight=False), verbose=flags.verbose) as progress:
-                return await work(progress)
+                return await work(progress, cancel_signal)
         except RunInterrupted as stop:
             return stop.result
         finally:
@@ -117,6 +134,8 @@ def report(result: RunResult, flags: RunFlags, *, journalled: bool) -> int:
     if result.status == "interrupted":
         hint = f" Resume it with: spola resume {result.run_id}" if journalled else ""
         sys.stderr.write(f"interrupted.{hint}\n")
+    elif result.status == "cancelled":
+        sys.stderr.write(f"cancelled (run {result.run_id}).\n")
     return exit_status(result)
 
 
@@ -166,10 +185,12 @@ def run(doc: str, workflow: str | None, flags: RunFlags, **limits: Any) -> int:
     """Everything ``spola run`` does; returns the exit status."""
     from spola.api import new_run_id
     from spola.core.engine import Run
-    from spola.drivers.aio import drive, make_session
+    from spola.drivers.aio import make_session
+    from spola.drivers.cancel import drive_cancellable
     from spola.durable import DurableRun, execute
     from spola.hosts import parse_patterns
     from spola.model import load
+    from spola.model.cancel import cancel_spec
     from spola.redact import secret_input_names
 
     document = load(
@@ -180,6 +201,7 @@ def run(doc: str, workflow: str | None, flags: RunFlags, **limits: Any) -> int:
     )
     refuse_broken(document, doc)
     wf = document.workflow(workflow) if workflow else document.default_workflow()
+    cancel_spec(document, wf)
     options = build_options(document, flags, limits)
     given = cli_args.gather_inputs(flags.inputs, flags.inputs_file, wf.inputs)
     secrets = frozenset(secret_input_names(wf.inputs, given))
@@ -194,13 +216,18 @@ def run(doc: str, workflow: str | None, flags: RunFlags, **limits: Any) -> int:
     )
     path = store_path(flags)
 
-    async def work(observer: Observer | None) -> RunResult:
+    async def work(observer: Observer | None, stop: CancelSignal) -> RunResult:
         if path is None:
             async with make_session(insecure=flags.insecure) as session:
-                return await drive(engine, session, observer=observer)
+                return await drive_cancellable(engine, session, observer=observer, cancel=stop)
         durable = DurableRun(engine, doc, path)
         return await execute(
-            durable, observer=observer, insecure=flags.insecure, inputs=given, secret_inputs=secrets
+            durable,
+            observer=observer,
+            insecure=flags.insecure,
+            inputs=given,
+            secret_inputs=secrets,
+            cancel=stop,
         )
 
     result = drive_with_signals(work, flags)
@@ -219,7 +246,7 @@ def resume(run_id: str, flags: RunFlags, *, force_resend: bool) -> int:
     creds = cli_args.parse_credentials(flags.auth)
     servers = cli_args.parse_servers(flags.servers)
 
-    async def work(observer: Observer | None) -> RunResult:
+    async def work(observer: Observer | None, stop: CancelSignal) -> RunResult:
         return await aresume(
             run_id,
             store_path=path,
@@ -230,6 +257,7 @@ def resume(run_id: str, flags: RunFlags, *, force_resend: bool) -> int:
             force_resend=force_resend,
             observer=observer,
             insecure=flags.insecure,
+            cancel=stop,
         )
 
     result = drive_with_signals(work, flags)

@@ -16,7 +16,7 @@ from spola.core.events import Event, StepFinished, StepStarted, Waiting, Workflo
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from spola.core.report import RunResult
+    from spola.core.report import CancelReport, RunResult
 
 
 @dataclass(slots=True)
@@ -130,6 +130,23 @@ def print_result(console: Console, result: RunResult) -> None:
         step = result.error.step_id
         where = f"step {step}: " if step and not result.error.message.startswith(f"step {step}") else ""
         console.print(Text(where + result.error.message, style=colour), soft_wrap=True)
+    if result.cancel is not None:
+        print_cancel(console, result.cancel)
+
+
+def print_cancel(console: Console, report: CancelReport) -> None:
+    """One line for what the cancel workflow did to the remote work, and its message if any."""
+    colour = "green" if report.status in ("succeeded", "skipped") else "red"
+    shown = ", ".join(f"{k} {_short(v)}" for k, v in report.outputs.items() if v is not None)
+    line = f"cancel workflow {report.workflow_id}: {report.status}" + (f" ({shown})" if shown else "")
+    console.print(Text(line, style=f"bold {colour}"), soft_wrap=True)
+    if report.message:
+        console.print(Text(report.message, style=colour), soft_wrap=True)
+
+
+def _short(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def to_json(data: Any) -> str:

@@ -160,7 +160,7 @@ def _run(
         sys.stdout.write(engine.run_id + "\n")
         return 0
 
-    async def work(observer: Observer | None) -> RunResult:
+    async def work(observer: Observer | None, _stop: object) -> RunResult:
         from spola.core.report import RunError, RunResult
         from spola.drivers.aio import RunInterrupted
 
@@ -173,7 +173,7 @@ def _run(
                 RunResult(engine.run_id, wf.workflow_id, "interrupted", {}, (), stopped)
             ) from None
 
-    result = drive_with_signals(work, flags)
+    result = drive_with_signals(work, flags, cancellable=False)
     if result.status == "interrupted":
         sys.stderr.write(
             f"stopped following; the run goes on on Temporal. See it with: spola runs show {engine.run_id} "

@@ -47,6 +47,33 @@ class RunError:
 
 
 @dataclass(frozen=True, slots=True)
+class CancelReport:
+    """What spola did about the remote work when the run was stopped (``x-spola-cancel``).
+
+    ``status``: ``succeeded`` / ``failed`` (the cancel workflow's outcome), ``skipped`` (nothing to
+    cancel: an input it needs was never produced) or ``timed out``; ``reason`` says why the run stopped.
+    """
+
+    workflow_id: str
+    status: str
+    reason: str
+    outputs: dict[str, Any] = field(default_factory=dict)
+    message: str | None = None
+    steps: tuple[StepReport, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of ``cancel`` in ``--json`` output."""
+        return {
+            "workflowId": self.workflow_id,
+            "status": self.status,
+            "reason": self.reason,
+            "outputs": self.outputs,
+            "message": self.message,
+            "steps": [s.to_dict() for s in self.steps],
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class RunResult:
     """The outcome of a run: status, outputs and what each step did."""
 
@@ -56,6 +83,7 @@ class RunResult:
     outputs: dict[str, Any]
     steps: tuple[StepReport, ...]
     error: RunError | None = None
+    cancel: CancelReport | None = None
 
     @property
     def succeeded(self) -> bool:
@@ -71,4 +99,5 @@ class RunResult:
             "outputs": self.outputs,
             "steps": [s.to_dict() for s in self.steps],
             "error": self.error.to_dict() if self.error else None,
+            **({"cancel": self.cancel.to_dict()} if self.cancel is not None else {}),
         }

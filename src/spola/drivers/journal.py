@@ -97,6 +97,7 @@ def replay(
         ResumeRefused: the run diverged from its journal (document changed), or a non-idempotent
             request is in doubt and ``force`` is not set.
     """
+    exchanges = tuple(e for e in exchanges if not e.step_path.startswith("cancel>"))  # a cancel workflow's
     by_seq = {e.seq: e for e in exchanges}
     answered = sorted(
         (e for e in exchanges if not e.in_doubt and e.seq != retry),

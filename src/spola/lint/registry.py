@@ -6,7 +6,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-from spola.lint.checks import control, forms, openapi_refs, outputs, parameters, polling, references, servers
+from spola.lint.checks import (
+    cancel,
+    control,
+    forms,
+    openapi_refs,
+    outputs,
+    parameters,
+    polling,
+    references,
+    servers,
+)
 
 if TYPE_CHECKING:
     from spola.errors import Finding
@@ -42,5 +52,6 @@ CHECKS: Final = (
     Check(forms.bare_expressions, ("bare-expression",)),
     Check(forms.jsonpath_dialect, ("jsonpath-dialect",)),
     Check(control.self_gotos, ("goto-self-loop",)),
+    Check(cancel.cancel_extensions, ("cancel-extension",)),
 )
 """Every check, in the order its findings are reported."""

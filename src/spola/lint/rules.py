@@ -177,6 +177,13 @@ _TABLE: Final = (
         "A step's goto targets the step itself: spola backs off between repeats, other runners may spin.",
         "Use a failure action `retry` with `retryAfter` and `retryLimit` for portability.",
     ),
+    Rule(
+        "cancel-extension",
+        ERROR,
+        "A workflow's `x-spola-cancel` (how spola cancels the remote work) is malformed or names what "
+        "does not exist.",
+        "Give workflowId (a workflow in reach), inputs the cancel workflow declares, a positive timeout.",
+    ),
 )
 
 RULES: Final[dict[str, Rule]] = {rule.id: rule for rule in _TABLE}

@@ -104,7 +104,12 @@ class LiveRun:
             self.polls[event.step_id] = event.execution
             return
         if isinstance(event, StepFinished):
-            state = remote_state(self.engine, event.workflow_id, event.step_id, event.depth)
+            # the engine's own remote state when it reports one (richer step events), else ours
+            reported = getattr(event, "remote_state", None)
+            if reported:
+                state = self.engine.redactor.redact_value(dict(reported))
+            else:
+                state = remote_state(self.engine, event.workflow_id, event.step_id, event.depth)
             shown = ", ".join(f"{k} {_short(v)}" for k, v in state.items())
             status = f"HTTP {event.status_code}" if event.status_code is not None else "no response"
             text = f"{event.step_id} #{event.execution}: {status}"
@@ -275,9 +280,10 @@ class RunManager:
                         secret_inputs=live.secret_inputs,
                     )
             except RunInterrupted as stop:
-                result = stop.result
+                result = stop.result  # journalled as interrupted: spola resume continues it
                 if live.cancel_reason is None:
-                    raise
+                    self.finished[live.run_id] = (live, result)
+                    return result
                 result = dataclasses.replace(
                     result,
                     status="cancelled",
@@ -333,6 +339,14 @@ class RunManager:
             "error": dict(record.error) if record.error is not None else None,
         }
 
+    def interrupt_all(self) -> list[str]:
+        """Interrupt every live run (the server is stopping); returns their ids."""
+        self.stopping = True
+        for live in self.live.values():
+            if live.task is not None:
+                live.task.cancel()
+        return list(self.live)
+
     async def shutdown(self, *, wait: bool) -> None:
         """Let the live runs finish (``wait``) or interrupt them (journalled: ``spola resume`` continues)."""
         self.stopping = True
@@ -382,6 +396,11 @@ def summary(result: RunResult) -> str:
     if result.status == "succeeded":
         names = ", ".join(result.outputs) or "none"
         return f"Workflow {result.workflow_id} succeeded (run {result.run_id}). Outputs: {names}."
+    if result.status == "interrupted":
+        return (
+            f"Workflow {result.workflow_id} was interrupted: the server stopped (run {result.run_id}; "
+            f"spola resume {result.run_id} continues it)."
+        )
     error = result.error.message if result.error else "no reason given"
     where = f" at step {result.error.step_id}" if result.error and result.error.step_id else ""
     return f"Workflow {result.workflow_id} {result.status}{where} (run {result.run_id}): {error}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 import socket
 import sys
@@ -335,12 +336,17 @@ async def serve(app: SpolaMCP, transport: str, *, host: str = "127.0.0.1", port:
     main = asyncio.current_task()
     assert main is not None
     stopped = False
+    interrupted: list[str] = []
 
     def stop() -> None:
         nonlocal stopped
+        if stopped:
+            return
         stopped = True
-        app.manager.stopping = True
+        interrupted.extend(app.manager.interrupt_all())
         if app.stop_http is not None:
+            # open SSE streams outlive uvicorn's graceful wait by design; its complaints are noise now
+            logging.getLogger("uvicorn.error").addFilter(lambda record: record.levelno < logging.ERROR)
             app.stop_http.should_exit = True
         else:
             main.cancel()
@@ -358,10 +364,9 @@ async def serve(app: SpolaMCP, transport: str, *, host: str = "127.0.0.1", port:
             if not stopped:
                 raise
         if stopped:
-            live = list(app.manager.live)
             await app.manager.shutdown(wait=False)
-            if live:
-                shown = ", ".join(live)
+            if interrupted:
+                shown = ", ".join(interrupted)
                 app.log(f"spola mcp: interrupted run(s) {shown}; spola resume RUN_ID continues them")
             return 130
         return 0

@@ -229,6 +229,10 @@ class Journal:
         """The run's intents without a response."""
         return await self._call(lambda store: store.in_doubt(run_id))
 
+    async def last_event(self, run_id: str, kind: str) -> EventRecord | None:
+        """The run's most recent event of ``kind`` (exact run id), or None."""
+        return await self._call(lambda store: store.last_event(run_id, kind))
+
     async def list_runs(self, limit: int = 50, status: RunStatus | None = None) -> list[RunSummary]:
         """Most recent runs first."""
         return await self._call(lambda store: store.list_runs(limit, status))

@@ -92,6 +92,9 @@ _SELECT_EXCHANGES = """
     FROM exchanges WHERE run_id = ? ORDER BY seq
 """
 _SELECT_EVENTS = "SELECT kind, at, data_json, seq FROM events WHERE run_id = ? ORDER BY id"
+_LAST_EVENT = (
+    "SELECT kind, at, data_json, seq FROM events WHERE run_id = ? AND kind = ? ORDER BY id DESC LIMIT 1"
+)
 _LIST_RUNS = """
     SELECT run_id, workflow_id, document, status, started_at, finished_at, updated_at
     FROM runs WHERE ?1 IS NULL OR status = ?1
@@ -346,6 +349,13 @@ class RunStore:
             check_status(status)
         rows = self._exec(_LIST_RUNS, (status, limit))
         return [RunSummary(r[0], r[1], r[2], check_status(r[3]), r[4], r[5], r[6]) for r in rows]
+
+    def last_event(self, run_id: str, kind: str) -> EventRecord | None:
+        """The run's (exact id) most recent event of ``kind``, or None (e.g. a ``cancel-requested``)."""
+        row = self._exec(_LAST_EVENT, (run_id, kind)).fetchone()
+        if row is None:
+            return None
+        return EventRecord(run_id=run_id, kind=row[0], at=row[1], data=_loads(row[2]), seq=row[3])
 
     def in_doubt(self, run_id: str) -> list[IntentRecord]:
         """Intents of the run with no recorded response, by seq: requests that may have gone out."""

@@ -1,0 +1,170 @@
+"""Cancelling runs: in this process (``CancelSignal``) or one another spola process drives (``acancel``).
+
+In-process (what the CLI's Ctrl-C and an MCP server use)::
+
+    signal = spola.CancelSignal()
+    task = asyncio.create_task(spola.arun(doc, inputs=..., cancel=signal))
+    signal.set("the client cancelled")      # stops the run, runs the document's x-spola-cancel workflow
+    result = await task                     # result.status == "cancelled"; result.cancel: its outcome
+
+Across processes (``spola cancel RUN_ID``): ``acancel`` writes a ``cancel-requested`` event to the run's
+journal; the process driving the run polls for it (``watch_cancel_requests``), stops the run and runs
+its cancel workflow, and ``acancel`` waits for the run to end. A run whose process is gone (crashed,
+killed) is marked ``cancelled`` directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from spola.drivers.cancel import CancelSignal, drive_cancellable, run_cancel_workflow
+
+if TYPE_CHECKING:
+    from spola.store import Journal
+    from spola.store.records import RunRecord
+
+__all__ = [
+    "CancelOutcome",
+    "CancelSignal",
+    "acancel",
+    "cancel",
+    "drive_cancellable",
+    "run_cancel_workflow",
+    "watch_cancel_requests",
+]
+
+REQUEST_KIND = "cancel-requested"
+POLL_S = 0.5
+"""How often a driving process looks for a cancel request in the store."""
+
+
+async def watch_cancel_requests(
+    journal: Journal, run_id: str, signal: CancelSignal, *, interval: float = POLL_S
+) -> None:
+    """Set ``signal`` when a ``cancel-requested`` event for ``run_id`` appears after now (runs until
+    cancelled or the signal is set)."""
+    started = time.time()
+    while not signal.is_set():
+        await asyncio.sleep(interval)
+        event = await journal.last_event(run_id, REQUEST_KIND)
+        if event is not None and event.at >= started - 1.0:
+            by = event.data.get("by") or {}
+            who = f" (asked by process {by.get('pid')} on {by.get('host')})" if by else ""
+            signal.set(f"{event.data.get('reason') or 'cancelled'}{who}", explicit=True)
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOutcome:
+    """What ``acancel`` did: ``action`` is ``requested`` (the driving process stopped the run),
+    ``marked`` (no live process: marked cancelled), ``finished`` (the run had already ended), or
+    ``unanswered`` (requested, but the run had not ended within ``wait``)."""
+
+    run_id: str
+    action: str
+    status: str
+    message: str
+    cancel: dict[str, Any] | None = field(default=None)
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether the run is cancelled now."""
+        return self.status == "cancelled"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form (``spola cancel --json``)."""
+        return {
+            "runId": self.run_id,
+            "action": self.action,
+            "status": self.status,
+            "message": self.message,
+            "cancel": self.cancel,
+        }
+
+
+def _owner_alive(record: RunRecord) -> bool:
+    from spola.durable import _alive_spola
+
+    pid = record.header.options.get("pid")
+    host = record.header.options.get("host")
+    if not isinstance(pid, int) or (isinstance(host, str) and host != socket.gethostname()):
+        return False
+    return pid == os.getpid() or _alive_spola(pid)
+
+
+async def acancel(
+    run_id: str,
+    *,
+    store_path: str | None = None,
+    reason: str = "cancelled with spola cancel",
+    wait: float = 120.0,
+    poll: float = 0.2,
+) -> CancelOutcome:
+    """Cancel a journalled run (id or unique prefix) that this or another process drives.
+
+    A live driver is asked through the store and stops the run, running its cancel workflow; this waits
+    up to ``wait`` seconds for the run to end. A run whose driver is gone is marked ``cancelled``.
+
+    Raises:
+        StoreError: no such run (or an ambiguous prefix), the store cannot be opened.
+    """
+    from spola.store import Journal
+    from spola.store.records import EventRecord
+
+    journal = await Journal.open(store_path)
+    try:
+        record = await journal.get_run(run_id)
+        full = record.header.run_id
+        if record.status in ("succeeded", "failed", "cancelled"):
+            return CancelOutcome(full, "finished", record.status, f"run {full} already {record.status}")
+        by = {"pid": os.getpid(), "host": socket.gethostname()}
+        journal.event(EventRecord(full, REQUEST_KIND, time.time(), {"reason": reason, "by": by}))
+        await journal.flush()
+        if record.status == "running" and _owner_alive(record):
+            deadline = time.monotonic() + wait
+            while time.monotonic() < deadline:
+                await asyncio.sleep(poll)
+                record = await journal.get_run(full)
+                if record.status != "running":
+                    break
+            else:
+                owner = record.header.options.get("pid")
+                return CancelOutcome(
+                    full, "unanswered", record.status,
+                    f"asked process {owner} to cancel run {full}, but the run had not ended after {wait:g} s",
+                )  # fmt: skip
+            finished = await journal.last_event(full, "cancel-finished")
+            cancel_data = (
+                dict(finished.data) if finished is not None and finished.at >= by_time(record) else None
+            )
+            error = record.error or {}
+            return CancelOutcome(
+                full, "requested", record.status, str(error.get("message") or f"run {full} {record.status}"),
+                cancel_data,
+            )  # fmt: skip
+        gone = "its process is gone" if record.status == "running" else f"it was {record.status}"
+        message = (
+            f"run {full} marked cancelled ({gone}); its cancel workflow was not run, "
+            "so remote work it started may still be going"
+        )
+        journal.finish(full, "cancelled", record.outputs, {"stepId": None, "message": f"cancelled: {reason}"},
+                       time.time())  # fmt: skip
+        await journal.flush()
+        return CancelOutcome(full, "marked", "cancelled", message)
+    finally:
+        await journal.close()
+
+
+def by_time(record: RunRecord) -> float:
+    """When the run's current stretch started (its start, or its last resume)."""
+    resumed = [e.at for e in record.events if e.kind == "resumed"]
+    return max([record.header.started_at, *resumed])
+
+
+def cancel(run_id: str, **kwargs: Any) -> CancelOutcome:
+    """Blocking ``acancel``."""
+    return asyncio.run(acancel(run_id, **kwargs))
