@@ -16,6 +16,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from spola.errors import UsageError
@@ -75,33 +76,17 @@ class HostPolicy:
         Raises:
             HostRefused: not http(s), a host no pattern allows, or a metadata address not named.
         """
-        parts = urlsplit(url)
-        scheme = parts.scheme.lower()
-        if scheme not in SCHEMES:
-            raise HostRefused(f"'{_safe(url)}' is not an http(s) URL; spola requests nothing else")
-        host = (parts.hostname or "").lower()
-        try:
-            port = parts.port or (443 if scheme == "https" else 80)
-        except ValueError:
-            raise HostRefused(f"'{_safe(url)}' has an invalid port") from None
-        self.check_host(host, port)
+        scheme, sep, rest = url.partition("://")
+        netloc = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0] if sep else ""
+        refusal = _url_verdict(self.patterns, scheme.lower() if sep else url[:16], netloc)
+        if refusal is not None:
+            raise HostRefused(refusal)
 
     def check_host(self, host: str, port: int | None = None) -> None:
         """Raise ``HostRefused`` unless ``host`` (a name or IP, as written) may be requested."""
-        host = host.strip("[]").rstrip(".").lower()
-        if not host:
-            raise HostRefused("a URL without a host")
-        if is_metadata_address(host):
-            if not self._named(host, port):
-                raise HostRefused(
-                    f"{host} is a link-local or cloud metadata address; spola never sends to one "
-                    "unless it is named with --allow-host"
-                )
-            return
-        if self.patterns and not self.allows(host, port):
-            raise HostRefused(
-                f"{host} is not allowed by --allow-host ({', '.join(self.patterns)})",
-            )
+        refusal = _verdict(self.patterns, host.lower(), port)
+        if refusal is not None:
+            raise HostRefused(refusal)
 
     def check_address(self, name: str, address: str, port: int | None = None) -> None:
         """Raise ``HostRefused`` when ``name`` resolved to a metadata address nobody named."""
@@ -119,6 +104,39 @@ class HostPolicy:
 
     def _named(self, host: str, port: int | None) -> bool:
         return any("*" not in p and "?" not in p and _match(p, host, port) for p in self.patterns)
+
+
+@lru_cache(maxsize=1024)
+def _url_verdict(patterns: tuple[str, ...], scheme: str, netloc: str) -> str | None:
+    """Why a URL with this scheme and authority may not be requested, or None (cached)."""
+    url = f"{scheme}://{netloc}/"
+    if scheme not in SCHEMES:
+        return f"'{_safe(url) if netloc else scheme}' is not an http(s) URL; spola requests nothing else"
+    parts = urlsplit(url)
+    try:
+        port = parts.port or (443 if scheme == "https" else 80)
+    except ValueError:
+        return f"'{_safe(url)}' has an invalid port"
+    return _verdict(patterns, (parts.hostname or "").lower(), port)
+
+
+@lru_cache(maxsize=1024)
+def _verdict(patterns: tuple[str, ...], host: str, port: int | None) -> str | None:
+    """Why ``host`` may not be requested under ``patterns``, or None (cached: the hot path)."""
+    host = host.strip("[]").rstrip(".")
+    if not host:
+        return "a URL without a host"
+    policy = HostPolicy(patterns)
+    if is_metadata_address(host):
+        if not policy._named(host, port):
+            return (
+                f"{host} is a link-local or cloud metadata address; spola never sends to one "
+                "unless it is named with --allow-host"
+            )
+        return None
+    if patterns and not policy.allows(host, port):
+        return f"{host} is not allowed by --allow-host ({', '.join(patterns)})"
+    return None
 
 
 def _match(pattern: str, host: str, port: int | None) -> bool:
