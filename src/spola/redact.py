@@ -78,8 +78,10 @@ def _words(name: str) -> list[str]:
     return [word.lower() for word in _WORD.findall(name)]
 
 
+@functools.lru_cache(maxsize=4096)
 def is_secret_name(name: str) -> bool:
-    """Whether a parameter, header, input or JSON key name looks like it holds a credential."""
+    """Whether a parameter, header, input or JSON key name looks like it holds a credential (cached:
+    the same header names come back with every response)."""
     words = _words(name)
     if any(word in _SECRET_WORDS for word in words):
         return True

@@ -174,6 +174,10 @@ def run_command(
     )
     limits = {"max_steps": max_steps, "timeout": timeout, "http_timeout": http_timeout, "seed": seed}
     if temporal is not None:
+        if batch is not None:
+            from spola.errors import UsageError
+
+            raise UsageError("--batch does not combine with --temporal; submit each run (or use spola.api)")
         where = _temporal.target(temporal, namespace, task_queue)
         _temporal.run(doc, workflow, flags, where, detach=detach, allow_remote=allow_remote, **limits)
     if batch is not None:

@@ -166,12 +166,22 @@ def build_options(document: Any, flags: RunFlags, limits: dict[str, Any]) -> Run
     return options
 
 
-def refuse_broken(document: Any, doc: str) -> None:
-    """Raise DocumentError when the linter finds problems certain to break the run (nothing is sent)."""
+def refuse_broken(document: Any, doc: str, workflow: str | None = None) -> None:
+    """Raise DocumentError when the linter finds problems certain to break the run (nothing is sent).
+
+    With ``workflow``, only problems that run can reach count (the rest are printed as warnings).
+    """
     from spola.errors import DocumentError, Location
     from spola.lint import blocking_findings
+    from spola.lint.preflight import describe_elsewhere
+    from spola.model.reach import in_reach, reach
 
     findings = blocking_findings(document)
+    if workflow is not None:
+        where = reach(document, workflow)
+        for finding in [f for f in findings if not in_reach(f, where)]:
+            sys.stderr.write(f"spola: {describe_elsewhere(finding, workflow)}\n")
+        findings = [f for f in findings if in_reach(f, where)]
     if findings:
         raise DocumentError(
             f"{doc} would fail before its first request; nothing was sent",
@@ -179,6 +189,28 @@ def refuse_broken(document: Any, doc: str) -> None:
             location=Location(doc),
             hint="spola validate lists every finding.",
         )
+
+
+def open_for_run(
+    doc: str,
+    workflow: str | None,
+    *,
+    allow_remote: bool,
+    limits: LoadLimits | None = None,
+    allow_hosts: tuple[str, ...] = (),
+) -> tuple[Any, Any]:
+    """Load DOC for a run of one workflow; problems it cannot reach are one warning each on stderr.
+
+    Raises:
+        DocumentError: a problem in what the run reaches.
+        WorkflowNotFound: no such workflow.
+    """
+    from spola.lint.preflight import describe_elsewhere, preflight
+
+    ready = preflight(doc, workflow, allow_remote=allow_remote, limits=limits, allow_hosts=allow_hosts)
+    for finding in ready.elsewhere:
+        sys.stderr.write(f"spola: {describe_elsewhere(finding, ready.workflow.workflow_id)}\n")
+    return ready.document, ready.workflow
 
 
 def run(doc: str, workflow: str | None, flags: RunFlags, **limits: Any) -> int:
@@ -189,18 +221,16 @@ def run(doc: str, workflow: str | None, flags: RunFlags, **limits: Any) -> int:
     from spola.drivers.cancel import drive_cancellable
     from spola.durable import DurableRun, execute
     from spola.hosts import parse_patterns
-    from spola.model import load
     from spola.model.cancel import cancel_spec
     from spola.redact import secret_input_names
 
-    document = load(
+    document, wf = open_for_run(
         doc,
+        workflow,
         allow_remote=bool(limits.pop("allow_remote", False)),
         limits=flags.load_limits(),
         allow_hosts=parse_patterns(flags.allow_hosts),
     )
-    refuse_broken(document, doc)
-    wf = document.workflow(workflow) if workflow else document.default_workflow()
     cancel_spec(document, wf)
     options = build_options(document, flags, limits)
     given = cli_args.gather_inputs(flags.inputs, flags.inputs_file, wf.inputs)

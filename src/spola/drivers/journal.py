@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from spola.core.actions import Finish, SendRequest, Wait
 from spola.errors import ResumeRefused
-from spola.store.records import EventRecord, IntentRecord, ResponseRecord
+from spola.store.records import EventRecord, IntentRecord, ResponseRecord, exchange_row
 
 if TYPE_CHECKING:
     from spola.core.engine import Run
@@ -26,13 +26,23 @@ if TYPE_CHECKING:
 
 @dataclass
 class JournalHooks:
-    """Adapts the asyncio driver's journal protocol to the SQLite ``Journal``."""
+    """Adapts the asyncio driver's journal protocol to the SQLite ``Journal``.
+
+    An unsafe request (not idempotent): its intent is committed before it is sent and its response
+    before the run goes on. A safe one: nothing before it is sent, and afterwards one compact row
+    (intent and response together) queued for the next group commit; a crash in between loses
+    only an exchange that resume sends again.
+    """
 
     journal: Journal
     run: Run
+    sent_at: dict[int, float] = field(default_factory=dict)
 
     async def before_send(self, action: SendRequest, now: float) -> None:
-        """Record the intent; commit it before the request leaves unless re-sending it is safe."""
+        """Commit the intent of an unsafe request before it leaves; note the time of a safe one."""
+        if action.idempotent:
+            self.sent_at[action.call_id] = now
+            return
         record = IntentRecord.from_request(
             run_id=self.run.run_id,
             seq=action.call_id,
@@ -44,13 +54,27 @@ class JournalHooks:
             redactor=self.run.redactor,
             idempotent=action.idempotent,
         )
-        if action.idempotent:
-            self.journal.queue_intent(record)
-        else:
-            await self.journal.intent(record)
+        await self.journal.intent(record)
 
     async def after_receive(self, action: SendRequest, response: HttpResponse, now: float) -> None:
         """Record the response: committed before the run goes on when re-sending would not be safe."""
+        if action.idempotent:
+            self.journal.exchange(
+                exchange_row(
+                    run_id=self.run.run_id,
+                    seq=action.call_id,
+                    step_path=action.step_path,
+                    step_id=action.step_id,
+                    attempt=action.attempt,
+                    request=action.request,
+                    idempotent=True,
+                    intent_at=self.sent_at.pop(action.call_id, now),
+                    response=response,
+                    received_at=now,
+                    redactor=self.run.redactor,
+                )
+            )
+            return
         record = ResponseRecord.from_response(
             run_id=self.run.run_id,
             seq=action.call_id,
@@ -58,10 +82,7 @@ class JournalHooks:
             received_at=now,
             redactor=self.run.redactor,
         )
-        if action.idempotent:
-            self.journal.response(record)
-        else:
-            await self.journal.durable_response(record)
+        await self.journal.durable_response(record)
 
 
 @dataclass

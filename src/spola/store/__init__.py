@@ -10,12 +10,14 @@ from spola.store.records import (
     RUN_STATUSES,
     EventRecord,
     ExchangeRecord,
+    ExchangeRow,
     IntentRecord,
     ResponseRecord,
     RunHeader,
     RunRecord,
     RunStatus,
     RunSummary,
+    exchange_row,
     iso_utc,
 )
 from spola.store.schema import SCHEMA_VERSION, default_store_path
@@ -27,6 +29,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "EventRecord",
     "ExchangeRecord",
+    "ExchangeRow",
     "IntentRecord",
     "Journal",
     "JournalStats",
@@ -37,5 +40,6 @@ __all__ = [
     "RunStore",
     "RunSummary",
     "default_store_path",
+    "exchange_row",
     "iso_utc",
 ]

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
     from spola.store.records import (
         EventRecord,
+        ExchangeRow,
         IntentRecord,
         ResponseRecord,
         RunHeader,
@@ -81,12 +82,26 @@ LINGER = 0.005
 """Seconds fire-and-forget records wait on the loop's side before going to the writer together."""
 
 
+class _Rows:
+    """Consecutive answered exchanges buffered on the loop's side: one op, one ``executemany``."""
+
+    __slots__ = ("future", "loop", "rows")
+
+    def __init__(self, row: ExchangeRow) -> None:
+        self.rows = [row]
+        self.future = None
+        self.loop = None
+
+    def apply(self, store: RunStore) -> None:
+        store.record_exchanges(self.rows)
+
+
 class _Bundle:
     """Records buffered on the loop's side, handed to the writer as one queue item."""
 
     __slots__ = ("ops",)
 
-    def __init__(self, ops: list[_Op[Any]]) -> None:
+    def __init__(self, ops: list[_Op[Any] | _Rows]) -> None:
         self.ops = ops
 
 
@@ -105,7 +120,7 @@ class Journal:
         self._failures: list[StoreError] = []
         self._failure_lock = threading.Lock()
         self._records = self._batches = self._largest = 0
-        self._buffer: list[_Op[Any]] = []
+        self._buffer: list[_Op[Any] | _Rows] = []
         self._handover: asyncio.TimerHandle | None = None
 
     @classmethod
@@ -166,6 +181,19 @@ class Journal:
     def response(self, response: ResponseRecord) -> None:
         """Queue a response record (committed with the next batch)."""
         self._post(lambda store: store.record_response(response))
+
+    def exchange(self, row: ExchangeRow) -> None:
+        """Queue an answered exchange of a request that is safe to send again (see `exchange_row`).
+
+        Nothing was recorded before it was sent: a crash that loses it loses an exchange that
+        resume simply sends again. Consecutive rows are written with one statement.
+        """
+        buffer = self._buffer
+        if buffer and type(last := buffer[-1]) is _Rows:
+            last.rows.append(row)
+            return
+        rows = _Rows(row)
+        self._post(rows.apply, op=rows)
 
     def event(self, event: EventRecord) -> None:
         """Queue an event record."""
@@ -251,18 +279,19 @@ class Journal:
         self._queue.put(_Op(apply, future, loop))
         return await future
 
-    def _post(self, apply: Callable[[RunStore], object]) -> None:
+    def _post(self, apply: Callable[[RunStore], object], *, op: _Op[Any] | _Rows | None = None) -> None:
         """Buffer a fire-and-forget record on the loop's side; hand the buffer over every ``LINGER`` s.
 
         Waking the writer thread for every record costs far more (GIL hand-offs) than writing it.
         """
         self._check_open()
+        item = op if op is not None else _Op(apply)
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            self._queue.put(_Op(apply))
+            self._queue.put(item)
             return
-        self._buffer.append(_Op(apply))
+        self._buffer.append(item)
         if self._handover is None:
             self._handover = loop.call_later(LINGER, self._hand_over)
 

@@ -34,8 +34,11 @@ __all__ = [
     "RunRecord",
     "RunStatus",
     "RunSummary",
+    "ExchangeRow",
     "check_status",
+    "exchange_row",
     "iso_utc",
+    "request_summary",
 ]
 
 RunStatus = Literal["running", "succeeded", "failed", "interrupted", "cancelled"]
@@ -174,19 +177,61 @@ class IntentRecord:
 
 
 def _request_summary(request: HttpRequest, redactor: Redactor) -> dict[str, Any]:
-    summary: dict[str, Any] = {"headers": [list(pair) for pair in redactor.redact_headers(request.headers)]}
-    if request.body is not None:
-        body = redactor.redact_bytes(request.body)
-        summary["bodyBytes"] = len(request.body)
+    body = None if request.body is None else redactor.redact_bytes(request.body)
+    size = None if request.body is None else len(request.body)
+    return request_summary(redactor.redact_headers(request.headers), body, size)
+
+
+def request_summary(
+    headers: Iterable[tuple[str, str]], body: bytes | None, size: int | None
+) -> dict[str, Any]:
+    """The stored summary of a request from its *already redacted* headers and body."""
+    summary: dict[str, Any] = {"headers": [list(pair) for pair in headers]}
+    if body is not None:
+        summary["bodyBytes"] = size
         try:
             text = body.decode()
         except UnicodeDecodeError:
             summary["body"] = None
             summary["bodyBinary"] = True
         else:
-            summary["body"] = redactor.redact_text(text[:BODY_SUMMARY_CHARS])
+            summary["body"] = text[:BODY_SUMMARY_CHARS]
             summary["bodyTruncated"] = len(text) > BODY_SUMMARY_CHARS
     return summary
+
+
+ExchangeRow = tuple[Any, ...]
+"""A whole answered exchange (intent and response) as one compact row, redacted; see `exchange_row`."""
+
+
+def exchange_row(
+    *,
+    run_id: str,
+    seq: int,
+    step_path: str,
+    step_id: str,
+    attempt: int,
+    request: HttpRequest,
+    idempotent: bool,
+    intent_at: float,
+    response: HttpResponse,
+    received_at: float,
+    redactor: Redactor,
+) -> ExchangeRow:
+    """An answered exchange as the row `RunStore.record_exchanges` writes: redacted here, on the
+    loop's side, and JSON-encoded by the writer. Only the stored bytes are redacted: headers,
+    URL, bodies and the error text; nothing else is built per exchange."""
+    redact = redactor.with_secrets(request.secrets) if request.secrets else redactor
+    request_body = None if request.body is None else redact.redact_bytes(request.body)
+    body = redactor.redact_bytes(response.body)
+    return (
+        run_id, seq, step_path, step_id, attempt, request.method.upper(), redact.redact_url(request.url),
+        redact.redact_headers(request.headers), request_body,
+        None if request.body is None else len(request.body), idempotent, intent_at,
+        response.status, redactor.redact_headers(response.headers), body, body is not response.body
+        and body != response.body, None if response.error is None else redactor.redact_text(response.error),
+        response.elapsed, received_at,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from spola.errors import StoreError
 from spola.store.records import (
     EventRecord,
     ExchangeRecord,
+    ExchangeRow,
     IntentRecord,
     ResponseRecord,
     RunHeader,
@@ -25,6 +26,7 @@ from spola.store.records import (
     RunStatus,
     RunSummary,
     check_status,
+    request_summary,
 )
 from spola.store.schema import MIGRATIONS, Migration, connect, default_store_path, migrate
 
@@ -47,6 +49,19 @@ _INSERT_INTENT = """
     ON CONFLICT (run_id, seq) DO UPDATE SET
         sends = sends + 1, intent_at = excluded.intent_at, attempt = excluded.attempt,
         url = excluded.url, request_json = excluded.request_json
+    WHERE exchanges.received_at IS NULL
+"""
+_INSERT_EXCHANGE = """
+    INSERT INTO exchanges (run_id, seq, step_path, step_id, attempt, method, url, request_json,
+                           idempotent, intent_at, status, response_headers_json, response_body,
+                           body_redacted, error, elapsed, received_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (run_id, seq) DO UPDATE SET
+        sends = sends + 1, intent_at = excluded.intent_at, attempt = excluded.attempt,
+        url = excluded.url, request_json = excluded.request_json, status = excluded.status,
+        response_headers_json = excluded.response_headers_json, response_body = excluded.response_body,
+        body_redacted = excluded.body_redacted, error = excluded.error, elapsed = excluded.elapsed,
+        received_at = excluded.received_at
     WHERE exchanges.received_at IS NULL
 """
 _UPDATE_RESPONSE = """
@@ -257,6 +272,34 @@ class RunStore:
         )  # fmt: skip
         if changed == 0:
             raise StoreError(f"run {response.run_id}: no intent recorded for exchange {response.seq}")
+
+    def record_exchanges(self, rows: Sequence[ExchangeRow]) -> None:
+        """Record answered exchanges (intent and response at once, see `exchange_row`) with one
+        prepared statement; an exchange already answered is left as it was."""
+        params = [
+            (
+                run_id, seq, step_path, step_id, attempt, method, url,
+                _dumps(request_summary(request_headers, request_body, request_size)), int(idempotent),
+                intent_at, status, _dumps([list(pair) for pair in headers]), body, int(redacted), error,
+                elapsed, received_at,
+            )
+            for (
+                run_id, seq, step_path, step_id, attempt, method, url, request_headers, request_body,
+                request_size, idempotent, intent_at, status, headers, body, redacted, error, elapsed,
+                received_at,
+            ) in rows
+        ]  # fmt: skip
+        if self._conn.in_transaction:
+            self._executemany(_INSERT_EXCHANGE, params)
+            return
+        with self.transaction():
+            self._executemany(_INSERT_EXCHANGE, params)
+
+    def _executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> None:
+        try:
+            self._conn.executemany(sql, params)
+        except sqlite3.Error as exc:
+            raise StoreError(f"run store {self.path}: {exc}") from exc
 
     def record_event(self, event: EventRecord) -> None:
         """Record an event (a wait, a step outcome, …) of a run."""

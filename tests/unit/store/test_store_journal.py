@@ -134,3 +134,59 @@ async def test_a_journal_on_a_bad_file_fails_to_open(tmp_path: Path) -> None:
     path.write_bytes(b"garbage" * 1000)
     with pytest.raises(StoreError, match="not a database"):
         await Journal.open(path)
+
+
+def _row(seq: int, *, status: int = 200, body: bytes = b'{"state": "RUNNING"}', secret: str = "") -> tuple:
+    from spola.exchange import HttpRequest, HttpResponse
+    from spola.redact import Redactor
+    from spola.store import exchange_row
+
+    request = HttpRequest(
+        method="GET",
+        url=f"http://api.test/runs?run_id=1&token={secret or 'x'}",
+        headers=(("Authorization", "Bearer t0ps3cret"), ("Accept", "application/json")),
+    )
+    response = HttpResponse(status=status, headers=(("Content-Type", "application/json"),), body=body)
+    return exchange_row(
+        run_id="run-1", seq=seq, step_path="w/poll", step_id="poll", attempt=seq, request=request,
+        idempotent=True, intent_at=T0 + seq, response=response, received_at=T0 + seq + 0.5,
+        redactor=Redactor.of([secret] if secret else []),
+    )  # fmt: skip
+
+
+async def test_answered_safe_exchanges_land_as_whole_rows_in_order(db_path: Path, header) -> None:
+    async with await Journal.open(db_path) as journal:
+        await journal.create_run(header())
+        for seq in (1, 2, 3):
+            journal.exchange(_row(seq, body=b'{"secret": "s3cr3tvalue"}', secret="s3cr3tvalue"))
+        journal.event(EventRecord("run-1", "wait", T0 + 4, {"seconds": 1}, seq=3))
+        journal.exchange(_row(4, status=503))
+        await journal.flush()
+        run = await journal.get_run("run-1")
+    assert [(x.seq, x.status, x.in_doubt, x.intent_at, x.received_at) for x in run.exchanges] == [
+        (1, 200, False, T0 + 1, T0 + 1.5),
+        (2, 200, False, T0 + 2, T0 + 2.5),
+        (3, 200, False, T0 + 3, T0 + 3.5),
+        (4, 503, False, T0 + 4, T0 + 4.5),
+    ]
+    first = run.exchanges[0]
+    assert first.response_body is not None and b"s3cr3tvalue" not in first.response_body
+    assert first.body_redacted and first.sends == 1
+    assert "s3cr3tvalue" not in first.url and "t0ps3cret" not in str(first.request)
+    assert first.to_response() is not None
+    stored = b"".join(str(r).encode() for r in _rows(db_path, "SELECT * FROM exchanges"))
+    assert b"s3cr3tvalue" not in stored and b"t0ps3cret" not in stored
+
+
+async def test_a_whole_row_completes_an_in_doubt_intent_but_never_rewrites_an_answer(
+    db_path: Path, header, intent, response
+) -> None:
+    async with await Journal.open(db_path) as journal:
+        await journal.create_run(header())
+        await journal.intent(intent(seq=1))  # in doubt: a crash lost its response
+        await journal.intent(intent(seq=2))
+        await journal.durable_response(response(seq=2))
+        journal.exchange(_row(1, status=202))  # resumed and re-sent: now answered
+        journal.exchange(_row(2, status=500))  # already answered: left as it was
+        await journal.flush()
+    assert _rows(db_path, "SELECT seq, status, sends FROM exchanges ORDER BY seq") == [(1, 202, 2), (2, 200, 1)]
