@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from spola.cli import reporting
 from spola.cli import temporal as _temporal
 from spola.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, SpolaError
 from spola.limits import (
@@ -147,6 +148,13 @@ def run_command(
     namespace: _temporal.NamespaceOpt = "default",
     task_queue: _temporal.TaskQueueOpt = "spola",
     detach: _temporal.DetachOpt = False,
+    report: reporting.ReportOpt = None,
+    junit: reporting.JunitOpt = None,
+    har: reporting.HarOpt = None,
+    html: reporting.HtmlOpt = None,
+    summary: reporting.SummaryOpt = None,
+    expect: reporting.ExpectOpt = None,
+    dry_run: reporting.DryRunOpt = False,
 ) -> None:
     """Run a workflow of DOC against its APIs and report the outputs."""
     from spola.cli import execute
@@ -171,6 +179,8 @@ def run_command(
         insecure=insecure,
         store=store,
         no_store=no_store,
+        outcome=reporting.outcome(report, junit, har, html, summary, expect),
+        dry_run=dry_run,
     )
     limits = {"max_steps": max_steps, "timeout": timeout, "http_timeout": http_timeout, "seed": seed}
     if temporal is not None:
@@ -285,13 +295,19 @@ def runs_show(
     store: StoreOpt = None,
     temporal: _temporal.TemporalOpt = None,
     namespace: _temporal.NamespaceOpt = "default",
+    html: Annotated[
+        str | None, typer.Option("--html", help="Write the run's HTML timeline.", metavar="FILE")
+    ] = None,
+    exchanges: Annotated[
+        bool, typer.Option("--exchanges", help="Show request and response bodies (redacted).")
+    ] = False,
 ) -> None:
     """Show one run: inputs, outputs and every exchange."""
     if temporal is not None:
         _temporal.show(run_id, _temporal.target(temporal, namespace, ""), json_out=json_out)
     from spola.cli.runs import show_run
 
-    show_run(run_id, store=store, json_out=json_out)
+    show_run(run_id, store=store, json_out=json_out, html=html, exchanges=exchanges)
 
 
 @runs_app.command("prune")

@@ -23,6 +23,7 @@ from spola.limits import (
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
+    from spola.cli.reporting import Outcome
     from spola.core.report import RunResult
     from spola.drivers.aio import Observer
     from spola.drivers.cancel import CancelSignal
@@ -44,6 +45,8 @@ class RunFlags:
     insecure: bool = False
     store: str | None = None
     no_store: bool = False
+    outcome: Outcome | None = None
+    dry_run: bool = False
     allow_hosts: tuple[str, ...] = ()
     max_response_bytes: int = MAX_RESPONSE_BYTES
     retry_attempts: int = 30
@@ -244,9 +247,20 @@ def run(doc: str, workflow: str | None, flags: RunFlags, **limits: Any) -> int:
         started_at=time.time(),
         secret_inputs=secrets,
     )
+    if flags.dry_run:
+        from spola.cli.reporting import dry_run
+
+        return dry_run(engine, flags.json_out)
+    record = None
+    if flags.outcome is not None and flags.outcome.wanted:
+        from spola.cli.reporting import recorder
+
+        record = recorder(engine, doc, given, secrets, None)
     path = store_path(flags)
 
     async def work(observer: Observer | None, stop: CancelSignal) -> RunResult:
+        if record is not None:
+            record.forward, observer = observer, record
         if path is None:
             async with make_session(insecure=flags.insecure) as session:
                 return await drive_cancellable(engine, session, observer=observer, cancel=stop)
@@ -261,7 +275,13 @@ def run(doc: str, workflow: str | None, flags: RunFlags, **limits: Any) -> int:
         )
 
     result = drive_with_signals(work, flags)
-    return report(result, flags, journalled=path is not None)
+    code = report(result, flags, journalled=path is not None)
+    if record is not None and flags.outcome is not None:
+        from spola.cli.reporting import finish
+
+        if finish(record.report, result, flags.outcome) and code == 0:
+            code = 1
+    return code
 
 
 def resume(run_id: str, flags: RunFlags, *, force_resend: bool) -> int:

@@ -36,7 +36,7 @@ STATUS_COLOURS = {
 WIDTH = 1100
 LABEL_W = 190
 RIGHT_PAD = 170
-LANE_H = 34
+LANE_H = 40
 BAR_H = 16
 AXIS_H = 30
 MIN_BAR = 3.0
@@ -147,12 +147,12 @@ def _timeline(report: RunReport) -> tuple[str, int]:
         count = len({e.execution for e in executions})
         suffix = f' <tspan fill="#98a2b3">&#215;{count}</tspan>' if count > 1 else ""
         out.append(
-            f'<text class="lane-label" x="{10 + depth * 12}" y="{y + LANE_H / 2 + 4}">{label}{suffix}</text>'
+            f'<text class="lane-label" x="{10 + depth * 12}" y="{y + LANE_H / 2 + 9}">{label}{suffix}</text>'
         )
         last = executions[-1]
         if last.remote_state:
             out.append(
-                f'<text class="state" x="{WIDTH - RIGHT_PAD + 10}" y="{y + LANE_H / 2 + 4}">'
+                f'<text class="state last" x="{WIDTH - RIGHT_PAD + 10}" y="{y + LANE_H / 2 + 9}">'
                 f"{_e(_short(_state(last), 34))}</text>"
             )
     for wait in report.waits:
@@ -160,7 +160,7 @@ def _timeline(report: RunReport) -> tuple[str, int]:
         lane = next((lanes[p] for p, _s, d, _x in steps if p.endswith(wanted) and d == wait.depth), None)
         if lane is None:
             continue
-        top = AXIS_H + lane * LANE_H + (LANE_H - BAR_H) / 2 + 3
+        top = AXIS_H + lane * LANE_H + (LANE_H - BAR_H) / 2 + 8
         x1, x2 = x(wait.at), x(wait.until)
         title = f"waiting {_seconds(wait.until - wait.at)} ({wait.reason})"
         out.append(
@@ -168,11 +168,13 @@ def _timeline(report: RunReport) -> tuple[str, int]:
             f'height="{BAR_H - 6}" rx="2" fill="url(#wait)"><title>{_e(title)}</title></rect>'
         )
     drawn = 0
+    last_state: dict[int, str] = {}
+    last_label_end: dict[int, float] = {}
     for index, execution in enumerate(report.executions):
         lane = lanes.get(execution.step_path)
         if lane is None:
             continue
-        top = AXIS_H + lane * LANE_H + (LANE_H - BAR_H) / 2
+        top = AXIS_H + lane * LANE_H + (LANE_H - BAR_H) / 2 + 5
         end = execution.finished_at if execution.finished_at is not None else report.ended_at
         x1, x2 = x(execution.started_at), x(end)
         width = max(x2 - x1, MIN_BAR)
@@ -186,6 +188,14 @@ def _timeline(report: RunReport) -> tuple[str, int]:
             f"<title>{_e(title)}</title></rect>"
         )
         drawn += 1
+        state = ", ".join(_short(v, 24) for _k, v in execution.remote_state)
+        seen = last_state.get(lane)
+        if state and state != seen:
+            room = x1 - last_label_end.get(lane, -1e9)
+            if room > 4:
+                out.append(f'<text class="state" x="{x1:.1f}" y="{top - 4:.1f}">{_e(state)}</text>')
+                last_label_end[lane] = x1 + 6.2 * len(state)
+                last_state[lane] = state
     out.append("</svg>")
     return "".join(out), drawn
 
@@ -249,7 +259,7 @@ def _rows(report: RunReport) -> str:
         took = "" if e.finished_at is None else _seconds(e.finished_at - e.started_at)
         why = e.action.why if e.action else e.next
         out.append(
-            f'<tr id="x{index}"><td><span class="dot" style="background:{colour}"></span>'
+            f'<tr id="x{index}"><td class="step"><span class="dot" style="background:{colour}"></span>'
             f"{_e(('· ' * e.depth) + e.step_id)}</td><td class=num>{e.execution}</td>"
             f"<td class=num>{_seconds(e.started_at - t0)}</td><td><code>{_e(request)}</code></td>"
             f"<td class=num>{_e(status)}</td><td class=num>{took}</td><td>{_e(_state(e))}</td>"
