@@ -239,6 +239,7 @@ _PLAIN_FRAME = (
     "delay_reason",
     "resend",
     "throttle_attempts",
+    "throttle_waited",
     "idempotent",
     "last_received_at",
     "step_started_at",
@@ -381,6 +382,7 @@ def owed_requests(run: Run) -> list[SendRequest]:
                 attempt=frame.runs.get(step.step_id, 1),
                 idempotent=frame.idempotent,
                 timeout=timeout,
+                max_bytes=run.options.max_response_bytes,
             )
         )
     return owed

@@ -77,6 +77,7 @@ async def http_exchange(call: dict[str, Any]) -> dict[str, Any]:
         attempt=int(call.get("attempt", 1)),
         idempotent=bool(call.get("idempotent", False)),
         timeout=float(call["timeout"]),
+        max_bytes=int(call.get("maxBytes", MAX_BODY_BYTES)),
     )
     info = activity.info()
     beat: asyncio.Task[None] | None = None

@@ -226,6 +226,7 @@ class ArazzoRun:
             "stepId": action.step_id,
             "attempt": action.attempt,
             "idempotent": action.idempotent,
+            "maxBytes": action.max_bytes,
         }
         budget = timedelta(seconds=action.timeout + 30)
         try:
