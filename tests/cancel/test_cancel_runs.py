@@ -191,6 +191,7 @@ def test_spola_cancel_from_a_second_process(sim: Sim, tmp_path: Path) -> None:
             (summary,) = runs.list_runs()
         prefix = summary.run_id[:-3]
         cancel = spola_run("cancel", prefix, "--reason", "wrong job", store=store)
+        assert cancel.returncode == 0, cancel.stdout + cancel.stderr
         out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
