@@ -65,7 +65,17 @@ PollOpt = Annotated[
     float | None, typer.Option("--poll-interval", help="Fixed wait before a step re-runs (0 = none).")
 ]
 InsecureOpt = Annotated[bool, typer.Option("--insecure", help="Do not verify TLS certificates.")]
-VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show waits and criteria.")]
+VerboseOpt = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Show requests, responses, criteria and why steps go on.")
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No live progress on stderr.")]
+OtelOpt = Annotated[bool, typer.Option("--otel", help="OpenTelemetry traces (OTEL_* variables; otel extra).")]
+LogFormatOpt = Annotated[
+    str, typer.Option("--log-format", help="text (the live view) or json (one object per event, stderr).")
+]
+LogFileOpt = Annotated[
+    str | None, typer.Option("--log-file", help="Append JSON-lines logs of the run to FILE.", metavar="FILE")
+]
 
 
 @app.command("run")
@@ -100,6 +110,10 @@ def run_command(
     ] = None,
     concurrency: Annotated[int, typer.Option("--concurrency", help="Runs at once with --batch.")] = 10,
     verbose: VerboseOpt = False,
+    quiet: QuietOpt = False,
+    otel: OtelOpt = False,
+    log_format: LogFormatOpt = "text",
+    log_file: LogFileOpt = None,
     temporal: _temporal.TemporalOpt = None,
     namespace: _temporal.NamespaceOpt = "default",
     task_queue: _temporal.TaskQueueOpt = "spola",
@@ -124,6 +138,10 @@ def run_command(
         json_out=json_out,
         poll_interval=poll_interval,
         verbose=verbose,
+        quiet=quiet,
+        otel=otel,
+        log_format=log_format,
+        log_file=log_file,
         insecure=insecure,
         store=store,
         no_store=no_store,
@@ -184,6 +202,10 @@ def resume_command(
         bool, typer.Option("--force-resend", help="Re-send a non-idempotent request whose response was lost.")
     ] = False,
     verbose: VerboseOpt = False,
+    quiet: QuietOpt = False,
+    otel: OtelOpt = False,
+    log_format: LogFormatOpt = "text",
+    log_file: LogFileOpt = None,
 ) -> None:
     """Continue an interrupted or crashed run from its journal; completed steps are not repeated."""
     from spola.cli import execute
@@ -196,6 +218,10 @@ def resume_command(
         json_out=json_out,
         poll_interval=poll_interval,
         verbose=verbose,
+        quiet=quiet,
+        otel=otel,
+        log_format=log_format,
+        log_file=log_file,
         insecure=insecure,
         store=store,
     )
@@ -310,6 +336,7 @@ def demo_command(
     ] = None,
     no_store: NoStoreOpt = False,
     verbose: VerboseOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Start the bundled API simulators and run a workflow against them, with live progress."""
     from spola.cli import execute
@@ -321,6 +348,7 @@ def demo_command(
         json_out=json_out,
         poll_interval=poll_interval,
         verbose=verbose,
+        quiet=quiet,
         no_store=no_store,
     )
     raise typer.Exit(demo(doc, workflow, flags, speed=speed, faults=faults, seed=seed))

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from spola.core.report import RunResult
     from spola.drivers.aio import Observer
     from spola.drivers.cancel import CancelSignal
+    from spola.observe.logs import JsonLog
     from spola.options import RunOptions
 
 
@@ -35,6 +36,10 @@ class RunFlags:
     json_out: bool = False
     poll_interval: float | None = None
     verbose: bool = False
+    quiet: bool = False
+    otel: bool = False
+    log_format: str = "text"
+    log_file: str | None = None
     insecure: bool = False
     store: str | None = None
     no_store: bool = False
@@ -65,6 +70,7 @@ def drive_with_signals(
     flags: RunFlags,
     *,
     cancellable: bool = True,
+    run_id: str | None = None,
 ) -> RunResult:
     """Run ``work`` on a fresh loop. The first SIGINT / SIGTERM sets the signal ``work`` gets, which
     stops the run (and runs its ``x-spola-cancel`` workflow); a second one cancels the task, abandoning
@@ -86,23 +92,76 @@ def drive_with_signals(
 
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, on_signal, sig.name)
+        logs = _logs(flags, run_id)
         try:
-            if flags.json_out and not flags.verbose:
-                return await work(None, cancel_signal)
-            # Rich only for a human: ``--json`` alone never imports it (start-up)
-            from rich.console import Console
-
-            from spola.cli.render import Progress
-
-            with Progress(Console(stderr=True, highlight=False), verbose=flags.verbose) as progress:
-                return await work(progress, cancel_signal)
+            result = await _watched(work, flags, cancel_signal, logs)
         except RunInterrupted as stop:
-            return stop.result
+            result = stop.result
         finally:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
+        for log in logs:
+            log.result(result)
+            if log.stream is not sys.stderr:
+                log.stream.close()
+        return result
 
+    if flags.otel:
+        try:
+            from spola.observe.otel import enable, shutdown
+        except ImportError as exc:
+            from spola.errors import UsageError
+
+            raise UsageError(
+                f"--otel needs OpenTelemetry ({exc.name} is not installed)",
+                hint="Install spola with the otel extra: pip install 'spola[otel]'.",
+            ) from exc
+
+        enable()
+        try:
+            return asyncio.run(main())
+        finally:
+            shutdown()
     return asyncio.run(main())
+
+
+def _logs(flags: RunFlags, run_id: str | None) -> list[JsonLog]:
+    """The JSON-lines logs the flags ask for (``--log-format json`` on stderr, ``--log-file``)."""
+    from spola.errors import UsageError
+    from spola.observe.logs import JsonLog
+
+    if flags.log_format not in ("text", "json"):
+        raise UsageError(f"--log-format {flags.log_format}: use text or json")
+    logs = []
+    if flags.log_format == "json":
+        logs.append(JsonLog(sys.stderr, run_id))
+    if flags.log_file:
+        try:
+            stream = open(flags.log_file, "a", encoding="utf-8")  # noqa: SIM115 - closed after the run
+        except OSError as exc:
+            raise UsageError(f"--log-file {flags.log_file}: {exc.strerror or exc}") from exc
+        logs.append(JsonLog(stream, run_id))
+    return logs
+
+
+async def _watched(
+    work: Callable[[Observer | None, CancelSignal], Awaitable[RunResult]],
+    flags: RunFlags,
+    cancel_signal: CancelSignal,
+    logs: list[JsonLog],
+) -> RunResult:
+    """Run ``work`` with the live view (unless -q, --json alone or --log-format json) and the logs."""
+    from spola.observe import combine
+
+    if flags.quiet or flags.log_format == "json" or (flags.json_out and not flags.verbose):
+        return await work(combine(*logs), cancel_signal)
+    # Rich only for a human: ``--json`` alone never imports it (start-up)
+    from rich.console import Console
+
+    from spola.cli.live import LiveView
+
+    with LiveView(Console(stderr=True, highlight=False), verbose=flags.verbose) as view:
+        return await work(combine(view, *logs), cancel_signal)
 
 
 def report(result: RunResult, flags: RunFlags, *, journalled: bool) -> int:
@@ -235,7 +294,7 @@ def run(doc: str, workflow: str | None, flags: RunFlags, **limits: Any) -> int:
             cancel=stop,
         )
 
-    result = drive_with_signals(work, flags)
+    result = drive_with_signals(work, flags, run_id=engine.run_id)
     code = report(result, flags, journalled=path is not None)
     if record is not None and flags.outcome is not None:
         from spola.cli.reporting import finish
@@ -271,5 +330,5 @@ def resume(run_id: str, flags: RunFlags, *, force_resend: bool) -> int:
             cancel=stop,
         )
 
-    result = drive_with_signals(work, flags)
+    result = drive_with_signals(work, flags, run_id=run_id)
     return report(result, flags, journalled=True)
