@@ -12,9 +12,8 @@ from __future__ import annotations
 import argparse
 import time
 
-from hotspots import _engine_loop, _options
-
 from common import WORKFLOWS
+from hotspots import _engine_loop, _options
 
 
 def per_exchange(observed: bool, polls: int, runs: int) -> float:
@@ -46,7 +45,7 @@ def main() -> None:
     print("| --- | --: |")
     print(f"| unobserved | {quiet:.1f} |")
     print(f"| observed (rich events) | {loud:.1f} |")
-    print(f"| ratio observed / unobserved | {loud / quiet:.2f}× |")
+    print(f"| ratio observed / unobserved | {loud / quiet:.2f}x |")
 
 
 if __name__ == "__main__":
