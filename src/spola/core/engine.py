@@ -14,6 +14,7 @@ from spola.core.actions import Action, Finish, SendRequest, Wait
 from spola.core.events import Event, StepFinished, StepStarted, Waiting, WorkflowFinished
 from spola.core.frame import Frame, Link
 from spola.core.inputs import validate_inputs
+from spola.core.plan import StepPlan, plan_step
 from spola.core.report import RunError, RunResult, StepReport
 from spola.core.scope import build_scope, evaluate_outputs, read_body
 from spola.errors import EngineMisuse, SpolaError
@@ -80,6 +81,7 @@ class Run:
         self.events: list[Event] = []
         self.observed = True
         self.result: RunResult | None = None
+        self._plans: dict[int, StepPlan] = {}
         self.root = self._spawn(document, workflow, validated, None, "root", workflow.workflow_id)
         for step in workflow.steps:
             self._report(self.root, step.step_id)
@@ -142,19 +144,20 @@ class Run:
         what = flow.should_throttle(frame, response, now, self.options, self.rng)
         if what is not None:
             step = frame.step
-            self.emit(
-                StepFinished(
-                    frame.workflow.workflow_id,
-                    step.step_id,
-                    frame.runs[step.step_id],
-                    response.status,
-                    False,
-                    "resend (throttled)",
-                    response.elapsed,
-                    (what,),
-                    frame.depth,
+            if self.observed:  # events are built only for an observer
+                self.emit(
+                    StepFinished(
+                        frame.workflow.workflow_id,
+                        step.step_id,
+                        frame.runs[step.step_id],
+                        response.status,
+                        False,
+                        "resend (throttled)",
+                        response.elapsed,
+                        (what,),
+                        frame.depth,
+                    )
                 )
-            )
             return
         frame.throttle_attempts = 0
         body, problem = read_body(response)
@@ -239,15 +242,16 @@ class Run:
         if frame.pending_delay:
             frame.wake_at = now + frame.pending_delay
             frame.phase = "wait_timer"
-            self.emit(
-                Waiting(
-                    frame.workflow.workflow_id,
-                    frame.step.step_id,
-                    frame.pending_delay,
-                    frame.delay_reason,
-                    frame.depth,
+            if self.observed:  # events are built only for an observer
+                self.emit(
+                    Waiting(
+                        frame.workflow.workflow_id,
+                        frame.step.step_id,
+                        frame.pending_delay,
+                        frame.delay_reason,
+                        frame.depth,
+                    )
                 )
-            )
             frame.pending_delay = None
             return None
         frame.pending_delay = None
@@ -275,9 +279,10 @@ class Run:
             self._judge(frame, build_scope(frame, self.workflow_states), now, problem=unmet)
             return None
         if step.workflow_id:
-            self.emit(
-                StepStarted(frame.workflow.workflow_id, step.step_id, execution, None, None, frame.depth)
-            )
+            if self.observed:  # events are built only for an observer
+                self.emit(
+                    StepStarted(frame.workflow.workflow_id, step.step_id, execution, None, None, frame.depth)
+                )
             scope = build_scope(frame, self.workflow_states)
             params = merge_parameters(frame.workflow.parameters, step.parameters)
             child_inputs = {}
@@ -290,7 +295,8 @@ class Run:
             except SpolaError as exc:
                 self._judge(frame, scope, now, problem=str(exc))
             return None
-        operation = frame.document.operation_for(step)
+        plan = self._plan(frame)
+        operation = plan.operation
         scope = build_scope(frame, self.workflow_states)
         if operation is None:
             self._judge(
@@ -301,16 +307,16 @@ class Run:
                 "(AsyncAPI steps are not supported yet)",
             )
             return None
-        source = next((s for s in frame.document.source_descriptions if s.name == operation.source), None)
         try:
             built = build_request(
                 operation=operation,
-                parameters=merge_parameters(frame.workflow.parameters, step.parameters),
+                parameters=plan.parameters,
                 request_body=step.request_body,
                 scope=scope,
                 options=self.options,
-                source_url=source.url if source else None,
+                source_url=plan.source_url,
                 secret_values=self.secret_values,
+                base=plan.base,
             )
         except (RequestBuildError, SpolaError, ValueError, TypeError) as exc:
             self._judge(frame, scope, now, problem=f"cannot build the request: {exc}")
@@ -322,9 +328,7 @@ class Run:
         self.calls[call_id] = frame.fid
         frame.call_id = call_id
         frame.phase = "wait_call"
-        timeout = self.options.http_timeout
-        if step.timeout:
-            timeout = min(timeout, step.timeout / 1000)
+        timeout = plan.timeout
         if self.observed:
             self.emit(
                 StepStarted(
@@ -346,6 +350,15 @@ class Run:
             timeout=timeout,
         )
 
+    def _plan(self, frame: Frame) -> StepPlan:
+        step = frame.step
+        known = self._plans.get(id(step))
+        if known is not None and known.step is step:
+            return known
+        plan = plan_step(frame.document, frame.workflow, step, self.options)
+        self._plans[id(step)] = plan
+        return plan
+
     def complete(self, frame: Frame, status: str, error: RunError | None) -> None:
         """End a workflow execution, compute its outputs and hand control to whoever waits for it."""
         frame.phase = "done"
@@ -359,7 +372,8 @@ class Run:
             "outputs": outputs,
             "steps": frame.step_outputs,
         }
-        self.emit(WorkflowFinished(frame.workflow.workflow_id, status, frame.depth))
+        if self.observed:  # events are built only for an observer
+            self.emit(WorkflowFinished(frame.workflow.workflow_id, status, frame.depth))
         for fid in list(frame.pending):
             self._discard(fid)
         if frame.parent is None:
@@ -391,19 +405,20 @@ class Run:
         if child is not None:
             report.last_status_code = None
         self._then(frame, verdict.then)
-        self.emit(
-            StepFinished(
-                frame.workflow.workflow_id,
-                step.step_id,
-                frame.runs.get(step.step_id, 0),
-                response.status if response is not None else None,
-                verdict.passed,
-                verdict.label,
-                response.elapsed if response is not None else 0.0,
-                tuple(report.reasons),
-                frame.depth,
+        if self.observed:  # events are built only for an observer
+            self.emit(
+                StepFinished(
+                    frame.workflow.workflow_id,
+                    step.step_id,
+                    frame.runs.get(step.step_id, 0),
+                    response.status if response is not None else None,
+                    verdict.passed,
+                    verdict.label,
+                    response.elapsed if response is not None else 0.0,
+                    tuple(report.reasons),
+                    frame.depth,
+                )
             )
-        )
 
     def _then(self, frame: Frame, then: flow.Then) -> None:
         if isinstance(then, flow.Complete):
