@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from spola.core.engine import Run
 from spola.drivers.aio import Observer, make_session
 from spola.drivers.cancel import CancelSignal, drive_cancellable
-from spola.model import Document, load
+from spola.model import Document, load_for_run
 from spola.options import Credential, PollPolicy, RunOptions
 from spola.redact import secret_input_names
 
@@ -90,8 +90,11 @@ def prepare(
     Raises:
         DocumentError, WorkflowNotFound, InputError: the run cannot start.
     """
-    doc = document if isinstance(document, Document) else load(document, allow_remote=allow_remote)
-    workflow = doc.workflow(workflow_id) if workflow_id else doc.default_workflow()
+    if isinstance(document, Document):
+        doc = document
+        workflow = doc.workflow(workflow_id) if workflow_id else doc.default_workflow()
+    else:  # a problem elsewhere in the document does not stop this workflow
+        doc, workflow, _elsewhere = load_for_run(document, workflow_id, allow_remote=allow_remote)
     given = dict(inputs or {})
     return Run(
         doc,

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from spola.core.engine import Run
 from spola.drivers.aio import Observer, RunInterrupted, make_session
 from spola.drivers.cancel import CancelSignal, check_cancel, drive_cancellable
+from spola.drivers.eventlog import JournalLog
 from spola.drivers.journal import replay, resume_event
 from spola.errors import ResumeRefused
 from spola.model import load
@@ -142,6 +143,7 @@ async def execute(
             header = run_header(run, document, document_digest(document), secret_inputs, inputs)
             await journal.create_run(header)
         watcher = asyncio.ensure_future(watch_cancel_requests(journal, run.run_id, signal))
+        observer = JournalLog(journal, run.run_id, observer)  # step outcomes, for reports from the store
         try:
             async with make_session(insecure=insecure) as session:
                 result = await drive_cancellable(

@@ -17,7 +17,7 @@ import pytest
 import spola
 from spola.drivers.aio import RunInterrupted
 from spola.store import RunStore
-from tests.cancel.conftest import EXAMPLE, TOKEN, Sim, spola_process, spola_run, wait_until
+from tests.cancel.conftest import DBT_EXAMPLE, EXAMPLE, TOKEN, Sim, spola_process, spola_run, wait_until
 
 LONG_JOB = 777  # the simulator's 600 s job
 
@@ -236,3 +236,29 @@ def test_spola_cancel_of_an_unknown_run_is_a_clean_error(tmp_path: Path) -> None
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "no run with id no-such-run" in proc.stderr
+
+
+def test_ctrl_c_cancels_the_dbt_example_run(sim: Sim, tmp_path: Path) -> None:
+    store = tmp_path / "runs.db"
+    dbt_api = f"{sim.server.base_url}/api/v2"
+    args = [
+        "run", str(DBT_EXAMPLE), "-i", "accountId=1", "-i", "jobId=3", "--server", f"dbt={dbt_api}",
+        "--auth", "dbt=sim-token", "--poll-interval", "0.2", "--json",
+    ]  # fmt: skip
+    proc = spola_process(*args, store=store)
+    try:
+        wait_until(lambda: sim.count("runs/get", vendor="dbt") >= 2, "the dbt poll loop")
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    result = json.loads(out)
+    assert result["status"] == "cancelled"
+    assert result["cancel"]["status"] == "succeeded"
+    assert result["cancel"]["outputs"]["status"] == 30
+    run_id = result["outputs"]["runId"]
+    assert sim.count("runs/cancel", vendor="dbt") == 1
+    remote = sim.get(f"/api/v2/accounts/1/runs/{run_id}/", token="sim-token")["data"]
+    assert remote["status"] == 30 and remote["is_cancelled"] is True

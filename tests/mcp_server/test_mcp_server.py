@@ -253,6 +253,35 @@ async def test_bad_arguments_and_unknown_runs_are_error_results(sim: Sim, tmp_pa
     assert sim.count("run-now") == 0
 
 
+async def test_cancelling_a_call_runs_the_documents_cancel_workflow_against_the_remote_job(
+    sim: Sim, tmp_path: Path
+) -> None:
+    store = tmp_path / "runs.db"
+    example = REPO / "examples" / "databricks" / "run-job-and-wait.arazzo.yaml"
+    args = [
+        "-m", "spola", "mcp", str(example), "--server", f"databricks={sim.base_url}/api",
+        "--auth", f"databricks={TOKEN}", "--poll-interval", "0.05", "--store", str(store),
+    ]  # fmt: skip
+    async with stdio(args, tmp_path / "stderr.txt", "legacy") as client:
+        progress = Progress(until="waitForRun #3")
+        call = asyncio.create_task(
+            client.call_tool(TOOL, {"job_id": 777}, progress_callback=progress)  # a 600 s job
+        )
+        await asyncio.wait_for(progress.reached.wait(), 30)
+        call.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await call
+        await wait_for_status(store, progress.run_id, "cancelled")
+        status = await client.call_tool("spola_run_status", {"runId": progress.run_id})
+    data = status.structured_content
+    assert data["status"] == "cancelled"
+    assert data["cancel"]["workflowId"] == "cancel-run" and data["cancel"]["status"] == "succeeded"
+    assert data["cancel"]["outputs"]["resultState"] == "CANCELED"
+    assert sim.count("runs/cancel") == 1
+    runs = sim.call("GET", "/api/2.1/jobs/runs/list?job_id=777")["runs"]
+    assert runs[0]["state"]["result_state"] == "CANCELED"
+
+
 # --- streamable HTTP -----------------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from spola.api import asubmit_temporal
+from spola.api import astate_temporal, asubmit_temporal
 from spola.drivers.temporal import client as tc
 from spola.sim import create_combined_app, serve_in_thread
 from tests.conftest import REPO
@@ -72,6 +72,10 @@ def test_a_worker_killed_mid_poll_is_replaced_and_the_job_runs_once(
     try:
         run_id = _submit(temporal_address, task_queue, sim, poll)
         _wait_for(lambda: sim.count("runs/get") >= 3, "three polls")
+        state = asyncio.run(astate_temporal(run_id, temporal=temporal_address))
+        assert state["status"] == "running" and state["temporalStatus"] == "RUNNING", state
+        assert state["currentStep"] == "waitForRun"
+        assert {s["stepId"]: s["status"] for s in state["steps"]}["runNow"] == "succeeded"
         first.kill()
         polls_at_kill = sim.count("runs/get")
         second = WorkerProcess(temporal_address, task_queue)

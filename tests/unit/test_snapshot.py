@@ -23,7 +23,7 @@ from spola.drivers.snapshot import (
 )
 from spola.exchange import HttpResponse
 from spola.model import load
-from spola.model.bundle import load_bundle, read_bundle
+from spola.model.bundle import Bundle, load_bundle, read_bundle
 from spola.options import Credential, PollPolicy, RunOptions
 from tests.integration.documents import write
 
@@ -175,6 +175,7 @@ def test_a_bundle_rebuilds_the_document_without_reading_files(tmp_path: Path) ->
     assert len(bundle.texts) == 2
     for file in tmp_path.iterdir():
         file.unlink()
+    assert Bundle.from_dict(json.loads(json.dumps(bundle.to_dict()))) == bundle
     rebuilt = load_bundle(bundle)
     assert [w.workflow_id for w in rebuilt.workflows] == ["main", "prep", "sub"]
     assert load_bundle(bundle) is rebuilt

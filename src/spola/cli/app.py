@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from spola.cli import reporting
 from spola.cli import temporal as _temporal
 from spola.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, SpolaError
 
@@ -64,7 +65,17 @@ PollOpt = Annotated[
     float | None, typer.Option("--poll-interval", help="Fixed wait before a step re-runs (0 = none).")
 ]
 InsecureOpt = Annotated[bool, typer.Option("--insecure", help="Do not verify TLS certificates.")]
-VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show waits and criteria.")]
+VerboseOpt = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Show requests, responses, criteria and why steps go on.")
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No live progress on stderr.")]
+OtelOpt = Annotated[bool, typer.Option("--otel", help="OpenTelemetry traces (OTEL_* variables; otel extra).")]
+LogFormatOpt = Annotated[
+    str, typer.Option("--log-format", help="text (the live view) or json (one object per event, stderr).")
+]
+LogFileOpt = Annotated[
+    str | None, typer.Option("--log-file", help="Append JSON-lines logs of the run to FILE.", metavar="FILE")
+]
 
 
 @app.command("run")
@@ -99,10 +110,21 @@ def run_command(
     ] = None,
     concurrency: Annotated[int, typer.Option("--concurrency", help="Runs at once with --batch.")] = 10,
     verbose: VerboseOpt = False,
+    quiet: QuietOpt = False,
+    otel: OtelOpt = False,
+    log_format: LogFormatOpt = "text",
+    log_file: LogFileOpt = None,
     temporal: _temporal.TemporalOpt = None,
     namespace: _temporal.NamespaceOpt = "default",
     task_queue: _temporal.TaskQueueOpt = "spola",
     detach: _temporal.DetachOpt = False,
+    report: reporting.ReportOpt = None,
+    junit: reporting.JunitOpt = None,
+    har: reporting.HarOpt = None,
+    html: reporting.HtmlOpt = None,
+    summary: reporting.SummaryOpt = None,
+    expect: reporting.ExpectOpt = None,
+    dry_run: reporting.DryRunOpt = False,
 ) -> None:
     """Run a workflow of DOC against its APIs and report the outputs."""
     from spola.cli import execute
@@ -116,12 +138,22 @@ def run_command(
         json_out=json_out,
         poll_interval=poll_interval,
         verbose=verbose,
+        quiet=quiet,
+        otel=otel,
+        log_format=log_format,
+        log_file=log_file,
         insecure=insecure,
         store=store,
         no_store=no_store,
+        outcome=reporting.outcome(report, junit, har, html, summary, expect),
+        dry_run=dry_run,
     )
     limits = {"max_steps": max_steps, "timeout": timeout, "http_timeout": http_timeout, "seed": seed}
     if temporal is not None:
+        if batch is not None:
+            from spola.errors import UsageError
+
+            raise UsageError("--batch does not combine with --temporal; submit each run (or use spola.api)")
         where = _temporal.target(temporal, namespace, task_queue)
         _temporal.run(doc, workflow, flags, where, detach=detach, allow_remote=allow_remote, **limits)
     if batch is not None:
@@ -170,6 +202,10 @@ def resume_command(
         bool, typer.Option("--force-resend", help="Re-send a non-idempotent request whose response was lost.")
     ] = False,
     verbose: VerboseOpt = False,
+    quiet: QuietOpt = False,
+    otel: OtelOpt = False,
+    log_format: LogFormatOpt = "text",
+    log_file: LogFileOpt = None,
 ) -> None:
     """Continue an interrupted or crashed run from its journal; completed steps are not repeated."""
     from spola.cli import execute
@@ -182,6 +218,10 @@ def resume_command(
         json_out=json_out,
         poll_interval=poll_interval,
         verbose=verbose,
+        quiet=quiet,
+        otel=otel,
+        log_format=log_format,
+        log_file=log_file,
         insecure=insecure,
         store=store,
     )
@@ -229,13 +269,19 @@ def runs_show(
     store: StoreOpt = None,
     temporal: _temporal.TemporalOpt = None,
     namespace: _temporal.NamespaceOpt = "default",
+    html: Annotated[
+        str | None, typer.Option("--html", help="Write the run's HTML timeline.", metavar="FILE")
+    ] = None,
+    exchanges: Annotated[
+        bool, typer.Option("--exchanges", help="Show request and response bodies (redacted).")
+    ] = False,
 ) -> None:
     """Show one run: inputs, outputs and every exchange."""
     if temporal is not None:
         _temporal.show(run_id, _temporal.target(temporal, namespace, ""), json_out=json_out)
     from spola.cli.runs import show_run
 
-    show_run(run_id, store=store, json_out=json_out)
+    show_run(run_id, store=store, json_out=json_out, html=html, exchanges=exchanges)
 
 
 @runs_app.command("prune")
@@ -290,6 +336,7 @@ def demo_command(
     ] = None,
     no_store: NoStoreOpt = False,
     verbose: VerboseOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Start the bundled API simulators and run a workflow against them, with live progress."""
     from spola.cli import execute
@@ -301,6 +348,7 @@ def demo_command(
         json_out=json_out,
         poll_interval=poll_interval,
         verbose=verbose,
+        quiet=quiet,
         no_store=no_store,
     )
     raise typer.Exit(demo(doc, workflow, flags, speed=speed, faults=faults, seed=seed))

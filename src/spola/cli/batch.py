@@ -26,7 +26,7 @@ from rich.table import Table
 from rich.text import Text
 
 from spola.cli import args as cli_args
-from spola.cli.execute import build_options, refuse_broken, store_path
+from spola.cli.execute import build_options, open_for_run, store_path
 from spola.cli.render import to_json
 from spola.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, InputError, UsageError
 
@@ -146,16 +146,13 @@ def run_batch(
 ) -> int:
     """Everything ``spola run --batch`` does; returns the exit status."""
     from spola.batch import Batch
-    from spola.model import load
 
     if concurrency < 1:
         raise UsageError(f"--concurrency must be at least 1, got {concurrency}")
     if batch_file == "-" and flags.inputs_file == "-":
         raise UsageError("--batch - and --inputs - both want stdin; give one of them a file")
     source = BatchFile.read(batch_file)
-    document = load(doc, allow_remote=allow_remote)
-    refuse_broken(document, doc)
-    wf = document.workflow(workflow) if workflow else document.default_workflow()
+    document, wf = open_for_run(doc, workflow, allow_remote=allow_remote)
     limits = {"max_steps": max_steps, "timeout": timeout, "http_timeout": http_timeout, "seed": seed}
     options = build_options(document, flags, limits)
     base = cli_args.gather_inputs(flags.inputs, flags.inputs_file, wf.inputs)

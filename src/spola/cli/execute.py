@@ -16,9 +16,11 @@ from spola.errors import EXIT_INTERRUPTED
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
+    from spola.cli.reporting import Outcome
     from spola.core.report import RunResult
     from spola.drivers.aio import Observer
     from spola.drivers.cancel import CancelSignal
+    from spola.observe.logs import JsonLog
     from spola.options import RunOptions
 
 
@@ -34,9 +36,15 @@ class RunFlags:
     json_out: bool = False
     poll_interval: float | None = None
     verbose: bool = False
+    quiet: bool = False
+    otel: bool = False
+    log_format: str = "text"
+    log_file: str | None = None
     insecure: bool = False
     store: str | None = None
     no_store: bool = False
+    outcome: Outcome | None = None
+    dry_run: bool = False
 
 
 def exit_status(result: RunResult) -> int:
@@ -62,6 +70,7 @@ def drive_with_signals(
     flags: RunFlags,
     *,
     cancellable: bool = True,
+    run_id: str | None = None,
 ) -> RunResult:
     """Run ``work`` on a fresh loop. The first SIGINT / SIGTERM sets the signal ``work`` gets, which
     stops the run (and runs its ``x-spola-cancel`` workflow); a second one cancels the task, abandoning
@@ -83,23 +92,76 @@ def drive_with_signals(
 
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, on_signal, sig.name)
+        logs = _logs(flags, run_id)
         try:
-            if flags.json_out and not flags.verbose:
-                return await work(None, cancel_signal)
-            # Rich only for a human: ``--json`` alone never imports it (start-up)
-            from rich.console import Console
-
-            from spola.cli.render import Progress
-
-            with Progress(Console(stderr=True, highlight=False), verbose=flags.verbose) as progress:
-                return await work(progress, cancel_signal)
+            result = await _watched(work, flags, cancel_signal, logs)
         except RunInterrupted as stop:
-            return stop.result
+            result = stop.result
         finally:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
+        for log in logs:
+            log.result(result)
+            if log.stream is not sys.stderr:
+                log.stream.close()
+        return result
 
+    if flags.otel:
+        try:
+            from spola.observe.otel import enable, shutdown
+        except ImportError as exc:
+            from spola.errors import UsageError
+
+            raise UsageError(
+                f"--otel needs OpenTelemetry ({exc.name} is not installed)",
+                hint="Install spola with the otel extra: pip install 'spola[otel]'.",
+            ) from exc
+
+        enable()
+        try:
+            return asyncio.run(main())
+        finally:
+            shutdown()
     return asyncio.run(main())
+
+
+def _logs(flags: RunFlags, run_id: str | None) -> list[JsonLog]:
+    """The JSON-lines logs the flags ask for (``--log-format json`` on stderr, ``--log-file``)."""
+    from spola.errors import UsageError
+    from spola.observe.logs import JsonLog
+
+    if flags.log_format not in ("text", "json"):
+        raise UsageError(f"--log-format {flags.log_format}: use text or json")
+    logs = []
+    if flags.log_format == "json":
+        logs.append(JsonLog(sys.stderr, run_id))
+    if flags.log_file:
+        try:
+            stream = open(flags.log_file, "a", encoding="utf-8")  # noqa: SIM115 - closed after the run
+        except OSError as exc:
+            raise UsageError(f"--log-file {flags.log_file}: {exc.strerror or exc}") from exc
+        logs.append(JsonLog(stream, run_id))
+    return logs
+
+
+async def _watched(
+    work: Callable[[Observer | None, CancelSignal], Awaitable[RunResult]],
+    flags: RunFlags,
+    cancel_signal: CancelSignal,
+    logs: list[JsonLog],
+) -> RunResult:
+    """Run ``work`` with the live view (unless -q, --json alone or --log-format json) and the logs."""
+    from spola.observe import combine
+
+    if flags.quiet or flags.log_format == "json" or (flags.json_out and not flags.verbose):
+        return await work(combine(*logs), cancel_signal)
+    # Rich only for a human: ``--json`` alone never imports it (start-up)
+    from rich.console import Console
+
+    from spola.cli.live import LiveView
+
+    with LiveView(Console(stderr=True, highlight=False), verbose=flags.verbose) as view:
+        return await work(combine(view, *logs), cancel_signal)
 
 
 def report(result: RunResult, flags: RunFlags, *, journalled: bool) -> int:
@@ -141,12 +203,22 @@ def build_options(document: Any, flags: RunFlags, limits: dict[str, Any]) -> Run
     return options
 
 
-def refuse_broken(document: Any, doc: str) -> None:
-    """Raise DocumentError when the linter finds problems certain to break the run (nothing is sent)."""
+def refuse_broken(document: Any, doc: str, workflow: str | None = None) -> None:
+    """Raise DocumentError when the linter finds problems certain to break the run (nothing is sent).
+
+    With ``workflow``, only problems that run can reach count (the rest are printed as warnings).
+    """
     from spola.errors import DocumentError, Location
     from spola.lint import blocking_findings
+    from spola.lint.preflight import describe_elsewhere
+    from spola.model.reach import in_reach, reach
 
     findings = blocking_findings(document)
+    if workflow is not None:
+        where = reach(document, workflow)
+        for finding in [f for f in findings if not in_reach(f, where)]:
+            sys.stderr.write(f"spola: {describe_elsewhere(finding, workflow)}\n")
+        findings = [f for f in findings if in_reach(f, where)]
     if findings:
         raise DocumentError(
             f"{doc} would fail before its first request; nothing was sent",
@@ -156,6 +228,21 @@ def refuse_broken(document: Any, doc: str) -> None:
         )
 
 
+def open_for_run(doc: str, workflow: str | None, *, allow_remote: bool) -> tuple[Any, Any]:
+    """Load DOC for a run of one workflow; problems it cannot reach are one warning each on stderr.
+
+    Raises:
+        DocumentError: a problem in what the run reaches.
+        WorkflowNotFound: no such workflow.
+    """
+    from spola.lint.preflight import describe_elsewhere, preflight
+
+    ready = preflight(doc, workflow, allow_remote=allow_remote)
+    for finding in ready.elsewhere:
+        sys.stderr.write(f"spola: {describe_elsewhere(finding, ready.workflow.workflow_id)}\n")
+    return ready.document, ready.workflow
+
+
 def run(doc: str, workflow: str | None, flags: RunFlags, **limits: Any) -> int:
     """Everything ``spola run`` does; returns the exit status."""
     from spola.api import new_run_id
@@ -163,13 +250,10 @@ def run(doc: str, workflow: str | None, flags: RunFlags, **limits: Any) -> int:
     from spola.drivers.aio import make_session
     from spola.drivers.cancel import drive_cancellable
     from spola.durable import DurableRun, execute
-    from spola.model import load
     from spola.model.cancel import cancel_spec
     from spola.redact import secret_input_names
 
-    document = load(doc, allow_remote=bool(limits.pop("allow_remote", False)))
-    refuse_broken(document, doc)
-    wf = document.workflow(workflow) if workflow else document.default_workflow()
+    document, wf = open_for_run(doc, workflow, allow_remote=bool(limits.pop("allow_remote", False)))
     cancel_spec(document, wf)
     options = build_options(document, flags, limits)
     given = cli_args.gather_inputs(flags.inputs, flags.inputs_file, wf.inputs)
@@ -183,9 +267,20 @@ def run(doc: str, workflow: str | None, flags: RunFlags, **limits: Any) -> int:
         started_at=time.time(),
         secret_inputs=secrets,
     )
+    if flags.dry_run:
+        from spola.cli.reporting import dry_run
+
+        return dry_run(engine, flags.json_out)
+    record = None
+    if flags.outcome is not None and flags.outcome.wanted:
+        from spola.cli.reporting import recorder
+
+        record = recorder(engine, doc, given, secrets, None)
     path = store_path(flags)
 
     async def work(observer: Observer | None, stop: CancelSignal) -> RunResult:
+        if record is not None:
+            record.forward, observer = observer, record
         if path is None:
             async with make_session(insecure=flags.insecure) as session:
                 return await drive_cancellable(engine, session, observer=observer, cancel=stop)
@@ -199,8 +294,14 @@ def run(doc: str, workflow: str | None, flags: RunFlags, **limits: Any) -> int:
             cancel=stop,
         )
 
-    result = drive_with_signals(work, flags)
-    return report(result, flags, journalled=path is not None)
+    result = drive_with_signals(work, flags, run_id=engine.run_id)
+    code = report(result, flags, journalled=path is not None)
+    if record is not None and flags.outcome is not None:
+        from spola.cli.reporting import finish
+
+        if finish(record.report, result, flags.outcome) and code == 0:
+            code = 1
+    return code
 
 
 def resume(run_id: str, flags: RunFlags, *, force_resend: bool) -> int:
@@ -229,5 +330,5 @@ def resume(run_id: str, flags: RunFlags, *, force_resend: bool) -> int:
             cancel=stop,
         )
 
-    result = drive_with_signals(work, flags)
+    result = drive_with_signals(work, flags, run_id=run_id)
     return report(result, flags, journalled=True)

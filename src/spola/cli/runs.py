@@ -58,7 +58,12 @@ def list_runs(*, store: str | None, json_out: bool, limit: int, status: str | No
         return
     table = Table(box=None, header_style="bold", pad_edge=False)
     for col in ("run", "workflow", "status", "started", "duration", "document"):
-        table.add_column(col, overflow="fold" if col == "document" else "ellipsis")
+        table.add_column(
+            col,
+            overflow="fold" if col == "document" else "ellipsis",
+            no_wrap=col == "run",
+            min_width=max((len(r["runId"]) for r in rows), default=8) if col == "run" else None,
+        )
     for row in rows:
         table.add_row(
             row["runId"],
@@ -71,10 +76,17 @@ def list_runs(*, store: str | None, json_out: bool, limit: int, status: str | No
     console.print(table)
 
 
-def show_run(run_id: str, *, store: str | None, json_out: bool) -> None:
-    """Print one run with its exchanges."""
+def show_run(
+    run_id: str, *, store: str | None, json_out: bool, html: str | None = None, exchanges: bool = False
+) -> None:
+    """Print one run with its exchanges (``exchanges``: with their bodies; ``html``: write the timeline)."""
     with _open(store) as db:
         record = db.get_run(run_id)
+    if html is not None:
+        from spola.cli.exchanges import write_html
+
+        write_html(record, html)
+        return
     data = record.to_dict()
     if json_out:
         sys.stdout.write(json.dumps(data, default=str) + "\n")
@@ -100,6 +112,10 @@ def show_run(run_id: str, *, store: str | None, json_out: bool) -> None:
             str(ex["seq"]), ex["stepId"], str(ex["attempt"]), f"{ex['method']} {ex['url']}", status, elapsed
         )
     console.print(table)
+    if exchanges:
+        from spola.cli.exchanges import print_exchanges
+
+        print_exchanges(record)
 
 
 def prune_runs(older_than: str, *, store: str | None) -> None:

@@ -143,8 +143,8 @@ def _run(
     from spola.redact import secret_input_names
 
     document, bundle = read_bundle(doc, allow_remote=bool(limits.pop("allow_remote", False)))
-    refuse_broken(document, doc)
     wf = document.workflow(workflow) if workflow else document.default_workflow()
+    refuse_broken(document, doc, wf.workflow_id)
     options = build_options(document, flags, limits)
     given = cli_args.gather_inputs(flags.inputs, flags.inputs_file, wf.inputs)
     secrets = frozenset(secret_input_names(wf.inputs, given))

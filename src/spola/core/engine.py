@@ -9,9 +9,9 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
-from spola.core import flow
+from spola.core import explain, flow
 from spola.core.actions import Action, Finish, SendRequest, Wait
-from spola.core.events import Event, StepFinished, StepStarted, Waiting, WorkflowFinished
+from spola.core.events import ActionTaken, Event, StepFinished, StepStarted, Waiting, WorkflowFinished
 from spola.core.frame import Frame, Link
 from spola.core.inputs import validate_inputs
 from spola.core.plan import StepPlan, plan_step
@@ -80,6 +80,8 @@ class Run:
         self.reports: dict[tuple[str, str], StepReport] = {}
         self.events: list[Event] = []
         self.observed = True
+        self.now = started_at
+        self.remote_cache: dict[int, tuple[str, ...]] = {}
         self.result: RunResult | None = None
         self._plans: dict[int, StepPlan] = {}
         self.root = self._spawn(document, workflow, validated, None, "root", workflow.workflow_id)
@@ -92,6 +94,7 @@ class Run:
 
         An empty list means: wait for the responses already owed.
         """
+        self.now = now
         if self.result is None and self.deadline is not None and now >= self.deadline:
             self._fail_run(None, f"the run exceeded its time limit of {self.options.timeout:g} s (--timeout)")
         sends: list[Action] = []
@@ -138,31 +141,46 @@ class Run:
         frame.call_id = None
         frame.last_response = response
         frame.last_received_at = now
+        self.now = now
         report = self._report(frame, frame.step.step_id)
         report.duration_ms += response.elapsed * 1000
         report.last_status_code = response.status
+        attempt = frame.throttle_attempts + 1
         what = flow.should_throttle(frame, response, now, self.options, self.rng)
         if what is not None:
-            step = frame.step
-            if self.observed:  # events are built only for an observer
-                self.emit(
-                    StepFinished(
-                        frame.workflow.workflow_id,
-                        step.step_id,
-                        frame.runs[step.step_id],
-                        response.status,
-                        False,
-                        "resend (throttled)",
-                        response.elapsed,
-                        (what,),
-                        frame.depth,
-                    )
-                )
+            if self.observed:
+                self._emit_resend(frame, response, call_id, what, now)
             return
         frame.throttle_attempts = 0
         body, problem = read_body(response)
         scope = build_scope(frame, self.workflow_states, response=response, body=body)
-        self._judge(frame, scope, now, response=response, problem=problem)
+        self._judge(frame, scope, now, response=response, problem=problem, call_id=call_id, attempt=attempt)
+
+    def _emit_resend(self, frame: Frame, response: HttpResponse, call_id: int, what: str, now: float) -> None:
+        step = frame.step
+        delay = frame.pending_delay
+        after = f" after {delay:.3g} s" if delay else ""
+        why = f"{what} → re-send{after} ({frame.delay_reason})"
+        self.emit(
+            StepFinished(
+                frame.workflow.workflow_id,
+                step.step_id,
+                frame.runs[step.step_id],
+                response.status,
+                False,
+                "resend (throttled)",
+                response.elapsed,
+                (what,),
+                frame.depth,
+                at=now,
+                started_at=frame.step_started_at,
+                call_id=call_id,
+                step_path=f"{frame.path}/{step.step_id}",
+                attempt=frame.throttle_attempts,
+                response=explain.response_summary(response, self.redactor, frame.request),
+                action=ActionTaken("resend", self.redactor.redact_text(why), None, step.step_id, delay),
+            )
+        )
 
     def interrupt(self, reason: str = "interrupted") -> RunResult:
         """Stop the run where it is and report it as interrupted."""
@@ -242,16 +260,17 @@ class Run:
         if frame.pending_delay:
             frame.wake_at = now + frame.pending_delay
             frame.phase = "wait_timer"
-            if self.observed:  # events are built only for an observer
-                self.emit(
-                    Waiting(
-                        frame.workflow.workflow_id,
-                        frame.step.step_id,
-                        frame.pending_delay,
-                        frame.delay_reason,
-                        frame.depth,
-                    )
+            self.emit(
+                Waiting(
+                    frame.workflow.workflow_id,
+                    frame.step.step_id,
+                    frame.pending_delay,
+                    frame.delay_reason,
+                    frame.depth,
+                    at=now,
+                    until=frame.wake_at,
                 )
+            )
             frame.pending_delay = None
             return None
         frame.pending_delay = None
@@ -279,10 +298,18 @@ class Run:
             self._judge(frame, build_scope(frame, self.workflow_states), now, problem=unmet)
             return None
         if step.workflow_id:
-            if self.observed:  # events are built only for an observer
-                self.emit(
-                    StepStarted(frame.workflow.workflow_id, step.step_id, execution, None, None, frame.depth)
+            self.emit(
+                StepStarted(
+                    frame.workflow.workflow_id,
+                    step.step_id,
+                    execution,
+                    None,
+                    None,
+                    frame.depth,
+                    at=now,
+                    step_path=f"{frame.path}/{step.step_id}",
                 )
+            )
             scope = build_scope(frame, self.workflow_states)
             params = merge_parameters(frame.workflow.parameters, step.parameters)
             child_inputs = {}
@@ -330,14 +357,20 @@ class Run:
         frame.phase = "wait_call"
         timeout = plan.timeout
         if self.observed:
+            summary = explain.request_summary(built.request, self.redactor)
             self.emit(
                 StepStarted(
                     frame.workflow.workflow_id,
                     step.step_id,
                     execution,
-                    built.request.method,
-                    self.redactor.redact_url(built.request.url),
+                    summary.method,
+                    summary.url,
                     frame.depth,
+                    at=now,
+                    call_id=call_id,
+                    step_path=f"{frame.path}/{step.step_id}",
+                    attempt=frame.throttle_attempts + 1,
+                    request=summary,
                 )
             )
         return SendRequest(
@@ -372,8 +405,18 @@ class Run:
             "outputs": outputs,
             "steps": frame.step_outputs,
         }
-        if self.observed:  # events are built only for an observer
-            self.emit(WorkflowFinished(frame.workflow.workflow_id, status, frame.depth))
+        if self.observed:
+            self.emit(
+                WorkflowFinished(
+                    frame.workflow.workflow_id,
+                    status,
+                    frame.depth,
+                    at=self.now,
+                    outputs=self.redactor.redact_value(outputs),
+                    error=self.redactor.redact_text(error.message) if error else None,
+                    error_step=error.step_id if error else None,
+                )
+            )
         for fid in list(frame.pending):
             self._discard(fid)
         if frame.parent is None:
@@ -394,31 +437,57 @@ class Run:
         response: HttpResponse | None = None,
         problem: str | None = None,
         child: Frame | None = None,
+        call_id: int | None = None,
+        attempt: int = 1,
     ) -> None:
         step = frame.step
+        trace: flow.Trace | None = [] if self.observed else None
         verdict = flow.judge(
-            frame, scope, now, self.options, self.rng, response=response, problem=problem, child=child
+            frame,
+            scope,
+            now,
+            self.options,
+            self.rng,
+            response=response,
+            problem=problem,
+            child=child,
+            trace=trace,
         )
         report = self._report(frame, step.step_id)
         report.status = "succeeded" if verdict.passed else "failed"
         report.reasons = [self.redactor.redact_text(r) for r in verdict.reasons]
         if child is not None:
             report.last_status_code = None
+        if trace is None:
+            self._then(frame, verdict.then)
+            return
+        criteria = explain.criteria_results(trace, self.redactor)
+        action = explain.action_taken(verdict, frame, step, criteria)
+        state = explain.remote_state(frame, step, self.remote_cache, self.redactor, criteria)
+        outputs = self.redactor.redact_value(frame.step_outputs.get(step.step_id) or {})
+        event = StepFinished(
+            frame.workflow.workflow_id,
+            step.step_id,
+            frame.runs.get(step.step_id, 0),
+            response.status if response is not None else None,
+            verdict.passed,
+            verdict.label,
+            response.elapsed if response is not None else 0.0,
+            tuple(report.reasons),
+            frame.depth,
+            at=now,
+            started_at=frame.step_started_at,
+            call_id=call_id,
+            step_path=f"{frame.path}/{step.step_id}",
+            attempt=attempt,
+            response=explain.response_summary(response, self.redactor, frame.request) if response else None,
+            criteria=criteria,
+            action=action,
+            remote_state=state,
+            outputs=outputs,
+        )
+        self.emit(event)
         self._then(frame, verdict.then)
-        if self.observed:  # events are built only for an observer
-            self.emit(
-                StepFinished(
-                    frame.workflow.workflow_id,
-                    step.step_id,
-                    frame.runs.get(step.step_id, 0),
-                    response.status if response is not None else None,
-                    verdict.passed,
-                    verdict.label,
-                    response.elapsed if response is not None else 0.0,
-                    tuple(report.reasons),
-                    frame.depth,
-                )
-            )
 
     def _then(self, frame: Frame, then: flow.Then) -> None:
         if isinstance(then, flow.Complete):
@@ -433,7 +502,11 @@ class Run:
     def _child_done(self, parent: Frame, child: Frame) -> None:
         then = flow.after_child(parent, child, self.options, self.rng)
         if then is True:
-            scope = build_scope(parent, self.workflow_states, child_outputs=child.outputs)
+            # a step that ran a workflow: $statusCode, $request.*, $response.* are the child's last exchange
+            parent.request, parent.last_response = child.request, child.last_response
+            scope = build_scope(
+                parent, self.workflow_states, response=child.last_response, child_outputs=child.outputs
+            )
             self._judge(parent, scope, parent.last_received_at, child=child)
         elif then is not False:
             self._then(parent, then)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from spola.core.polling import THROTTLE_STATUSES, poll_delay, retry_after_seconds
 from spola.core.report import RunError
 from spola.core.scope import evaluate_outputs
+from spola.criteria.observe import observe
 from spola.expr import MISSING
 from spola.options import PollPolicy
 
@@ -49,12 +50,33 @@ Then = Complete | Spawn | None
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """A step's outcome: whether it passed, why not, what comes next (``label``) and what to do."""
+    """A step's outcome: whether it passed, why not, what comes next (``label``) and what to do.
+
+    ``kind`` / ``name`` / ``target`` say the same as ``label`` as data, for events: the kind of
+    move (``next``, ``goto``, ``end``, ``retry``, ``fail``, ``back``), the action that matched
+    (None when none did) and the step or workflow id it goes to.
+    """
 
     passed: bool
     reasons: list[str]
     label: str
     then: Then
+    kind: str = "next"
+    name: str | None = None
+    target: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Move:
+    label: str
+    then: Then
+    kind: str
+    name: str | None = None
+    target: str | None = None
+
+
+Trace = list[tuple[str, "Criterion", Any, tuple[tuple[str, Any], ...]]]
+"""Criteria as evaluated, when someone observes: ``(role, criterion, verdict, observed values)``."""
 
 
 THROTTLE_BACKOFF = PollPolicy()
@@ -90,11 +112,19 @@ def should_throttle(
     return what
 
 
-def criteria_hold(criteria: Sequence[Criterion], scope: Scope) -> tuple[bool, list[str]]:
-    """Whether every criterion passes, and why not for those that fail."""
+def criteria_hold(
+    criteria: Sequence[Criterion], scope: Scope, trace: Trace | None = None, role: str = "success"
+) -> tuple[bool, list[str]]:
+    """Whether every criterion passes, and why not for those that fail.
+
+    With a ``trace`` (someone observes the run) each verdict is appended to it with the values
+    the criterion compared.
+    """
     reasons: list[str] = []
     for criterion in criteria:
         verdict = criterion.compiled.evaluate(scope)
+        if trace is not None:
+            trace.append((role, criterion, verdict, observe(criterion.compiled, scope)))
         if not verdict.passed:
             text = f"`{criterion.condition}` was false"
             if verdict.reason:
@@ -113,15 +143,21 @@ def judge(
     response: HttpResponse | None = None,
     problem: str | None = None,
     child: Frame | None = None,
+    trace: Trace | None = None,
 ) -> Verdict:
     """Decide a step's outcome from its response (or problem, or finished child): evaluate its
-    outputs into the frame, schedule the frame's next step, and say what else must happen."""
+    outputs into the frame, schedule the frame's next step, and say what else must happen.
+
+    ``trace`` (only when observed) collects every criterion evaluated, actions' included."""
     step = frame.step
     reasons: list[str] = []
     if problem is not None:
         passed, reasons = False, [problem]
+    elif child is not None and child.status != "succeeded":
+        passed = False
+        reasons = [child.error.message] if child.error else [f"workflow {child.workflow.workflow_id} failed"]
     elif step.success_criteria:
-        passed, reasons = criteria_hold(step.success_criteria, scope)
+        passed, reasons = criteria_hold(step.success_criteria, scope, trace)
     elif child is not None:
         passed = child.status == "succeeded"
         if not passed and child.error:
@@ -140,10 +176,10 @@ def judge(
         reasons.append(_error_snippet(response))
     frame.step_outputs[step.step_id] = evaluate_outputs(step.outputs, scope)
     if passed:
-        label, then = _on_success(frame, scope, now, options, rng)
+        move = _on_success(frame, scope, now, options, rng, trace)
     else:
-        label, then = _on_failure(frame, scope, now, options, rng, reasons)
-    return Verdict(passed, reasons, label, then)
+        move = _on_failure(frame, scope, now, options, rng, reasons, trace)
+    return Verdict(passed, reasons, move.label, move.then, move.kind, move.name, move.target)
 
 
 def _error_snippet(response: HttpResponse, limit: int = 300) -> str:
@@ -164,39 +200,47 @@ def _actions(step_actions: Sequence[Any], workflow_actions: Sequence[Any]) -> li
 
 
 def _on_success(
-    frame: Frame, scope: Scope, now: float, options: RunOptions, rng: random.Random
-) -> tuple[str, Then]:
+    frame: Frame, scope: Scope, now: float, options: RunOptions, rng: random.Random, trace: Trace | None
+) -> _Move:
     actions: list[SuccessAction] = _actions(frame.step.on_success, frame.workflow.success_actions)
     for action in actions:
-        if not criteria_hold(action.criteria, scope)[0]:
+        if not criteria_hold(action.criteria, scope, trace, f"onSuccess:{action.name}")[0]:
             continue
         if action.type == "end":
-            return f"end ({action.name})", Complete("succeeded", None)
+            return _Move(f"end ({action.name})", Complete("succeeded", None), "end", action.name)
         return _goto(frame, action, scope, options, rng)
     if frame.return_to is not None:
         target, frame.return_to = frame.return_to, None
         delay, frame.deferred_retry_delay = frame.deferred_retry_delay, None
         schedule(frame, target, options, rng, explicit=delay, reason="retry")
-        return f"back to {frame.workflow.steps[target].step_id}", None
+        back = frame.workflow.steps[target].step_id
+        return _Move(f"back to {back}", None, "back", None, back)
     if frame.index + 1 >= len(frame.workflow.steps):
-        return "end", Complete("succeeded", None)
+        return _Move("end", Complete("succeeded", None), "end")
     schedule(frame, frame.index + 1, options, rng)
-    return f"next: {frame.step.step_id}", None
+    return _Move(f"next: {frame.step.step_id}", None, "next", None, frame.step.step_id)
 
 
 def _on_failure(
-    frame: Frame, scope: Scope, now: float, options: RunOptions, rng: random.Random, reasons: list[str]
-) -> tuple[str, Then]:
+    frame: Frame,
+    scope: Scope,
+    now: float,
+    options: RunOptions,
+    rng: random.Random,
+    reasons: list[str],
+    trace: Trace | None,
+) -> _Move:
     step = frame.step
     actions: list[FailureAction] = _actions(step.on_failure, frame.workflow.failure_actions)
     for action in actions:
-        if not criteria_hold(action.criteria, scope)[0]:
+        if not criteria_hold(action.criteria, scope, trace, f"onFailure:{action.name}")[0]:
             continue
         if action.type == "end":
             message = (
                 f"step {step.step_id} failed: {'; '.join(reasons)}; action '{action.name}' ended the workflow"
             )
-            return f"end ({action.name})", Complete("failed", RunError(step.step_id, message))
+            failed = Complete("failed", RunError(step.step_id, message))
+            return _Move(f"end ({action.name})", failed, "end", action.name)
         if action.type == "goto":
             return _goto(frame, action, scope, options, rng)
         key = (step.step_id, action.name)
@@ -211,6 +255,7 @@ def _on_failure(
             explicit = min(explicit, options.retry_after_cap)
         label = f"retry {used + 1}/{limit} ({action.name})"
         then: Then = None
+        target = action.step_id or action.workflow_id or step.step_id
         if action.step_id:
             frame.return_to = frame.index
             frame.deferred_retry_delay = explicit
@@ -220,19 +265,20 @@ def _on_failure(
             then = _spawn(action.workflow_id, action.parameters, scope, "retry")
         else:
             schedule(frame, frame.index, options, rng, explicit=explicit, reason=label)
-        return label, then
+        return _Move(label, then, "retry", action.name, target)
     message = f"step {step.step_id} failed: {'; '.join(reasons) or 'its success criteria were not met'}"
-    return "fail", Complete("failed", RunError(step.step_id, message))
+    return _Move("fail", Complete("failed", RunError(step.step_id, message)), "fail")
 
 
 def _goto(
     frame: Frame, action: SuccessAction | FailureAction, scope: Scope, options: RunOptions, rng: random.Random
-) -> tuple[str, Then]:
+) -> _Move:
     if action.step_id:
         schedule(frame, frame.step_index(action.step_id), options, rng)
-        return f"goto {action.step_id}", None
+        return _Move(f"goto {action.step_id}", None, "goto", action.name, action.step_id)
     assert action.workflow_id is not None
-    return f"goto workflow {action.workflow_id}", _spawn(action.workflow_id, action.parameters, scope, "goto")
+    spawn = _spawn(action.workflow_id, action.parameters, scope, "goto")
+    return _Move(f"goto workflow {action.workflow_id}", spawn, "goto", action.name, action.workflow_id)
 
 
 def _spawn(ref: str, params: Sequence[Any], scope: Scope, link: Link) -> Spawn:

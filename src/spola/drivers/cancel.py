@@ -18,7 +18,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from spola.core.report import CancelReport, RunError, RunResult
-from spola.drivers.aio import RunInterrupted, drive
+from spola.drivers.aio import RunInterrupted, drive, send
 from spola.errors import SpolaError
 
 if TYPE_CHECKING:
@@ -95,9 +95,42 @@ async def drive_cancellable(
     run ended or ``cancel`` was set; raises ``RunInterrupted`` (with the result, cancel report
     included) when the task itself was cancelled, like ``drive``.
     """
-    from spola.drivers.journal import JournalHooks
+    from spola.observe import active_tracer, combine
 
     check_cancel(run)
+    tracer = active_tracer()
+    if tracer is None:
+        return await _drive(run, session, observer, store, cancel, clock, initial, sender)
+    traced = tracer.start(run)
+    status: str = "interrupted"
+    error: str | None = "interrupted"
+    try:
+        result = await _drive(
+            run, session, combine(observer, traced.observe), store, cancel, clock, initial,
+            traced.wrap(sender or send),
+        )  # fmt: skip
+        status, error = result.status, result.error.message if result.error else None
+        return result
+    except RunInterrupted as stop:
+        status = stop.result.status
+        error = stop.result.error.message if stop.result.error else status
+        raise
+    finally:
+        traced.end(status, error)
+
+
+async def _drive(
+    run: Run,
+    session: aiohttp.ClientSession,
+    observer: Observer | None,
+    store: Store | None,
+    cancel: CancelSignal | None,
+    clock: Callable[[], float],
+    initial: Sequence[SendRequest],
+    sender: Callable[[aiohttp.ClientSession, SendRequest], Any] | None,
+) -> RunResult:
+    from spola.drivers.journal import JournalHooks
+
     signal = cancel or CancelSignal()
     hooks = JournalHooks(store, run) if store is not None else None
     extra: dict[str, Any] = {} if sender is None else {"sender": sender}

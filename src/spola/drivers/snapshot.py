@@ -16,9 +16,9 @@ from __future__ import annotations
 import base64
 from typing import TYPE_CHECKING, Any
 
+from spola.core import events
 from spola.core.actions import SendRequest
 from spola.core.engine import Run
-from spola.core.events import Event, StepFinished, StepStarted, Waiting, WorkflowFinished
 from spola.core.frame import Frame
 from spola.core.report import RunError, RunResult, StepReport
 from spola.errors import SpolaError
@@ -204,30 +204,9 @@ def result_from_dict(data: dict[str, Any]) -> RunResult:
     )
 
 
-_EVENTS: dict[str, type[Any]] = {
-    "started": StepStarted,
-    "finished": StepFinished,
-    "waiting": Waiting,
-    "workflow": WorkflowFinished,
-}
-
-
-def event_to_dict(event: Event) -> dict[str, Any]:
-    """A progress event as plain data (already redacted by the engine)."""
-    kind = next(k for k, cls in _EVENTS.items() if isinstance(event, cls))
-    fields = {name: getattr(event, name) for name in type(event).__slots__}
-    if "reasons" in fields:
-        fields["reasons"] = list(fields["reasons"])
-    return {"kind": kind, **fields}
-
-
-def event_from_dict(data: dict[str, Any]) -> Event:
-    """The inverse of ``event_to_dict``."""
-    fields = {k: v for k, v in data.items() if k != "kind"}
-    if "reasons" in fields:
-        fields["reasons"] = tuple(fields["reasons"])
-    event: Event = _EVENTS[data["kind"]](**fields)
-    return event
+# progress events as plain data: the engine's own conversion (nested summaries included)
+event_to_dict = events.event_to_dict
+event_from_dict = events.event_from_dict
 
 
 # ----------------------------------------------------------------------------------- the run

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -20,21 +18,20 @@ from spola.api import make_options, new_run_id
 from spola.core.engine import Run
 from spola.core.events import StepFinished, StepStarted, Waiting
 from spola.core.report import RunError, RunResult
-from spola.drivers.aio import RunInterrupted, drive, make_session
-from spola.errors import InputError, StoreError
+from spola.drivers.aio import RunInterrupted, make_session
+from spola.drivers.cancel import CancelSignal, check_cancel, drive_cancellable
+from spola.errors import InputError, SpolaError, StoreError
 from spola.redact import secret_input_names
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     import aiohttp
 
     from spola.core.events import Event
-    from spola.core.frame import Frame
     from spola.mcp.tools import ToolSpec
     from spola.options import Credential
     from spola.store import Journal
-
-CANCEL_EXTENSION = "x-spola-cancel"
-"""The workflow extension naming how to cancel the remote work (see issue 12)."""
 
 _STATE_CHARS = 80
 
@@ -77,8 +74,7 @@ class LiveRun:
     listeners: list[asyncio.Queue[Progress]] = field(default_factory=list)
     polls: dict[str, int] = field(default_factory=dict)
     last: Progress | None = None
-    cancel_reason: str | None = None
-    cancel_note: str | None = None
+    signal: CancelSignal = field(default_factory=CancelSignal)
     count: int = 0
     secret_inputs: frozenset[str] = frozenset()
 
@@ -104,18 +100,16 @@ class LiveRun:
             self.polls[event.step_id] = event.execution
             return
         if isinstance(event, StepFinished):
-            # the engine's own remote state when it reports one (richer step events), else ours
-            reported = getattr(event, "remote_state", None)
-            if reported:
-                state = self.engine.redactor.redact_value(dict(reported))
-            else:
-                state = remote_state(self.engine, event.workflow_id, event.step_id, event.depth)
+            # the remote state: the values of the step's outputs that its criteria read (redacted)
+            state = dict(event.remote_state)
             shown = ", ".join(f"{k} {_short(v)}" for k, v in state.items())
             status = f"HTTP {event.status_code}" if event.status_code is not None else "no response"
             text = f"{event.step_id} #{event.execution}: {status}"
             if shown:
                 text += f", {shown}"
-            if event.next:
+            if event.action is not None:
+                text += f"; {event.action.why}"
+            elif event.next:
                 text += f" → {event.next}"
             self._report(text, event.step_id, event.execution, state, event.status_code)
         elif isinstance(event, Waiting):
@@ -148,48 +142,12 @@ class LiveRun:
         return {
             "runId": self.run_id,
             "workflowId": self.spec.workflow_id,
-            "status": "cancelling" if self.cancel_reason else "running",
+            "status": "cancelling" if self.signal.is_set() else "running",
             "step": last.step_id if last else None,
             "polls": last.polls if last else 0,
             "remoteState": dict(last.remote_state) if last else {},
             "message": last.message if last else f"run {self.run_id}: starting",
         }
-
-
-def remote_state(run: Run, workflow_id: str, step_id: str, depth: int) -> dict[str, Any]:
-    """The remote state a step just saw: the values of its outputs that its criteria read (redacted).
-
-    When no criterion mentions an output's source, every scalar output is shown instead.
-    """
-    frame = _frame(run, workflow_id, depth)
-    if frame is None:
-        return {}
-    outputs = frame.step_outputs.get(step_id) or {}
-    step = frame.workflow.step(step_id)
-    scalars = {k: v for k, v in outputs.items() if v is None or isinstance(v, str | int | float | bool)}
-    if step is None or not scalars:
-        return run.redactor.redact_value(scalars) if scalars else {}
-    texts = [c.condition for c in step.success_criteria]
-    for success in step.on_success:
-        texts.extend(c.condition for c in success.criteria)
-    for failure in step.on_failure:
-        texts.extend(c.condition for c in failure.criteria)
-    read = {}
-    for name, value in scalars.items():
-        source = step.outputs.get(name)
-        raw = str(source.raw) if source is not None else ""
-        tail = raw.rsplit("/", 1)[-1].rsplit(".", 1)[-1] if raw else ""
-        if (tail and any(tail in text for text in texts)) or any(name in text for text in texts):
-            read[name] = value
-    redacted: dict[str, Any] = run.redactor.redact_value(read or scalars)
-    return redacted
-
-
-def _frame(run: Run, workflow_id: str, depth: int) -> Frame | None:
-    for frame in run.frames.values():
-        if frame.workflow.workflow_id == workflow_id and frame.depth == depth:
-            return frame
-    return None
 
 
 def _short(value: Any) -> str:
@@ -262,13 +220,18 @@ class RunManager:
         return live
 
     async def _drive(self, live: LiveRun) -> RunResult:
-        from spola.durable import DurableRun, execute, record_end
+        """Drive to the end; a cancel (``cancel``) or a stop (``interrupt_all``) runs the document's
+        ``x-spola-cancel`` workflow for the remote work and returns the stopped result."""
+        from spola.durable import DurableRun, execute
 
         engine = live.engine
         try:
             try:
                 if self.journal is None:
-                    result = await drive(engine, self._http(), observer=live.observe)
+                    check_cancel(engine)
+                    result = await drive_cancellable(
+                        engine, self._http(), observer=live.observe, cancel=live.signal
+                    )
                 else:
                     durable = DurableRun(engine, live.spec.document_path, self.settings.store_path)
                     result = await execute(
@@ -278,24 +241,19 @@ class RunManager:
                         journal=self.journal,
                         inputs=engine.root.inputs,
                         secret_inputs=live.secret_inputs,
+                        cancel=live.signal,
                     )
-            except RunInterrupted as stop:
-                result = stop.result  # journalled as interrupted: spola resume continues it
-                if live.cancel_reason is None:
-                    self.finished[live.run_id] = (live, result)
-                    return result
-                result = dataclasses.replace(
-                    result,
-                    status="cancelled",
-                    error=RunError(
-                        result.error.step_id if result.error else None,
-                        f"cancelled: {live.cancel_reason}",
-                    ),
+            except RunInterrupted as stop:  # the task itself was cancelled (a second stop)
+                result = stop.result
+            except SpolaError as exc:  # e.g. an invalid x-spola-cancel: nothing was sent
+                result = RunResult(
+                    run_id=engine.run_id,
+                    workflow_id=engine.root.workflow.workflow_id,
+                    status="failed",
+                    outputs={},
+                    steps=(),
+                    error=RunError(None, str(exc)),
                 )
-                live.cancel_note = cancel_hook(live)
-                if self.journal is not None:
-                    record_end(self.journal, result)
-                    await self.journal.flush()
             self.finished[live.run_id] = (live, result)
             return result
         finally:
@@ -308,9 +266,7 @@ class RunManager:
         live = self.live.get(run_id)
         if live is None or live.task is None or live.task.done():
             return False
-        if live.cancel_reason is None:
-            live.cancel_reason = reason
-        live.task.cancel()
+        live.signal.set(reason)
         return True
 
     async def status(self, run_id: str, served: set[tuple[str, str]]) -> dict[str, Any]:
@@ -323,28 +279,28 @@ class RunManager:
         if live is not None:
             return live.snapshot()
         if run_id in self.finished:
-            live, result = self.finished[run_id]
-            return result_status(result, live.cancel_note)
+            return result_status(self.finished[run_id][1])
         if self.journal is None:
             raise StoreError(f"no run {run_id} in this server (it runs with --no-store)")
         record = await self.journal.get_run(run_id)
         header = record.header
         if (header.document, header.workflow_id) not in served:
             raise StoreError(f"no run {run_id} of the workflows this server serves")
-        return {
+        data: dict[str, Any] = {
             "runId": header.run_id,
             "workflowId": header.workflow_id,
             "status": record.status,
             "outputs": dict(record.outputs) if record.outputs is not None else None,
             "error": dict(record.error) if record.error is not None else None,
         }
+        return data
 
     def interrupt_all(self) -> list[str]:
-        """Interrupt every live run (the server is stopping); returns their ids."""
+        """Interrupt every live run (the server is stopping), as Ctrl-C does ``spola run``: the remote
+        work is cancelled where the document says how, else the run stays resumable; returns their ids."""
         self.stopping = True
         for live in self.live.values():
-            if live.task is not None:
-                live.task.cancel()
+            live.signal.set("the spola mcp server stopped", explicit=False)
         return list(self.live)
 
     async def shutdown(self, *, wait: bool) -> None:
@@ -352,8 +308,7 @@ class RunManager:
         self.stopping = True
         tasks = [live.task for live in self.live.values() if live.task is not None]
         if not wait:
-            for task in tasks:
-                task.cancel()
+            self.interrupt_all()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
         if self._session is not None:
@@ -361,8 +316,8 @@ class RunManager:
             self._session = None
 
 
-def result_status(result: RunResult, note: str | None = None) -> dict[str, Any]:
-    """A finished run as ``spola_run_status`` shows it."""
+def result_status(result: RunResult) -> dict[str, Any]:
+    """A finished run as ``spola_run_status`` shows it (with what was done about the remote work)."""
     data: dict[str, Any] = {
         "runId": result.run_id,
         "workflowId": result.workflow_id,
@@ -370,25 +325,9 @@ def result_status(result: RunResult, note: str | None = None) -> dict[str, Any]:
         "outputs": result.outputs,
         "error": result.error.to_dict() if result.error else None,
     }
-    if note:
-        data["cancelWorkflow"] = note
+    if result.cancel is not None:
+        data["cancel"] = result.cancel.to_dict()
     return data
-
-
-def cancel_hook(live: LiveRun) -> str | None:
-    """What is done about the remote work when a run is cancelled; None when the document says nothing.
-
-    A workflow may name a cancel workflow with ``x-spola-cancel`` (issue 12). Running it is the engine's
-    job once that lands; until then the caller is told the remote work may still be going.
-    """
-    named = live.spec.workflow.extensions.get(CANCEL_EXTENSION)
-    if named is None:
-        return None
-    target = named.get("workflowId") if isinstance(named, Mapping) else named
-    return (
-        f"the document names a cancel workflow ({target}) for the remote work; this spola does not run it "
-        "yet, so the remote job may still be running"
-    )
 
 
 def summary(result: RunResult) -> str:
@@ -403,17 +342,20 @@ def summary(result: RunResult) -> str:
         )
     error = result.error.message if result.error else "no reason given"
     where = f" at step {result.error.step_id}" if result.error and result.error.step_id else ""
-    return f"Workflow {result.workflow_id} {result.status}{where} (run {result.run_id}): {error}"
+    text = f"Workflow {result.workflow_id} {result.status}{where} (run {result.run_id}): {error}"
+    report = result.cancel
+    if report is not None:
+        text += f". Remote work: the cancel workflow {report.workflow_id} {report.status}"
+        if report.message:
+            text += f" ({report.message})"
+    return text
 
 
 __all__ = [
-    "CANCEL_EXTENSION",
     "LiveRun",
     "Progress",
     "RunManager",
     "Settings",
-    "cancel_hook",
-    "remote_state",
     "result_status",
     "summary",
 ]

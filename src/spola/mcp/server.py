@@ -211,9 +211,6 @@ class SpolaMCP:
 
     def _result(self, result: RunResult, live: LiveRun | None) -> types.CallToolResult:
         text = summary(result)
-        note = live.cancel_note if live is not None else None
-        if note:
-            text += f" ({note})"
         meta = {"spola/runId": result.run_id, "spola/status": result.status}
         if result.status == "succeeded":
             return types.CallToolResult(
@@ -221,7 +218,7 @@ class SpolaMCP:
             )
         return types.CallToolResult(
             content=[types.TextContent(text=text)],
-            structured_content=result_status(result, note),
+            structured_content=result_status(result),
             is_error=True,
             _meta=meta,
         )
@@ -258,8 +255,9 @@ class SpolaMCP:
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await asyncio.shield(live.task)
         data = await self.manager.status(run_id, self.served)
-        note = data.get("cancelWorkflow")
-        text = f"Run {run_id}: {data['status']}." + (f" {note}" if note else "")
+        text = f"Run {run_id}: {data['status']}."
+        if data.get("cancel"):
+            text += f" The cancel workflow {data['cancel']['workflowId']} {data['cancel']['status']}."
         return types.CallToolResult(content=[types.TextContent(text=text)], structured_content=data)
 
     # ------------------------------------------------------------------ transports

@@ -19,7 +19,7 @@ from spola.model.document import (
     Workflow,
 )
 from spola.model.operation import Operation, OpParameter, Server, ServerVariable
-from spola.model.parse import collect_findings, load, load_text
+from spola.model.parse import collect_findings, load, load_for_run, load_text
 from spola.model.sources import Source
 
 __all__ = [
@@ -42,5 +42,6 @@ __all__ = [
     "Workflow",
     "collect_findings",
     "load",
+    "load_for_run",
     "load_text",
 ]

@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING
 from spola.errors import DocumentError, Finding, Location
 from spola.model.build import build_document
 from spola.model.collector import Collector
+from spola.model.reach import in_reach, reach
 from spola.model.reader import parse_text
 from spola.model.resolve import resolve_document
 from spola.model.sources import Fetcher, SourceError, path_to_uri, uri_to_display
 from spola.model.validate import check_references
 
 if TYPE_CHECKING:
-    from spola.model.document import Document
+    from spola.model.document import Document, Workflow
 
 
 class _Session:
@@ -106,6 +107,42 @@ def load_text(
     base = path_to_uri(path if not path.startswith("<") else Path.cwd() / "document.arazzo.yaml")
     document = session.document(base, path, text)
     return _finish(session, document, path)
+
+
+def load_for_run(
+    path: str | Path, workflow_id: str | None, *, allow_remote: bool = False
+) -> tuple[Document, Workflow, list[Finding]]:
+    """Load a document to run one workflow: a problem is judged where it lives.
+
+    Returns the document, the workflow (``workflow_id``, or the only one) and the error findings that
+    lie outside what a run of it can reach (``spola run`` prints them as warnings).
+
+    Raises:
+        DocumentError: the file is unreadable, or a problem lies in what the run reaches.
+        WorkflowNotFound: no such workflow (or several and none was chosen).
+    """
+    session = _Session(allow_remote=allow_remote, resolve_sources=True)
+    display = str(path)
+    document = session.document(path_to_uri(path), display)
+    errors = session.errors()
+    if document is None or not errors:
+        return *_pick(_finish(session, document, display), workflow_id), []
+    workflow = _pick(document, workflow_id)[1]
+    where = reach(document, workflow.workflow_id)
+    blocking = [f for f in errors if in_reach(f, where)]
+    if blocking:
+        count = len(blocking)
+        noun = "problem" if count == 1 else "problems"
+        raise DocumentError(
+            f"workflow '{workflow.workflow_id}' of {display} cannot run ({count} {noun}); nothing was sent",
+            findings=blocking,
+            location=Location(display),
+        )
+    return document, workflow, [f for f in errors if f not in blocking]
+
+
+def _pick(document: Document, workflow_id: str | None) -> tuple[Document, Workflow]:
+    return document, document.workflow(workflow_id) if workflow_id else document.default_workflow()
 
 
 def collect_findings(

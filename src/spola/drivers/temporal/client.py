@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
-from temporalio.worker import Worker
+from temporalio.service import RPCError, TLSConfig
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from spola.drivers.snapshot import event_from_dict, options_to_dict, result_from_dict
@@ -29,11 +31,10 @@ from spola.drivers.temporal.names import (
     WORKFLOW,
 )
 from spola.drivers.temporal.workflow import ArazzoRun
-from spola.errors import EXIT_FAILED, SpolaError
+from spola.errors import EXIT_FAILED, SpolaError, UsageError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
-    from pathlib import Path
 
     from spola.core.engine import Run
     from spola.core.events import Event
@@ -85,15 +86,54 @@ class Target:
     task_queue: str = DEFAULT_TASK_QUEUE
 
 
+def _read(path: str, what: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read the {what} {path}: {exc.strerror or exc}") from exc
+
+
+def tls_from_env() -> TLSConfig | bool:
+    """TLS for a real cluster, from the environment (the same for ``spola worker`` and ``spola run``).
+
+    ``SPOLA_TEMPORAL_TLS=1`` turns TLS on with the system's roots; ``SPOLA_TEMPORAL_TLS_CA`` names a CA
+    bundle; ``SPOLA_TEMPORAL_TLS_CERT`` and ``SPOLA_TEMPORAL_TLS_KEY`` a client certificate (mTLS);
+    ``SPOLA_TEMPORAL_API_KEY`` (Temporal Cloud API keys) implies TLS.
+    """
+    env = os.environ
+    ca, cert, key = (
+        env.get("SPOLA_TEMPORAL_TLS_CA"),
+        env.get("SPOLA_TEMPORAL_TLS_CERT"),
+        env.get("SPOLA_TEMPORAL_TLS_KEY"),
+    )
+    if bool(cert) != bool(key):
+        raise UsageError(
+            "SPOLA_TEMPORAL_TLS_CERT and SPOLA_TEMPORAL_TLS_KEY go together (a client certificate)"
+        )
+    if ca or cert:
+        return TLSConfig(
+            server_root_ca_cert=_read(ca, "CA bundle") if ca else None,
+            client_cert=_read(cert, "client certificate") if cert else None,
+            client_private_key=_read(key, "client key") if key else None,
+        )
+    return env.get("SPOLA_TEMPORAL_TLS", "").lower() in ("1", "true", "yes") or bool(
+        env.get("SPOLA_TEMPORAL_API_KEY")
+    )
+
+
 async def connect(target: Target, *, key: bytes | None = None) -> Client:
-    """A client with spola's encrypting data converter.
+    """A client with spola's encrypting data converter (TLS and API key from the environment).
 
     Raises:
         TemporalUnavailable: the server does not answer.
     """
     try:
         return await Client.connect(
-            target.address, namespace=target.namespace, data_converter=data_converter(key)
+            target.address,
+            namespace=target.namespace,
+            data_converter=data_converter(key),
+            tls=tls_from_env(),
+            api_key=os.environ.get("SPOLA_TEMPORAL_API_KEY") or None,
         )
     except (RuntimeError, RPCError, OSError) as exc:
         raise TemporalUnavailable(
@@ -230,11 +270,13 @@ async def serve(
     on_ready: Callable[[], None] | None = None,
     key: bytes | None = None,
     identity: str | None = None,
+    sandboxed: bool = True,
 ) -> None:
     """Run a worker until ``stop`` is set (or the task is cancelled): Arazzo runs and their HTTP activities.
 
     ``concurrency`` bounds the HTTP requests in flight (activities and local activities each) and
-    the workflow tasks processed at once.
+    the workflow tasks processed at once. ``sandboxed=False`` runs workflow code outside Temporal's
+    sandbox (the benchmark compares both; the sandbox is what guards determinism, keep it on).
 
     Raises:
         TemporalUnavailable: the server does not answer.
@@ -246,7 +288,7 @@ async def serve(
         task_queue=target.task_queue,
         workflows=[ArazzoRun],
         activities=[activities.http_exchange, poll_burst],
-        workflow_runner=sandbox_runner(),
+        workflow_runner=sandbox_runner() if sandboxed else UnsandboxedWorkflowRunner(),
         max_concurrent_activities=concurrency,
         max_concurrent_local_activities=concurrency,
         max_concurrent_workflow_tasks=max(2, min(concurrency, 100)),
