@@ -15,7 +15,7 @@ from spola.core.engine import Run
 from spola.drivers.aio import Observer, make_session
 from spola.drivers.cancel import CancelSignal, drive_cancellable
 from spola.model import Document, load_for_run
-from spola.options import Credential, PollPolicy, RunOptions
+from spola.options import DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES, Credential, PollPolicy, RunOptions
 from spola.redact import secret_input_names
 
 if TYPE_CHECKING:
@@ -36,11 +36,15 @@ def make_options(
     auth: Mapping[str, str] | Sequence[Credential] | None = None,
     poll_interval: float | None = None,
     max_steps: int = 10_000,
-    timeout: float | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
     http_timeout: float = 30.0,
     seed: int | None = None,
-    throttle_retries: int = 8,
-    transport_retries: int = 2,
+    retry_attempts: int = 30,
+    retry_wait: float = 300.0,
+    retry_backoff: PollPolicy | None = None,
+    max_response_bytes: int = MAX_RESPONSE_BYTES,
+    max_depth: int = 32,
+    allow_hosts: Sequence[str] = (),
 ) -> RunOptions:
     """Build ``RunOptions`` from friendly arguments.
 
@@ -71,8 +75,12 @@ def make_options(
         timeout=timeout,
         http_timeout=http_timeout,
         seed=seed if seed is not None else uuid.uuid4().int & 0xFFFFFFFF,
-        throttle_retries=throttle_retries,
-        transport_retries=transport_retries,
+        retry_attempts=retry_attempts,
+        retry_wait=retry_wait,
+        retry_backoff=retry_backoff or PollPolicy(),
+        max_response_bytes=max_response_bytes,
+        max_depth=max_depth,
+        allow_hosts=tuple(allow_hosts),
     )
 
 
@@ -94,7 +102,10 @@ def prepare(
         doc = document
         workflow = doc.workflow(workflow_id) if workflow_id else doc.default_workflow()
     else:  # a problem elsewhere in the document does not stop this workflow
-        doc, workflow, _elsewhere = load_for_run(document, workflow_id, allow_remote=allow_remote)
+        hosts = options.allow_hosts if options is not None else ()
+        doc, workflow, _elsewhere = load_for_run(
+            document, workflow_id, allow_remote=allow_remote, allow_hosts=hosts
+        )
     given = dict(inputs or {})
     return Run(
         doc,
@@ -173,8 +184,12 @@ async def asubmit_temporal(
 
     target = tc.Target(temporal, namespace, task_queue)
     argument = tc.prepare_argument(
-        document, workflow_id, inputs, options=options or make_options(**option_args),
-        allow_remote=allow_remote, run_id=run_id or new_run_id(),
+        document,
+        workflow_id,
+        inputs,
+        options=options or make_options(**option_args),
+        allow_remote=allow_remote,
+        run_id=run_id or new_run_id(),
     )
     await tc.submit(await tc.connect(target), argument, task_queue)
     return str(argument["runId"])

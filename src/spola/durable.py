@@ -15,18 +15,20 @@ from spola.core.engine import Run
 from spola.drivers.aio import Observer, RunInterrupted, make_session
 from spola.drivers.cancel import CancelSignal, check_cancel, drive_cancellable
 from spola.drivers.eventlog import JournalLog
-from spola.drivers.journal import replay, resume_event
+from spola.drivers.journal import failed_transport_exchange, replay, resume_event
 from spola.errors import ResumeRefused
+from spola.exchange import HttpResponse
 from spola.model import load
-from spola.options import Credential, PollPolicy, RunOptions
+from spola.options import MAX_RESPONSE_BYTES, Credential, PollPolicy, RunOptions
 from spola.store import Journal, RunHeader
-from spola.store.records import check_status
+from spola.store.records import EventRecord, check_status
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from spola.core.actions import SendRequest
     from spola.core.report import RunResult
+    from spola.store.records import ExchangeRecord
 
 
 def options_record(options: RunOptions) -> dict[str, Any]:
@@ -36,21 +38,29 @@ def options_record(options: RunOptions) -> dict[str, Any]:
         "servers": dict(options.servers),
         "serverVars": {f"{s}.{v}": value for (s, v), value in options.server_vars.items()},
         "auth": sorted(f"{c.source}.{c.scheme}" if c.scheme else c.source for c in options.credentials),
-        "poll": {
-            "fixed": poll.fixed,
-            "initial": poll.initial,
-            "factor": poll.factor,
-            "cap": poll.cap,
-            "jitter": poll.jitter,
-        },
+        "poll": _policy_record(poll),
         "maxSteps": options.max_steps,
         "timeout": options.timeout,
         "httpTimeout": options.http_timeout,
-        "throttleRetries": options.throttle_retries,
-        "transportRetries": options.transport_retries,
+        "retryAttempts": options.retry_attempts,
+        "retryWait": options.retry_wait,
+        "retryBackoff": _policy_record(options.retry_backoff),
+        "maxResponseBytes": options.max_response_bytes,
+        "maxDepth": options.max_depth,
+        "allowHosts": list(options.allow_hosts),
         "seed": options.seed,
         "pid": os.getpid(),
         "host": socket.gethostname(),
+    }
+
+
+def _policy_record(poll: PollPolicy) -> dict[str, Any]:
+    return {
+        "fixed": poll.fixed,
+        "initial": poll.initial,
+        "factor": poll.factor,
+        "cap": poll.cap,
+        "jitter": poll.jitter,
     }
 
 
@@ -91,8 +101,12 @@ def options_from_record(
         max_steps=int(data.get("maxSteps", 10_000)),
         timeout=data.get("timeout"),
         http_timeout=float(data.get("httpTimeout", 30.0)),
-        throttle_retries=int(data.get("throttleRetries", 8)),
-        transport_retries=int(data.get("transportRetries", 2)),
+        retry_attempts=int(data.get("retryAttempts", 30)),
+        retry_wait=float(data.get("retryWait", 300.0)),
+        retry_backoff=PollPolicy(**data["retryBackoff"]) if data.get("retryBackoff") else PollPolicy(),
+        max_response_bytes=int(data.get("maxResponseBytes", MAX_RESPONSE_BYTES)),
+        max_depth=int(data.get("maxDepth", 32)),
+        allow_hosts=tuple(data.get("allowHosts") or ()),
         seed=int(data.get("seed", 0)),
     )
 
@@ -236,11 +250,14 @@ async def aresume(
     try:
         record = await journal.get_run(run_id)
         header = record.header
-        if record.status in ("succeeded", "failed", "cancelled"):
+        retry = failed_transport_exchange(record.exchanges) if record.status == "failed" else None
+        if record.status in ("succeeded", "failed", "cancelled") and retry is None:
             raise ResumeRefused(
                 f"run {header.run_id} already {record.status}; there is nothing to resume",
                 hint="Start a new run with spola run.",
             )
+        if retry is not None:
+            _check_retry_safe(header.run_id, retry, force_resend)
         owner = header.options.get("pid")
         if record.status == "running" and isinstance(owner, int) and _alive_spola(owner):
             raise ResumeRefused(
@@ -280,7 +297,17 @@ async def aresume(
             started_at=header.started_at,
             secret_inputs=frozenset(header.secret_inputs),
         )
-        outcome = replay(run, record.exchanges, force=force_resend)
+        outcome = replay(run, record.exchanges, force=force_resend, retry=retry.seq if retry else None)
+        if retry is not None:
+            journal.reopen(header.run_id, retry.seq)
+            journal.event(
+                EventRecord(
+                    run_id=header.run_id,
+                    kind="retry-failed",
+                    at=time.time(),
+                    data={"seq": retry.seq, "stepId": retry.step_id, "error": retry.error},
+                )
+            )
         journal.set_status(header.run_id, "running", time.time())
         journal.event(resume_event(header.run_id, time.time(), outcome))
         durable = DurableRun(run, header.document, store_path)
@@ -295,6 +322,18 @@ async def aresume(
         )
     finally:
         await journal.close()
+
+
+def _check_retry_safe(run_id: str, exchange: ExchangeRecord, force: bool) -> None:
+    """A failed run's last exchange is sent again on resume only if that cannot trigger a job twice."""
+    error = exchange.error or ""
+    if exchange.idempotent or HttpResponse(status=None, error=error).unsent or force:
+        return
+    raise ResumeRefused(
+        f"run {run_id} failed on step {exchange.step_id} ({exchange.method} {exchange.url}: {error}); "
+        "the request may have reached the server and sending it again is not known to be safe",
+        hint="Check the remote system; resume with --force-resend to send it again anyway.",
+    )
 
 
 def resume(run_id: str, **kwargs: Any) -> RunResult:

@@ -10,7 +10,9 @@ SpolaError
 │   ├── InputError            workflow inputs are missing or do not match their schema
 │   ├── UsageError            command-line arguments are wrong
 │   ├── StoreError            the run store cannot be opened or read
-│   └── ResumeRefused         a run cannot be resumed safely (exit 2)
+│   ├── ResumeRefused         a run cannot be resumed safely (exit 2)
+│   └── LimitExceeded         a document or run is over a limit (docs/robustness.md)
+│       └── NestingTooDeep    workflows nested in workflows beyond --max-depth
 ├── Unsupported               a feature spola knows of but does not run yet (exit 2)
 └── EngineMisuse (also RuntimeError)   a driver used the engine wrongly: a bug (exit 70)
 ```
@@ -152,6 +154,14 @@ class StoreError(UserError):
 
 class ResumeRefused(UserError):
     """A run cannot be resumed without risking a duplicate side effect."""
+
+
+class LimitExceeded(UserError):
+    """A document, file or run is over one of spola's limits (each has a flag; docs/robustness.md)."""
+
+
+class NestingTooDeep(LimitExceeded):
+    """Workflows nested in workflows beyond ``--max-depth`` (a workflow that runs itself)."""
 
 
 class Unsupported(SpolaError):

@@ -62,6 +62,8 @@ class HttpResponse:
     ``error`` is set instead of a status when the transport failed (refused, reset, timeout):
     then ``status`` is None and the step sees ``$statusCode`` as null.
     ``elapsed`` is the time the exchange took, in seconds, measured by the driver.
+    ``error`` with a status means the response was received but not whole (larger than the
+    response size limit: ``body`` is its truncated start), and the step fails.
     """
 
     status: int | None
@@ -79,3 +81,23 @@ class HttpResponse:
         """The media type without parameters, lower-cased ('' when absent)."""
         value = self.header("content-type") or ""
         return value.split(";", 1)[0].strip().lower()
+
+    @property
+    def unsent(self) -> bool:
+        """A transport failure before any byte of the request left (cannot connect, no token).
+
+        Judged from the error text, which the journal keeps, so a replay decides the same.
+        """
+        return self.status is None and self.error is not None and self.error.startswith(UNSENT_PREFIXES)
+
+    @property
+    def refused(self) -> bool:
+        """spola itself refused to send the request (a host limit): never worth a retry."""
+        return self.status is None and self.error is not None and self.error.startswith(REFUSED_PREFIX)
+
+
+REFUSED_PREFIX = "refused before sending: "
+"""How the error of a request spola would not send begins (``--allow-host``, metadata addresses)."""
+
+UNSENT_PREFIXES = ("cannot connect to ", "the OAuth2 token ", REFUSED_PREFIX)
+"""How the errors of exchanges that failed before any request byte was sent begin."""

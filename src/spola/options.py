@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from spola.limits import DEFAULT_TIMEOUT, MAX_DEPTH, MAX_RESPONSE_BYTES, RETRY_ATTEMPTS, RETRY_WAIT
+
+__all__ = ["DEFAULT_TIMEOUT", "MAX_RESPONSE_BYTES", "Credential", "PollPolicy", "RunOptions"]
+
 
 @dataclass(frozen=True, slots=True)
 class PollPolicy:
@@ -35,9 +39,14 @@ class RunOptions:
     """Everything besides the document and inputs that decides how a run behaves.
 
     ``servers`` maps a source name to a whole base URL; ``server_vars`` maps (source, variable) to a
-    value; ``throttle_retries`` is how many times a 429 (any method) or a 503 on a safe request is
-    re-sent transparently, honouring ``Retry-After``, before the step sees it; ``transport_retries``
-    likewise for a refused / reset / timed-out exchange of a safe request.
+    value. Transparent retries (see docs/robustness.md) re-send a failed exchange the document says
+    nothing about: a 429 (any method), a 5xx or transport failure of a safe request, a failure before
+    any byte was sent; at most ``retry_attempts`` re-sends per step execution, waiting (by
+    ``Retry-After`` or ``retry_backoff``) at most ``retry_wait`` seconds in all. Every limit here is
+    a CLI flag: ``max_response_bytes`` (a bigger body fails the step), ``max_depth`` (workflows
+    nested in workflows), ``timeout`` (the whole run), ``max_steps`` (step executions).
+    ``allow_hosts`` bounds where requests may go (empty: anywhere but link-local / metadata
+    addresses; see ``spola.hosts``).
     """
 
     servers: dict[str, str] = field(default_factory=dict)
@@ -47,7 +56,11 @@ class RunOptions:
     max_steps: int = 10_000
     timeout: float | None = None
     http_timeout: float = 30.0
-    throttle_retries: int = 8
-    transport_retries: int = 2
+    retry_attempts: int = RETRY_ATTEMPTS
+    retry_wait: float = RETRY_WAIT
+    retry_backoff: PollPolicy = field(default_factory=PollPolicy)
     retry_after_cap: float = 300.0
+    max_response_bytes: int = MAX_RESPONSE_BYTES
+    max_depth: int = MAX_DEPTH
+    allow_hosts: tuple[str, ...] = ()
     seed: int = 0

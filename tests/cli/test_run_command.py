@@ -191,7 +191,7 @@ def test_unreachable_server_fails_the_run_with_exit_1(tmp_path: Path) -> None:
               - {stepId: s, operationId: runJob, successCriteria: [{condition: $statusCode == 200}]}
         """,
     )
-    proc = spola("run", str(doc), "--server", "jobs=http://127.0.0.1:9", "--json")
+    proc = spola("run", str(doc), "--server", "jobs=http://127.0.0.1:9", "--json", "--retry-wait", "0")
     assert proc.returncode == 1, proc.stderr
     data = json.loads(proc.stdout)
     assert "cannot connect" in data["error"]["message"]

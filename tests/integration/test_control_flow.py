@@ -107,7 +107,7 @@ async def test_a_429_storm_is_absorbed_with_retry_after(stub: StubServer, tmp_pa
     assert result.succeeded, result.error
     assert result.outputs == {"id": 3}
     assert len(stub.requests) == 4
-    assert result.steps[0].executions == 1
+    assert result.steps[0].executions == 4  # transparent re-sends count as executions
 
 
 async def test_a_refused_connection_is_a_step_failure_with_null_status(tmp_path: Path) -> None:
@@ -132,7 +132,7 @@ async def test_a_refused_connection_is_a_step_failure_with_null_status(tmp_path:
         """,
     )
     result = await spola.arun(
-        doc, servers={"jobs": "http://127.0.0.1:9/api"}, http_timeout=2, transport_retries=0
+        doc, servers={"jobs": "http://127.0.0.1:9/api"}, http_timeout=2, retry_attempts=0
     )
     steps = {s.step_id: s for s in result.steps}
     assert steps["go"].status == "failed"
@@ -305,7 +305,7 @@ async def test_step_timeout_fails_a_slow_request(stub: StubServer, tmp_path: Pat
         """,
         header=HEADER.replace("arazzo: 1.0.1", "arazzo: 1.1.0"),
     )
-    result = await spola.arun(doc, servers={"jobs": stub.base_url + "/api"}, transport_retries=0)
+    result = await spola.arun(doc, servers={"jobs": stub.base_url + "/api"}, retry_attempts=0)
     assert result.status == "failed"
     assert "no response within 0.2 s" in result.error.message
 

@@ -402,7 +402,7 @@ async def test_a_refused_oauth2_token_fails_the_step_with_a_reason(stub: StubSer
         doc,
         servers={"jobs": stub.base_url + "/api"},
         auth={"jobs.oauth": "client-2:wrong-secret"},
-        transport_retries=0,
+        retry_attempts=0,
     )
     assert result.status == "failed"
     assert "access_token" in result.error.message

@@ -14,6 +14,13 @@ import typer
 from spola.cli import reporting
 from spola.cli import temporal as _temporal
 from spola.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, SpolaError
+from spola.limits import (
+    DEFAULT_TIMEOUT,
+    MAX_DOCUMENT_BYTES,
+    MAX_DOCUMENT_DEPTH,
+    MAX_DOCUMENT_NODES,
+    MAX_RESPONSE_BYTES,
+)
 
 app = typer.Typer(
     name="spola",
@@ -76,6 +83,35 @@ LogFormatOpt = Annotated[
 LogFileOpt = Annotated[
     str | None, typer.Option("--log-file", help="Append JSON-lines logs of the run to FILE.", metavar="FILE")
 ]
+AllowHostOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--allow-host",
+        help="Only send to / fetch from hosts matching PATTERN (repeatable; * wildcards, :port).",
+        metavar="PATTERN",
+    ),
+]
+MaxResponseOpt = Annotated[
+    int, typer.Option("--max-response-bytes", help="A bigger response body fails its step.", min=1)
+]
+RetryAttemptsOpt = Annotated[
+    int, typer.Option("--retry-attempts", help="Transparent re-sends per step execution (0 = none).", min=0)
+]
+RetryWaitOpt = Annotated[
+    float, typer.Option("--retry-wait", help="Total seconds transparent retries of a step may wait.", min=0)
+]
+MaxDocBytesOpt = Annotated[
+    int, typer.Option("--max-document-bytes", help="Largest document or source file read.", min=1)
+]
+MaxDocNodesOpt = Annotated[
+    int, typer.Option("--max-document-nodes", help="Most nodes in a document, aliases expanded.", min=1)
+]
+MaxDocDepthOpt = Annotated[
+    int, typer.Option("--max-document-depth", help="Deepest nesting in a document.", min=1)
+]
+MaxDepthOpt = Annotated[
+    int, typer.Option("--max-depth", help="Limit on workflows nested in workflows.", min=1)
+]
 
 
 @app.command("run")
@@ -91,8 +127,8 @@ def run_command(
     poll_interval: PollOpt = None,
     max_steps: Annotated[int, typer.Option("--max-steps", help="Limit on step executions.")] = 10_000,
     timeout: Annotated[
-        float | None, typer.Option("--timeout", help="Limit on the whole run, seconds.")
-    ] = None,
+        float | None, typer.Option("--timeout", help="Limit on the whole run, seconds (default a day).")
+    ] = DEFAULT_TIMEOUT,
     http_timeout: Annotated[
         float, typer.Option("--http-timeout", help="Per-request timeout, seconds.")
     ] = 30.0,
@@ -110,6 +146,14 @@ def run_command(
     ] = None,
     concurrency: Annotated[int, typer.Option("--concurrency", help="Runs at once with --batch.")] = 10,
     verbose: VerboseOpt = False,
+    allow_host: AllowHostOpt = None,
+    max_response_bytes: MaxResponseOpt = MAX_RESPONSE_BYTES,
+    retry_attempts: RetryAttemptsOpt = 30,
+    retry_wait: RetryWaitOpt = 300.0,
+    max_depth: MaxDepthOpt = 32,
+    max_document_bytes: MaxDocBytesOpt = MAX_DOCUMENT_BYTES,
+    max_document_nodes: MaxDocNodesOpt = MAX_DOCUMENT_NODES,
+    max_document_depth: MaxDocDepthOpt = MAX_DOCUMENT_DEPTH,
     quiet: QuietOpt = False,
     otel: OtelOpt = False,
     log_format: LogFormatOpt = "text",
@@ -130,6 +174,14 @@ def run_command(
     from spola.cli import execute
 
     flags = execute.RunFlags(
+        allow_hosts=tuple(allow_host or ()),
+        max_response_bytes=max_response_bytes,
+        retry_attempts=retry_attempts,
+        retry_wait=retry_wait,
+        max_depth=max_depth,
+        max_document_bytes=max_document_bytes,
+        max_document_nodes=max_document_nodes,
+        max_document_depth=max_document_depth,
         inputs=input_ or [],
         inputs_file=inputs,
         servers=server or [],

@@ -146,13 +146,20 @@ def run_batch(
 ) -> int:
     """Everything ``spola run --batch`` does; returns the exit status."""
     from spola.batch import Batch
+    from spola.hosts import parse_patterns
 
     if concurrency < 1:
         raise UsageError(f"--concurrency must be at least 1, got {concurrency}")
     if batch_file == "-" and flags.inputs_file == "-":
         raise UsageError("--batch - and --inputs - both want stdin; give one of them a file")
     source = BatchFile.read(batch_file)
-    document, wf = open_for_run(doc, workflow, allow_remote=allow_remote)
+    document, wf = open_for_run(
+        doc,
+        workflow,
+        allow_remote=allow_remote,
+        limits=flags.load_limits(),
+        allow_hosts=parse_patterns(flags.allow_hosts),
+    )
     limits = {"max_steps": max_steps, "timeout": timeout, "http_timeout": http_timeout, "seed": seed}
     options = build_options(document, flags, limits)
     base = cli_args.gather_inputs(flags.inputs, flags.inputs_file, wf.inputs)

@@ -12,6 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from spola.cli import args as cli_args
 from spola.errors import EXIT_INTERRUPTED
+from spola.limits import (
+    MAX_DOCUMENT_BYTES,
+    MAX_DOCUMENT_DEPTH,
+    MAX_DOCUMENT_NODES,
+    MAX_RESPONSE_BYTES,
+    LoadLimits,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -45,6 +52,18 @@ class RunFlags:
     no_store: bool = False
     outcome: Outcome | None = None
     dry_run: bool = False
+    allow_hosts: tuple[str, ...] = ()
+    max_response_bytes: int = MAX_RESPONSE_BYTES
+    retry_attempts: int = 30
+    retry_wait: float = 300.0
+    max_depth: int = 32
+    max_document_bytes: int = MAX_DOCUMENT_BYTES
+    max_document_nodes: int = MAX_DOCUMENT_NODES
+    max_document_depth: int = MAX_DOCUMENT_DEPTH
+
+    def load_limits(self) -> LoadLimits:
+        """The loader's limits from the flags."""
+        return LoadLimits(self.max_document_bytes, self.max_document_nodes, self.max_document_depth)
 
 
 def exit_status(result: RunResult) -> int:
@@ -185,6 +204,7 @@ def report(result: RunResult, flags: RunFlags, *, journalled: bool) -> int:
 def build_options(document: Any, flags: RunFlags, limits: dict[str, Any]) -> RunOptions:
     """``RunOptions`` from the flags (``spola run``, ``--batch``); every source a flag names must exist."""
     from spola.api import make_options
+    from spola.hosts import parse_patterns
 
     options = make_options(
         servers=cli_args.parse_servers(flags.servers),
@@ -195,6 +215,11 @@ def build_options(document: Any, flags: RunFlags, limits: dict[str, Any]) -> Run
         timeout=limits["timeout"],
         http_timeout=limits["http_timeout"],
         seed=limits["seed"],
+        retry_attempts=flags.retry_attempts,
+        retry_wait=flags.retry_wait,
+        max_response_bytes=flags.max_response_bytes,
+        max_depth=flags.max_depth,
+        allow_hosts=parse_patterns(flags.allow_hosts),
     )
     names = [s.name for s in document.source_descriptions]
     cli_args.check_sources(options.servers, names, "--server")
@@ -228,7 +253,14 @@ def refuse_broken(document: Any, doc: str, workflow: str | None = None) -> None:
         )
 
 
-def open_for_run(doc: str, workflow: str | None, *, allow_remote: bool) -> tuple[Any, Any]:
+def open_for_run(
+    doc: str,
+    workflow: str | None,
+    *,
+    allow_remote: bool,
+    limits: LoadLimits | None = None,
+    allow_hosts: tuple[str, ...] = (),
+) -> tuple[Any, Any]:
     """Load DOC for a run of one workflow; problems it cannot reach are one warning each on stderr.
 
     Raises:
@@ -237,7 +269,7 @@ def open_for_run(doc: str, workflow: str | None, *, allow_remote: bool) -> tuple
     """
     from spola.lint.preflight import describe_elsewhere, preflight
 
-    ready = preflight(doc, workflow, allow_remote=allow_remote)
+    ready = preflight(doc, workflow, allow_remote=allow_remote, limits=limits, allow_hosts=allow_hosts)
     for finding in ready.elsewhere:
         sys.stderr.write(f"spola: {describe_elsewhere(finding, ready.workflow.workflow_id)}\n")
     return ready.document, ready.workflow
@@ -250,10 +282,17 @@ def run(doc: str, workflow: str | None, flags: RunFlags, **limits: Any) -> int:
     from spola.drivers.aio import make_session
     from spola.drivers.cancel import drive_cancellable
     from spola.durable import DurableRun, execute
+    from spola.hosts import parse_patterns
     from spola.model.cancel import cancel_spec
     from spola.redact import secret_input_names
 
-    document, wf = open_for_run(doc, workflow, allow_remote=bool(limits.pop("allow_remote", False)))
+    document, wf = open_for_run(
+        doc,
+        workflow,
+        allow_remote=bool(limits.pop("allow_remote", False)),
+        limits=flags.load_limits(),
+        allow_hosts=parse_patterns(flags.allow_hosts),
+    )
     cancel_spec(document, wf)
     options = build_options(document, flags, limits)
     given = cli_args.gather_inputs(flags.inputs, flags.inputs_file, wf.inputs)

@@ -15,7 +15,8 @@ class SendRequest:
     """Send ``request`` and hand the response back with ``Run.receive(call_id, …)``.
 
     ``step_path`` names the step (``workflowId/stepId``, nested workflows joined by ``>``);
-    ``idempotent`` says whether re-sending it after a crash is safe; ``timeout`` bounds the exchange.
+    ``idempotent`` says whether re-sending it after a crash is safe; ``timeout`` bounds the exchange;
+    ``max_bytes`` the response body (``--max-response-bytes``).
     """
 
     call_id: int
@@ -25,6 +26,7 @@ class SendRequest:
     attempt: int
     idempotent: bool
     timeout: float
+    max_bytes: int = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,10 +14,11 @@ from spola.core.actions import Action, Finish, SendRequest, Wait
 from spola.core.events import ActionTaken, Event, StepFinished, StepStarted, Waiting, WorkflowFinished
 from spola.core.frame import Frame, Link
 from spola.core.inputs import validate_inputs
+from spola.core.nesting import check_self_running
 from spola.core.plan import StepPlan, plan_step
 from spola.core.report import RunError, RunResult, StepReport
 from spola.core.scope import build_scope, evaluate_outputs, read_body
-from spola.errors import EngineMisuse, SpolaError
+from spola.errors import EngineMisuse, NestingTooDeep, SpolaError
 from spola.expr import MISSING
 from spola.options import RunOptions
 from spola.redact import Redactor
@@ -57,6 +58,7 @@ class Run:
     ) -> None:
         self.options = options or RunOptions()
         workflow = document.workflow(workflow_id) if workflow_id else document.default_workflow()
+        check_self_running(document, workflow)
         self.document = document
         self.run_id = run_id
         self.started_at = started_at
@@ -146,13 +148,9 @@ class Run:
         report.duration_ms += response.elapsed * 1000
         report.last_status_code = response.status
         attempt = frame.throttle_attempts + 1
-        what = flow.should_throttle(frame, response, now, self.options, self.rng)
-        if what is not None:
-            if self.observed:
-                self._emit_resend(frame, response, call_id, what, now)
-            return
-        frame.throttle_attempts = 0
         body, problem = read_body(response)
+        if response.error is not None and response.status is not None:
+            problem = response.error
         scope = build_scope(frame, self.workflow_states, response=response, body=body)
         self._judge(frame, scope, now, response=response, problem=problem, call_id=call_id, attempt=attempt)
 
@@ -231,7 +229,16 @@ class Run:
     def spawn_child(
         self, parent: Frame, ref: str, inputs: dict[str, Any], link: Link, *, validate: bool = True
     ) -> Frame:
-        """Start a nested workflow (a workflow step, a dependency, a goto or retry target)."""
+        """Start a nested workflow (a workflow step, a dependency, a goto or retry target).
+
+        Raises:
+            WorkflowNotFound, InputError: the workflow or its inputs; NestingTooDeep: ``max_depth``.
+        """
+        if parent.depth + 1 > self.options.max_depth:
+            raise NestingTooDeep(
+                f"workflow {ref} would be nested {parent.depth + 1} workflows deep, over the limit of "
+                f"{self.options.max_depth} (--max-depth); does a workflow run itself?"
+            )
         document, workflow = parent.document.resolve_workflow(ref)
         if validate:
             components = getattr(document.components, "inputs", None) or {}
@@ -250,6 +257,9 @@ class Run:
                 for ref in frame.workflow.depends_on:
                     try:
                         self.spawn_child(frame, ref, dict(frame.inputs), "dependency")
+                    except NestingTooDeep as exc:
+                        self._fail_run(None, str(exc))
+                        return None
                     except SpolaError as exc:
                         self.complete(frame, "failed", RunError(None, f"dependency {ref}: {exc}"))
                         return None
@@ -278,17 +288,17 @@ class Run:
 
     def _start_step(self, frame: Frame, now: float) -> SendRequest | None:
         step = frame.step
+        self.executions += 1
+        if self.executions > self.options.max_steps:
+            self._fail_run(
+                step.step_id,
+                f"the run reached its limit of {self.options.max_steps} step "
+                "executions (--max-steps) at step " + step.step_id,
+            )
+            return None
         if not frame.resend:
-            self.executions += 1
-            if self.executions > self.options.max_steps:
-                self._fail_run(
-                    step.step_id,
-                    f"the run reached its limit of {self.options.max_steps} step "
-                    "executions (--max-steps) at step " + step.step_id,
-                )
-                return None
             frame.runs[step.step_id] = frame.runs.get(step.step_id, 0) + 1
-            self._report(frame, step.step_id).executions += 1
+        self._report(frame, step.step_id).executions += 1
         frame.resend = False
         frame.step_started_at = now
         frame.request = None
@@ -319,6 +329,8 @@ class Run:
                     child_inputs[p.name] = value
             try:
                 self.spawn_child(frame, step.workflow_id, child_inputs, "step")
+            except NestingTooDeep as exc:
+                self._fail_run(step.step_id, f"step {step.step_id}: {exc}")
             except SpolaError as exc:
                 self._judge(frame, scope, now, problem=str(exc))
             return None
@@ -381,6 +393,7 @@ class Run:
             attempt=execution,
             idempotent=built.idempotent,
             timeout=timeout,
+            max_bytes=self.options.max_response_bytes,
         )
 
     def _plan(self, frame: Frame) -> StepPlan:
@@ -451,9 +464,16 @@ class Run:
             response=response,
             problem=problem,
             child=child,
+            deadline=self.deadline,
             trace=trace,
         )
         report = self._report(frame, step.step_id)
+        if verdict.resend:
+            assert response is not None
+            if self.observed:
+                what = self.redactor.redact_text(verdict.reasons[0])
+                self._emit_resend(frame, response, call_id or 0, what, now)
+            return
         report.status = "succeeded" if verdict.passed else "failed"
         report.reasons = [self.redactor.redact_text(r) for r in verdict.reasons]
         if child is not None:
@@ -495,6 +515,8 @@ class Run:
         elif isinstance(then, flow.Spawn):
             try:
                 self.spawn_child(frame, then.ref, then.inputs, then.link)
+            except NestingTooDeep as exc:
+                self._fail_run(frame.step.step_id, f"step {frame.step.step_id}: {exc}")
             except SpolaError as exc:
                 message = f"cannot start workflow {then.ref}: {exc}"
                 self.complete(frame, "failed", RunError(frame.step.step_id, message))

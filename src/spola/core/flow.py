@@ -15,7 +15,6 @@ from spola.core.report import RunError
 from spola.core.scope import evaluate_outputs
 from spola.criteria.observe import observe
 from spola.expr import MISSING
-from spola.options import PollPolicy
 
 if TYPE_CHECKING:
     import random
@@ -64,6 +63,7 @@ class Verdict:
     kind: str = "next"
     name: str | None = None
     target: str | None = None
+    resend: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,34 +79,54 @@ Trace = list[tuple[str, "Criterion", Any, tuple[tuple[str, Any], ...]]]
 """Criteria as evaluated, when someone observes: ``(role, criterion, verdict, observed values)``."""
 
 
-THROTTLE_BACKOFF = PollPolicy()
+OUTAGE_STATUSES = frozenset({500, 502, 503, 504})
+"""Statuses a safe request is re-sent on while an API is down (with 429, and transport failures)."""
 
 
-def should_throttle(
-    frame: Frame, response: HttpResponse, now: float, options: RunOptions, rng: random.Random
+def transparent_retry(
+    frame: Frame,
+    scope: Scope,
+    response: HttpResponse,
+    now: float,
+    options: RunOptions,
+    rng: random.Random,
+    deadline: float | None,
 ) -> str | None:
-    """Re-send transparently on 429 (any method: it was not processed), on 503 or a transport failure
-    of a safe request; ``Retry-After`` decides the wait, else an exponential back-off.
+    """Re-send a failed exchange the document says nothing about; what was wrong when scheduled.
 
-    Returns what was wrong (for the event) when the frame was set to re-send, else None.
+    Eligible: a 429 (any method: the server refused to act on it), a failure before any byte was
+    sent (any method), and, for a safe request only (an idempotent method or an idempotency key),
+    any other transport failure and a 500/502/503/504 — an outage a poll rides out. Never when a
+    failure action of the step or workflow applies (the document's policy is the law), never past
+    the budget (``retry_attempts`` re-sends, ``retry_wait`` seconds of waiting), never past the
+    run's deadline. ``Retry-After`` decides the wait, else the ``retry_backoff`` policy.
     """
     status = response.status
-    if status == 429 or (status == 503 and frame.idempotent):
-        limit = options.throttle_retries
-    elif status is None and frame.idempotent:
-        limit = options.transport_retries
-    else:
+    if status == 429 or (status is None and response.unsent and not response.refused):
+        pass
+    elif not frame.idempotent or not (status is None or status in OUTAGE_STATUSES) or response.refused:
         return None
-    if frame.throttle_attempts >= limit:
+    if frame.throttle_attempts >= options.retry_attempts:
         return None
-    frame.throttle_attempts += 1
+    for action in _actions(frame.step.on_failure, frame.workflow.failure_actions):
+        if criteria_hold(action.criteria, scope)[0]:
+            return None
     delay = retry_after_seconds(response, now)
     if delay is None:
-        delay = poll_delay(THROTTLE_BACKOFF, frame.throttle_attempts, rng)
+        delay = poll_delay(options.retry_backoff, frame.throttle_attempts + 1, rng)
     delay = min(delay, options.retry_after_cap)
+    if frame.throttle_waited + delay > options.retry_wait:
+        return None
+    if deadline is not None and now + delay >= deadline:
+        return None
+    frame.throttle_attempts += 1
+    frame.throttle_waited += delay
     what = f"HTTP {status}" if status is not None else f"transport error ({response.error})"
     frame.pending_delay = delay
-    frame.delay_reason = f"{what}; attempt {frame.throttle_attempts + 1} of {limit + 1}"
+    frame.delay_reason = (
+        f"{what}; re-send {frame.throttle_attempts} of at most {options.retry_attempts} "
+        f"({frame.throttle_waited:g} s of {options.retry_wait:g} s waited)"
+    )
     frame.resend = True
     frame.phase = "ready"
     return what
@@ -143,6 +163,7 @@ def judge(
     response: HttpResponse | None = None,
     problem: str | None = None,
     child: Frame | None = None,
+    deadline: float | None = None,
     trace: Trace | None = None,
 ) -> Verdict:
     """Decide a step's outcome from its response (or problem, or finished child): evaluate its
@@ -170,6 +191,12 @@ def judge(
             reasons = [
                 f"HTTP {response.status if response else None} and the step declares no successCriteria"
             ]
+    if not passed and response is not None:
+        what = transparent_retry(frame, scope, response, now, options, rng, deadline)
+        if what is not None:
+            return Verdict(False, [what], "re-send (transparent retry)", None, kind="resend", resend=True)
+    frame.throttle_attempts = 0
+    frame.throttle_waited = 0.0
     if response is not None and response.status is None and problem is None and step.success_criteria:
         reasons.insert(0, f"no response: {response.error}")
     if not passed and response is not None and (response.status or 0) >= 400:
@@ -243,6 +270,13 @@ def _on_failure(
             return _Move(f"end ({action.name})", failed, "end", action.name)
         if action.type == "goto":
             return _goto(frame, action, scope, options, rng)
+        last = frame.last_response
+        if last is not None and last.status is None and not last.unsent and not frame.idempotent:
+            reasons.append(
+                f"not retried by '{action.name}': the request is not safe to send twice and may have "
+                "reached the server"
+            )
+            continue
         key = (step.step_id, action.name)
         used = frame.retries.get(key, 0)
         limit = 1 if action.retry_limit is None else action.retry_limit

@@ -39,6 +39,7 @@ class Frame:
     delay_reason: str = ""
     resend: bool = False
     throttle_attempts: int = 0
+    throttle_waited: float = 0.0
     request: HttpRequest | None = None
     idempotent: bool = False
     last_response: HttpResponse | None = None

@@ -8,18 +8,22 @@ them; they never escape as exceptions.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import os
+import socket
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
 
 from spola import __version__
 from spola.core.actions import Finish, SendRequest, Wait
 from spola.drivers.oauth import TokenCache, TokenError
-from spola.exchange import HttpResponse
+from spola.exchange import REFUSED_PREFIX, HttpResponse
+from spola.hosts import HostPolicy, HostRefused
 
 if TYPE_CHECKING:
     from spola.core.engine import Run
@@ -39,15 +43,108 @@ class Journal(Protocol):
         """Record the response as received."""
 
 
+ANY_HOST = HostPolicy()
+HOSTS: contextvars.ContextVar[HostPolicy] = contextvars.ContextVar("spola_hosts", default=ANY_HOST)
+"""The host policy of the run being driven (``drive`` sets it from the run's ``allow_hosts``)."""
+
+KEEPALIVE_SECONDS = 4.0
+"""Idle pooled connections are closed after this long: below common server keep-alive timeouts
+(uvicorn 5 s, nginx 75 s), so spola rarely writes into a connection the server is closing."""
+
+
+class _HostError(aiohttp.ClientError):
+    """Raised inside aiohttp (middleware, resolver) when the host policy refuses a hop."""
+
+
+class _CheckedResolver(AbstractResolver):
+    """Resolves like aiohttp's default resolver, then refuses metadata addresses nobody named."""
+
+    def __init__(self) -> None:
+        self._inner = aiohttp.DefaultResolver()
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        results = await self._inner.resolve(host, port, family)
+        policy = HOSTS.get()
+        for result in results:
+            try:
+                policy.check_address(host, result["host"], port)
+            except HostRefused as exc:
+                raise _HostError(exc.message) from None
+        return results
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
+async def _check_hop(req: aiohttp.ClientRequest, handler: Any) -> aiohttp.ClientResponse:
+    """Client middleware: every hop (the request and each redirect) is checked before it connects."""
+    try:
+        HOSTS.get().check_url(str(req.url))
+    except HostRefused as exc:
+        raise _HostError(exc.message) from None
+    response: aiohttp.ClientResponse = await handler(req)
+    return response
+
+
 def make_session(*, insecure: bool = False, limit: int = 100) -> aiohttp.ClientSession:
-    """A pooled keep-alive client session suitable for many concurrent runs."""
-    connector = aiohttp.TCPConnector(limit=limit, ssl=not insecure, ttl_dns_cache=300)
-    return aiohttp.ClientSession(
+    """A pooled keep-alive client session suitable for many concurrent runs.
+
+    Every hop is checked against the host policy of the run being driven (``HOSTS``), names after
+    resolution too; aiohttp's silent re-send of an idempotent request on a stale keep-alive
+    connection is turned off, so every request on the wire is one the journal recorded (spola's
+    own, journalled retries handle the failure instead).
+    """
+    connector = aiohttp.TCPConnector(
+        limit=limit,
+        ssl=not insecure,
+        ttl_dns_cache=300,
+        keepalive_timeout=KEEPALIVE_SECONDS,
+        resolver=_CheckedResolver(),
+    )
+    session = aiohttp.ClientSession(
         connector=connector,
         headers={"User-Agent": USER_AGENT},
         auto_decompress=True,
         cookie_jar=aiohttp.DummyCookieJar(),
         skip_auto_headers=("Content-Type",),
+        middlewares=(_check_hop,),
+    )
+    if hasattr(session, "_retry_connection"):
+        session._retry_connection = False
+    return session
+
+
+MARK_BYTES = 64 * 1024
+"""How much of a response over the size limit is kept (in the result and the journal)."""
+
+
+async def _read_bounded(resp: aiohttp.ClientResponse, limit: int) -> tuple[bytes, str | None]:
+    """The body, or its first ``MARK_BYTES`` and an error when it is larger than ``limit`` bytes."""
+    declared = resp.content_length
+    chunks: list[bytes] = []
+    total = 0
+    if declared is None or declared <= limit:
+        async for chunk in resp.content.iter_chunked(256 * 1024):
+            total += len(chunk)
+            if total > limit:
+                break
+            chunks.append(chunk)
+        else:
+            return b"".join(chunks), None
+    else:
+        total = declared
+    head = b"".join(chunks)[:MARK_BYTES]
+    while len(head) < MARK_BYTES:
+        more = await resp.content.read(MARK_BYTES - len(head))
+        if not more:
+            break
+        head += more
+    size = f"{declared} bytes" if declared is not None else f"more than {limit} bytes"
+    return head, (
+        f"the response body is {size}, over the limit of {limit} bytes (--max-response-bytes); "
+        f"it was not read further and only its first {len(head)} bytes are kept"
     )
 
 
@@ -59,6 +156,10 @@ async def send(session: aiohttp.ClientSession, action: SendRequest) -> HttpRespo
     request = action.request
     started = time.perf_counter()
     headers = list(request.headers)
+    try:
+        HOSTS.get().check_url(request.url)
+    except HostRefused as exc:
+        return HttpResponse(status=None, error=REFUSED_PREFIX + exc.message, elapsed=0.0)
     try:
         for grant in request.grants:
             token = await TOKENS.token(session, grant, action.timeout)
@@ -74,13 +175,16 @@ async def send(session: aiohttp.ClientSession, action: SendRequest) -> HttpRespo
             timeout=aiohttp.ClientTimeout(total=action.timeout),
             allow_redirects=True,
         ) as resp:
-            body = await resp.read()
+            body, too_big = await _read_bounded(resp, action.max_bytes)
             return HttpResponse(
                 status=resp.status,
                 headers=tuple(resp.headers.items()),
                 body=body,
+                error=too_big,
                 elapsed=time.perf_counter() - started,
             )
+    except _HostError as exc:
+        error = REFUSED_PREFIX + str(exc)
     except TimeoutError:
         error = f"no response within {action.timeout:g} s"
     except aiohttp.ClientConnectorError as exc:
@@ -131,15 +235,18 @@ async def drive(
         return response, received_at
 
     run.observed = observer is not None
+    hosts = HOSTS.set(HostPolicy(run.options.allow_hosts))
     for first in initial:
         in_flight[asyncio.ensure_future(exchange(first))] = first
     try:
         while True:
             actions = run.next_actions(clock())
             _emit(run, observer)
-            if not in_flight and len(actions) == 1 and run.deadline is None:
+            if not in_flight and len(actions) == 1:
                 only = actions[0]
-                if isinstance(only, SendRequest):
+                if isinstance(only, SendRequest) and (
+                    run.deadline is None or run.deadline - clock() > only.timeout
+                ):
                     # the common case, one request at a time: await it directly (no task, no wait set)
                     response, received_at = await exchange(only)
                     run.receive(only.call_id, response, received_at)
@@ -166,6 +273,7 @@ async def drive(
         _emit(run, observer)
         raise RunInterrupted(result) from None
     finally:
+        HOSTS.reset(hosts)
         for task in in_flight:
             task.cancel()
         if in_flight:

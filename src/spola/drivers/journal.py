@@ -95,8 +95,22 @@ class ReplayOutcome:
     finished: bool = False
 
 
-def replay(run: Run, exchanges: tuple[ExchangeRecord, ...], *, force: bool = False) -> ReplayOutcome:
+def failed_transport_exchange(exchanges: tuple[ExchangeRecord, ...]) -> ExchangeRecord | None:
+    """The exchange a failed run ended on when it was a transport failure (no response), else None."""
+    answered = [e for e in exchanges if not e.in_doubt]
+    if not answered:
+        return None
+    last = max(answered, key=lambda e: (e.received_at or 0.0, e.seq))
+    return last if last.status is None and last.error is not None else None
+
+
+def replay(
+    run: Run, exchanges: tuple[ExchangeRecord, ...], *, force: bool = False, retry: int | None = None
+) -> ReplayOutcome:
     """Feed a journal's responses into ``run`` in the order they were received; send nothing.
+
+    ``retry`` is the seq of a failed exchange (a transport failure a failed run ended on) whose
+    response is not replayed: the run asks for it again and it is sent live.
 
     Returns the requests the run now wants sent (the live continuation).
 
@@ -106,7 +120,10 @@ def replay(run: Run, exchanges: tuple[ExchangeRecord, ...], *, force: bool = Fal
     """
     exchanges = tuple(e for e in exchanges if not e.step_path.startswith("cancel>"))  # a cancel workflow's
     by_seq = {e.seq: e for e in exchanges}
-    answered = sorted((e for e in exchanges if not e.in_doubt), key=lambda e: (e.received_at or 0.0, e.seq))
+    answered = sorted(
+        (e for e in exchanges if not e.in_doubt and e.seq != retry),
+        key=lambda e: (e.received_at or 0.0, e.seq),
+    )
     order = [e.seq for e in answered]
     outcome = ReplayOutcome()
     waiting: dict[int, SendRequest] = {}

@@ -153,9 +153,19 @@ def options_to_dict(options: RunOptions) -> dict[str, Any]:
         "maxSteps": options.max_steps,
         "timeout": options.timeout,
         "httpTimeout": options.http_timeout,
-        "throttleRetries": options.throttle_retries,
-        "transportRetries": options.transport_retries,
+        "retryAttempts": options.retry_attempts,
+        "retryWait": options.retry_wait,
+        "retryBackoff": [
+            options.retry_backoff.fixed,
+            options.retry_backoff.initial,
+            options.retry_backoff.factor,
+            options.retry_backoff.cap,
+            options.retry_backoff.jitter,
+        ],
         "retryAfterCap": options.retry_after_cap,
+        "maxResponseBytes": options.max_response_bytes,
+        "maxDepth": options.max_depth,
+        "allowHosts": list(options.allow_hosts),
         "seed": options.seed,
     }
 
@@ -171,9 +181,13 @@ def options_from_dict(data: dict[str, Any]) -> RunOptions:
         max_steps=data["maxSteps"],
         timeout=data["timeout"],
         http_timeout=data["httpTimeout"],
-        throttle_retries=data["throttleRetries"],
-        transport_retries=data["transportRetries"],
+        retry_attempts=data["retryAttempts"],
+        retry_wait=data["retryWait"],
+        retry_backoff=PollPolicy(*data["retryBackoff"]),
         retry_after_cap=data["retryAfterCap"],
+        max_response_bytes=data["maxResponseBytes"],
+        max_depth=data["maxDepth"],
+        allow_hosts=tuple(data["allowHosts"]),
         seed=data["seed"],
     )
 

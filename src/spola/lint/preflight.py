@@ -16,8 +16,10 @@ from spola.model import load_for_run
 from spola.model.reach import in_reach, reach
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from pathlib import Path
 
+    from spola.limits import LoadLimits
     from spola.model import Document, Workflow
 
 
@@ -30,14 +32,23 @@ class Preflight:
     elsewhere: tuple[Finding, ...]
 
 
-def preflight(path: str | Path, workflow_id: str | None, *, allow_remote: bool = False) -> Preflight:
+def preflight(
+    path: str | Path,
+    workflow_id: str | None,
+    *,
+    allow_remote: bool = False,
+    limits: LoadLimits | None = None,
+    allow_hosts: Sequence[str] = (),
+) -> Preflight:
     """Load ``path`` for a run of ``workflow_id`` (or its only workflow).
 
     Raises:
         DocumentError: a problem in what the run reaches (nothing was sent); lists each.
         WorkflowNotFound: no such workflow.
     """
-    document, workflow, elsewhere = load_for_run(path, workflow_id, allow_remote=allow_remote)
+    document, workflow, elsewhere = load_for_run(
+        path, workflow_id, allow_remote=allow_remote, limits=limits, allow_hosts=allow_hosts
+    )
     where = reach(document, workflow.workflow_id)
     blocking: list[Finding] = []
     for finding in blocking_findings(document):

@@ -328,9 +328,7 @@ def _error(message: str) -> types.CallToolResult:
     return types.CallToolResult(content=[types.TextContent(text=message)], is_error=True)
 
 
-async def serve(
-    app: SpolaMCP, transport: str, *, host: str = "127.0.0.1", port: int = 0
-) -> int:
+async def serve(app: SpolaMCP, transport: str, *, host: str = "127.0.0.1", port: int = 0) -> int:
     """Run the server until the client leaves (stdio) or a signal; returns the exit status."""
     loop = asyncio.get_running_loop()
     main = asyncio.current_task()

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from spola.errors import DocumentError, Finding, Location
+from spola.hosts import HostPolicy
+from spola.limits import DEFAULT_LOAD_LIMITS, LoadLimits
 from spola.model.build import build_document
 from spola.model.collector import Collector
 from spola.model.reach import in_reach, reach
@@ -20,14 +22,26 @@ from spola.model.sources import Fetcher, SourceError, path_to_uri, uri_to_displa
 from spola.model.validate import check_references
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from spola.model.document import Document, Workflow
 
 
 class _Session:
     """One load: a fetcher (files read once), the family of Arazzo documents, all findings."""
 
-    def __init__(self, *, allow_remote: bool, resolve_sources: bool) -> None:
-        self.fetcher = Fetcher(allow_remote=allow_remote)
+    def __init__(
+        self,
+        *,
+        allow_remote: bool,
+        resolve_sources: bool,
+        limits: LoadLimits | None = None,
+        allow_hosts: Sequence[str] = (),
+    ) -> None:
+        self.limits = limits or DEFAULT_LOAD_LIMITS
+        self.fetcher = Fetcher(
+            allow_remote=allow_remote, limits=self.limits, hosts=HostPolicy(tuple(allow_hosts))
+        )
         self.resolve_sources = resolve_sources
         self.family: dict[str, Document] = {}
         self.findings: list[Finding] = []
@@ -40,7 +54,7 @@ class _Session:
                 self.findings.append(Finding(exc.message, Location(display), exc.hint, rule="source"))
                 return None
         else:
-            parsed = parse_text(text, display)
+            parsed = parse_text(text, display, limits=self.limits)
         c = Collector(display, parsed.positions)
         c.add(parsed.findings)
         if not parsed.ok or parsed.data is None:
@@ -78,7 +92,14 @@ class _Session:
         return [f for f in self.findings if f.severity == "error"]
 
 
-def load(path: str | Path, *, allow_remote: bool = False, resolve_sources: bool = True) -> Document:
+def load(
+    path: str | Path,
+    *,
+    allow_remote: bool = False,
+    resolve_sources: bool = True,
+    limits: LoadLimits | None = None,
+    allow_hosts: Sequence[str] = (),
+) -> Document:
     """Load and check an Arazzo document (YAML or JSON) from a file.
 
     Args:
@@ -86,11 +107,15 @@ def load(path: str | Path, *, allow_remote: bool = False, resolve_sources: bool 
         allow_remote: fetch http(s) source descriptions (else they are a finding naming ``--allow-remote``).
         resolve_sources: load the source descriptions and resolve every step's operation; without it only
             the document itself is checked (``operation_for`` then raises).
+        limits: file size, node and depth limits (defaults in ``spola.limits``).
+        allow_hosts: ``--allow-host`` patterns bounding remote fetches (``spola.hosts``).
 
     Raises:
         DocumentError: the file or one of its sources is unreadable or invalid; carries every finding.
     """
-    session = _Session(allow_remote=allow_remote, resolve_sources=resolve_sources)
+    session = _Session(
+        allow_remote=allow_remote, resolve_sources=resolve_sources, limits=limits, allow_hosts=allow_hosts
+    )
     document = session.document(path_to_uri(path), str(path))
     return _finish(session, document, str(path))
 
@@ -110,7 +135,12 @@ def load_text(
 
 
 def load_for_run(
-    path: str | Path, workflow_id: str | None, *, allow_remote: bool = False
+    path: str | Path,
+    workflow_id: str | None,
+    *,
+    allow_remote: bool = False,
+    limits: LoadLimits | None = None,
+    allow_hosts: Sequence[str] = (),
 ) -> tuple[Document, Workflow, list[Finding]]:
     """Load a document to run one workflow: a problem is judged where it lives.
 
@@ -121,7 +151,9 @@ def load_for_run(
         DocumentError: the file is unreadable, or a problem lies in what the run reaches.
         WorkflowNotFound: no such workflow (or several and none was chosen).
     """
-    session = _Session(allow_remote=allow_remote, resolve_sources=True)
+    session = _Session(
+        allow_remote=allow_remote, resolve_sources=True, limits=limits, allow_hosts=allow_hosts
+    )
     display = str(path)
     document = session.document(path_to_uri(path), display)
     errors = session.errors()

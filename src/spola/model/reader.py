@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from spola.errors import Finding, Location
+from spola.limits import DEFAULT_LOAD_LIMITS, LoadLimits
 from spola.model.pointers import join
 
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -58,30 +59,35 @@ class Parsed:
         return not any(f.rule == "syntax" for f in self.findings)
 
 
-def parse_text(text: str, file: str | None, *, positions: bool = True) -> Parsed:
+def parse_text(
+    text: str, file: str | None, *, positions: bool = True, limits: LoadLimits = DEFAULT_LOAD_LIMITS
+) -> Parsed:
     """Parse YAML (or JSON) text; never raises for bad input, returns findings instead.
+
+    Before anything is built, the node graph is measured: more than ``limits.max_nodes`` nodes once
+    aliases are expanded (an alias bomb), a recursive alias, or nesting deeper than
+    ``limits.max_depth`` is a finding, found in time proportional to the text.
 
     Args:
         text: the document text.
         file: shown in findings.
         positions: record line/column per JSON Pointer (slower; meant for Arazzo documents).
+        limits: the node and depth budget.
     """
     try:
-        return _parse(text, file, positions)
+        return _parse(text, file, positions, limits)
     except RecursionError:
         return Parsed(None, findings=(_syntax(file, "the document nests too deeply to be read", None, None),))
 
 
-def _parse(text: str, file: str | None, positions: bool) -> Parsed:
-    if not positions:
-        try:
-            return Parsed(yaml.load(text, Loader=_Loader))  # noqa: S506 - _Loader is a safe loader
-        except yaml.YAMLError as exc:
-            return _json_fallback(text, file, exc)
+def _parse(text: str, file: str | None, positions: bool, limits: LoadLimits) -> Parsed:
     try:
         loader = _Loader(text)
         try:
             node = loader.get_single_node()
+            problem = _measure(node, limits) if node is not None else None
+            if problem is not None:
+                return Parsed(None, findings=(_syntax(file, problem, None, None),))
             data = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()
@@ -89,9 +95,69 @@ def _parse(text: str, file: str | None, positions: bool) -> Parsed:
         return _json_fallback(text, file, exc)
     if node is None:
         return Parsed(None)
+    if not positions:
+        return Parsed(data)
     walker = _PositionWalker(file)
     walker.walk(node, "")
     return Parsed(data, walker.positions, tuple(walker.findings))
+
+
+def _measure(root: yaml.Node, limits: LoadLimits) -> str | None:
+    """Why the node graph is over budget (expanded size, recursive alias, depth), or None.
+
+    Iterative and memoised by node identity, so shared (aliased) nodes are measured once.
+    """
+    sizes: dict[int, int] = {}
+    depths: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        key = id(node)
+        if expanded:
+            on_path.discard(key)
+            size, depth = 1, 0
+            for child in _children(node):
+                size += sizes[id(child)]
+                depth = max(depth, depths[id(child)])
+            sizes[key] = size
+            depths[key] = depth + 1
+            if size > limits.max_nodes:
+                return (
+                    f"the document expands to more than {limits.max_nodes:,} nodes (YAML aliases: an "
+                    "alias bomb?); refused before reading it (--max-document-nodes)"
+                )
+            if depth + 1 > limits.max_depth:
+                return (
+                    f"the document nests deeper than {limits.max_depth} levels; refused before reading "
+                    "it (--max-document-depth)"
+                )
+            continue
+        if key in sizes:
+            continue
+        if key in on_path:
+            return "the document has a YAML alias that contains itself (a recursive alias)"
+        on_path.add(key)
+        stack.append((node, True))
+        for child in _children(node):
+            child_key = id(child)
+            if child_key in on_path:
+                return "the document has a YAML alias that contains itself (a recursive alias)"
+            if child_key not in sizes:
+                stack.append((child, False))
+    return None
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        out: list[yaml.Node] = []
+        for key_node, value_node in node.value:
+            out.append(key_node)
+            out.append(value_node)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 def _json_fallback(text: str, file: str | None, exc: yaml.YAMLError) -> Parsed:

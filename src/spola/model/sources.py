@@ -6,6 +6,8 @@ Arazzo document, its sources, the files their ``$ref``s name).
 
 from __future__ import annotations
 
+import socket
+import stat
 import urllib.request
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -13,6 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from spola.hosts import HostPolicy, HostRefused
+from spola.limits import DEFAULT_LOAD_LIMITS, LoadLimits
 from spola.model.reader import Parsed, parse_text
 from spola.model.refs import RefError
 
@@ -21,7 +25,6 @@ if TYPE_CHECKING:
     from spola.model.openapi import OpenApiDescription
 
 REMOTE_TIMEOUT = 30.0
-MAX_BYTES = 50 * 1024 * 1024
 
 
 class SourceError(Exception):
@@ -79,8 +82,16 @@ def detect_type(tree: Any) -> str | None:
 class Fetcher:
     """Reads and parses documents by URI, once each; refuses the network unless allowed."""
 
-    def __init__(self, *, allow_remote: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        allow_remote: bool = False,
+        limits: LoadLimits = DEFAULT_LOAD_LIMITS,
+        hosts: HostPolicy | None = None,
+    ) -> None:
         self.allow_remote = allow_remote
+        self.limits = limits
+        self.hosts = hosts or HostPolicy()
         self._texts: dict[str, str] = {}
         self._parsed: dict[tuple[str, bool], Parsed] = {}
 
@@ -112,9 +123,9 @@ class Fetcher:
         if key not in self._parsed:
             text, display = self.text(uri), uri_to_display(uri)
             if positions:
-                self._parsed[key] = parse_text(text, display, positions=True)
+                self._parsed[key] = parse_text(text, display, positions=True, limits=self.limits)
             else:
-                self._parsed[key] = _parse_cached(text, display)
+                self._parsed[key] = _parse_cached(text, display, self.limits)
         return self._parsed[key]
 
     def tree(self, uri: str) -> Any:
@@ -132,14 +143,25 @@ class Fetcher:
         return parsed.data
 
     def _read_file(self, path: Path) -> str:
+        limit = self.limits.max_bytes
         try:
-            data = path.read_bytes()
+            if path.exists() and not path.is_dir() and not stat.S_ISREG(path.stat().st_mode):
+                raise SourceError(f"{path} is not a regular file; spola reads documents only from files")
+            with path.open("rb") as handle:
+                info = os_fstat(handle)
+                if not stat.S_ISREG(info.st_mode):
+                    raise SourceError(f"{path} is not a regular file; spola reads documents only from files")
+                if info.st_size > limit:
+                    raise SourceError(_too_big(str(path), info.st_size, limit))
+                data = handle.read(limit + 1)
         except FileNotFoundError as exc:
             raise SourceError(f"file not found: {path}") from exc
         except IsADirectoryError as exc:
             raise SourceError(f"is a directory, not a file: {path}") from exc
         except OSError as exc:
             raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        if len(data) > limit:
+            raise SourceError(_too_big(str(path), None, limit))
         return _decode(data, str(path))
 
     def _read_remote(self, uri: str) -> str:
@@ -148,29 +170,79 @@ class Fetcher:
                 f"'{uri}' is remote and remote sources are not allowed",
                 hint="pass --allow-remote to fetch it, or download it and point the url at the file",
             )
+        limit = self.limits.max_bytes
         accept = {"Accept": "application/yaml, application/json, */*"}
         request = urllib.request.Request(uri, headers=accept)  # noqa: S310 - the scheme is http(s) here
         try:
-            with urllib.request.urlopen(request, timeout=REMOTE_TIMEOUT) as response:  # noqa: S310
-                data = response.read(MAX_BYTES + 1)
+            _check_remote(self.hosts, uri)
+            with _open(request, self.hosts) as response:
+                data = response.read(limit + 1)
+        except HostRefused as exc:
+            raise SourceError(f"will not fetch '{uri}': {exc.message}") from exc
         except (OSError, ValueError) as exc:
+            reason = getattr(exc, "reason", None)
+            if isinstance(reason, HostRefused):
+                raise SourceError(f"will not fetch '{uri}': {reason.message}") from exc
             raise SourceError(f"cannot fetch '{uri}': {exc}") from exc
-        if len(data) > MAX_BYTES:
-            raise SourceError(f"'{uri}' is larger than {MAX_BYTES // (1024 * 1024)} MB")
+        if len(data) > limit:
+            raise SourceError(_too_big(f"'{uri}'", None, limit))
         return _decode(data, uri)
 
 
-_PARSED: OrderedDict[tuple[str, str], Parsed] = OrderedDict()
+def _open(request: urllib.request.Request, hosts: HostPolicy) -> Any:
+    """Open a remote document, following only redirects the host policy allows."""
+    opener = urllib.request.build_opener(_CheckedRedirects(hosts))
+    return opener.open(request, timeout=REMOTE_TIMEOUT)
+
+
+def os_fstat(handle: Any) -> Any:
+    """``os.fstat`` of an open file (a function so the check reads the file actually opened)."""
+    import os
+
+    return os.fstat(handle.fileno())
+
+
+def _too_big(what: str, size: int | None, limit: int) -> str:
+    told = f" ({size:,} bytes)" if size is not None else ""
+    return f"{what} is larger than {limit:,} bytes{told}; raise --max-document-bytes to read it"
+
+
+def _check_remote(hosts: HostPolicy, uri: str) -> None:
+    """The host policy for a fetch: the URL, then every address its host name resolves to."""
+    hosts.check_url(uri)
+    parts = urlsplit(uri)
+    host = parts.hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, parts.port or None, proto=socket.IPPROTO_TCP)
+    except OSError:
+        return  # the fetch itself reports it
+    for info in infos:
+        hosts.check_address(host, str(info[4][0]), parts.port)
+
+
+class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect only to a URL the host policy allows."""
+
+    def __init__(self, hosts: HostPolicy) -> None:
+        super().__init__()
+        self.hosts = hosts
+
+    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> Any:
+        _check_remote(self.hosts, newurl)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_PARSED: OrderedDict[tuple[str, str, tuple[int, int, int]], Parsed] = OrderedDict()
 _PARSED_MAX = 32
 
 
-def _parse_cached(text: str, display: str) -> Parsed:
+def _parse_cached(text: str, display: str, limits: LoadLimits) -> Parsed:
     """Parse, remembering the last few results by content: a process often loads the same big
     OpenAPI files again (tests, several workflows of one API). The trees are shared: never mutate them."""
-    key = (display, text)
+    key = (display, text, limits.key())
     parsed = _PARSED.get(key)
     if parsed is None:
-        parsed = parse_text(text, display, positions=False)
+        parsed = parse_text(text, display, positions=False, limits=limits)
         _PARSED[key] = parsed
         if len(_PARSED) > _PARSED_MAX:
             _PARSED.popitem(last=False)

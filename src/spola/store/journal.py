@@ -210,6 +210,10 @@ class Journal:
         """Queue a run's end (outputs and error already redacted)."""
         self._post(lambda store: store.finish_run(run_id, status, outputs, error, finished_at))
 
+    def reopen(self, run_id: str, seq: int) -> None:
+        """Queue forgetting exchange ``seq``'s failed response (it will be sent again)."""
+        self._post(lambda store: store.reopen_exchange(run_id, seq))
+
     def set_status(self, run_id: str, status: RunStatus, at: float | None = None) -> None:
         """Queue a status change (``interrupted`` on Ctrl-C, ``running`` on resume)."""
         self._post(lambda store: store.set_status(run_id, status, at))

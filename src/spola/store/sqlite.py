@@ -69,6 +69,12 @@ _UPDATE_RESPONSE = """
                          error = ?, elapsed = ?, received_at = ?, outputs_json = ?
     WHERE run_id = ? AND seq = ?
 """
+_REOPEN_EXCHANGE = """
+    UPDATE exchanges SET status = NULL, response_headers_json = NULL, response_body = NULL,
+                         body_redacted = 0, error = NULL, elapsed = NULL, received_at = NULL,
+                         outputs_json = NULL
+    WHERE run_id = ? AND seq = ?
+"""
 _INSERT_EVENT = "INSERT INTO events (run_id, seq, kind, at, data_json) VALUES (?, ?, ?, ?, ?)"
 _FINISH_RUN = """
     UPDATE runs SET status = ?, outputs_json = ?, error_json = ?, finished_at = ?, updated_at = ?
@@ -318,6 +324,11 @@ class RunStore:
         )  # fmt: skip
         if changed == 0:
             raise _no_run(run_id)
+
+    def reopen_exchange(self, run_id: str, seq: int) -> None:
+        """Forget an exchange's failed response so it is sent again (resume of a failed run);
+        the next intent for it counts one more send."""
+        self._write(_REOPEN_EXCHANGE, (run_id, seq))
 
     def set_status(self, run_id: str, status: RunStatus, at: float | None = None) -> None:
         """Change a run's status; back to ``running`` (a resume) clears its finish time."""

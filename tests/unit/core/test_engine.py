@@ -128,7 +128,7 @@ def test_inputs_are_checked_when_the_run_is_made(document) -> None:  # type: ign
 
 
 def test_a_transport_failure_is_a_step_failure_not_an_exception(document) -> None:  # type: ignore[no-untyped-def]
-    run = make(document, transport_retries=0)
+    run = make(document, retry_attempts=0)
     run.next_actions(1000.0)
     run.receive(1, HttpResponse(status=None, error="cannot connect"), 1000.1)
     (finish,) = run.next_actions(1000.1)

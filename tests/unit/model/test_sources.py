@@ -140,11 +140,11 @@ def test_a_remote_source_needs_allow_remote(write: Write) -> None:
 def test_a_remote_source_is_fetched_when_allowed(write: Write, monkeypatch: pytest.MonkeyPatch) -> None:
     fetched: list[str] = []
 
-    def fake_urlopen(request: Any, timeout: float) -> io.BytesIO:
+    def fake_open(request: Any, hosts: Any) -> io.BytesIO:
         fetched.append(request.full_url)
         return io.BytesIO(PETSTORE.encode())
 
-    monkeypatch.setattr(sources_module.urllib.request, "urlopen", fake_urlopen)
+    monkeypatch.setattr(sources_module, "_open", fake_open)
     sources = _source("pets", "https://pets.example/openapi.yaml")
     path = write("flow.arazzo.yaml", arazzo("- stepId: a\n  operationId: listPets", sources=sources))
     document = load(path, allow_remote=True)
@@ -269,13 +269,14 @@ def test_problems_in_a_child_document_are_reported_in_its_own_file(write: Write)
 
 def test_sources_are_read_once_per_load(write: Write, monkeypatch: pytest.MonkeyPatch) -> None:
     reads: list[Path] = []
-    original = Path.read_bytes
+    original = Path.open
 
-    def counting(self: Path) -> bytes:
-        reads.append(self)
-        return original(self)
+    def counting(self: Path, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        if "r" in mode:
+            reads.append(self)
+        return original(self, mode, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", counting)
+    monkeypatch.setattr(Path, "open", counting)
     path = _family(
         write,
         "- stepId: a\n  workflowId: $sourceDescriptions.child.adopt\n- stepId: b\n  operationId: listPets",
