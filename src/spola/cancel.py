@@ -25,6 +25,9 @@ from typing import TYPE_CHECKING, Any
 from spola.drivers.cancel import CancelSignal, drive_cancellable, run_cancel_workflow
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from spola.options import Credential
     from spola.store import Journal
     from spola.store.records import RunRecord
 
@@ -103,11 +106,18 @@ async def acancel(
     reason: str = "cancelled with spola cancel",
     wait: float = 120.0,
     poll: float = 0.2,
+    inputs: Mapping[str, Any] | None = None,
+    credentials: Sequence[Credential] = (),
+    servers: Mapping[str, str] | None = None,
+    insecure: bool = False,
 ) -> CancelOutcome:
     """Cancel a journalled run (id or unique prefix) that this or another process drives.
 
     A live driver is asked through the store and stops the run, running its cancel workflow; this waits
-    up to ``wait`` seconds for the run to end. A run whose driver is gone is marked ``cancelled``.
+    up to ``wait`` seconds for the run to end. A run whose driver is gone (or that was interrupted) is
+    marked ``cancelled`` here, after its cancel workflow ran from this process: the journal is replayed
+    to know what the run had produced, so secret ``inputs`` and ``credentials`` must be given again
+    (as for resume); without them the cancel workflow is not run and the outcome says why.
 
     Raises:
         StoreError: no such run (or an ambiguous prefix), the store cannot be opened.
@@ -147,16 +157,51 @@ async def acancel(
                 cancel_data,
             )  # fmt: skip
         gone = "its process is gone" if record.status == "running" else f"it was {record.status}"
-        message = (
-            f"run {full} marked cancelled ({gone}); its cancel workflow was not run, "
-            "so remote work it started may still be going"
+        report, why_not = await _cancel_remote(
+            journal, record, reason, inputs, credentials, servers, insecure
         )
+        if report is not None:
+            message = f"run {full} marked cancelled ({gone}); spola ran its cancel workflow here"
+        elif why_not:
+            message = (
+                f"run {full} marked cancelled ({gone}); its cancel workflow was not run ({why_not}), "
+                "so remote work it started may still be going"
+            )
+        else:
+            message = f"run {full} marked cancelled ({gone}); its workflow names no cancel workflow"
         journal.finish(full, "cancelled", record.outputs, {"stepId": None, "message": f"cancelled: {reason}"},
                        time.time())  # fmt: skip
         await journal.flush()
-        return CancelOutcome(full, "marked", "cancelled", message)
+        return CancelOutcome(full, "marked", "cancelled", message, report)
     finally:
         await journal.close()
+
+
+async def _cancel_remote(
+    journal: Journal,
+    record: RunRecord,
+    reason: str,
+    inputs: Mapping[str, Any] | None,
+    credentials: Sequence[Credential],
+    servers: Mapping[str, str] | None,
+    insecure: bool,
+) -> tuple[dict[str, Any] | None, str | None]:
+    """Run a dead run's cancel workflow from here: (its report, None) or (None, why it did not run)."""
+    from spola.drivers.aio import make_session
+    from spola.durable import rebuild
+    from spola.errors import SpolaError
+    from spola.model.cancel import cancel_spec
+
+    try:
+        run, _ = rebuild(record, inputs=inputs, credentials=credentials, servers=servers, force=True)
+        if cancel_spec(run.document, run.root.workflow) is None:
+            return None, None
+    except SpolaError as exc:
+        return None, str(exc)
+    run.interrupt(f"cancelled: {reason}")
+    async with make_session(insecure=insecure) as session:
+        report = await run_cancel_workflow(run, session, reason=reason, store=journal)
+    return (report.to_dict() if report is not None else None), None
 
 
 def by_time(record: RunRecord) -> float:

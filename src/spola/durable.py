@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 
     from spola.core.actions import SendRequest
     from spola.core.report import RunResult
-    from spola.store.records import ExchangeRecord
+    from spola.drivers.journal import ReplayOutcome
+    from spola.store.records import ExchangeRecord, RunRecord
 
 
 def options_record(options: RunOptions) -> dict[str, Any]:
@@ -223,6 +224,62 @@ def _alive_spola(pid: int) -> bool:
     return b"spola" in cmdline
 
 
+def rebuild(
+    record: RunRecord,
+    *,
+    inputs: Mapping[str, Any] | None = None,
+    credentials: Sequence[Credential] = (),
+    servers: Mapping[str, str] | None = None,
+    poll_interval: float | None = None,
+    env: Mapping[str, str] = os.environ,
+    force: bool = False,
+    retry: int | None = None,
+) -> tuple[Run, ReplayOutcome]:
+    """A fresh engine for a journalled run, its journal replayed into it (nothing is sent).
+
+    Raises:
+        ResumeRefused: the document is gone or changed, a secret input or credential is not given
+            again, or (unless ``force``) a non-idempotent request is in doubt.
+    """
+    header = record.header
+    if not Path(header.document).is_file():
+        raise ResumeRefused(f"the run's document {header.document} is gone")
+    if document_digest(header.document) != header.document_sha256:
+        raise ResumeRefused(
+            f"the document {header.document} changed since run {header.run_id} started",
+            hint="Resuming would replay the journal into a different workflow; start a new run.",
+        )
+    given = dict(inputs or {})
+    restored = dict(header.inputs)
+    for name in header.secret_inputs:
+        if name not in header.inputs and name not in given:
+            continue  # a secret-looking input the run was never given (nothing to give again)
+        if name in given:
+            restored[name] = given[name]
+        elif f"SPOLA_INPUT_{name.upper()}" in env:
+            restored[name] = env[f"SPOLA_INPUT_{name.upper()}"]
+        else:
+            raise ResumeRefused(
+                f"input '{name}' is a secret and was not stored with run {header.run_id}",
+                hint=f"Give it again with --input {name}=VALUE or SPOLA_INPUT_{name.upper()}.",
+            )
+    for name, value in given.items():
+        if name not in header.secret_inputs:
+            restored[name] = value
+    options = options_from_record(header.options, credentials, servers, poll_interval)
+    document = load(header.document)
+    run = Run(
+        document,
+        header.workflow_id,
+        restored,
+        options=options,
+        run_id=header.run_id,
+        started_at=header.started_at,
+        secret_inputs=frozenset(header.secret_inputs),
+    )
+    return run, replay(run, record.exchanges, force=force, retry=retry)
+
+
 async def aresume(
     run_id: str,
     *,
@@ -264,40 +321,16 @@ async def aresume(
                 f"run {header.run_id} is still running in process {owner}",
                 hint=f"Stop it first (kill -INT {owner}), or wait for it to finish.",
             )
-        if not Path(header.document).is_file():
-            raise ResumeRefused(f"the run's document {header.document} is gone")
-        if document_digest(header.document) != header.document_sha256:
-            raise ResumeRefused(
-                f"the document {header.document} changed since run {header.run_id} started",
-                hint="Resuming would replay the journal into a different workflow; start a new run.",
-            )
-        given = dict(inputs or {})
-        restored = dict(header.inputs)
-        for name in header.secret_inputs:
-            if name in given:
-                restored[name] = given[name]
-            elif f"SPOLA_INPUT_{name.upper()}" in env:
-                restored[name] = env[f"SPOLA_INPUT_{name.upper()}"]
-            else:
-                raise ResumeRefused(
-                    f"input '{name}' is a secret and was not stored with run {header.run_id}",
-                    hint=f"Give it again with --input {name}=VALUE or SPOLA_INPUT_{name.upper()}.",
-                )
-        for name, value in given.items():
-            if name not in header.secret_inputs:
-                restored[name] = value
-        options = options_from_record(header.options, credentials, servers, poll_interval)
-        document = load(header.document)
-        run = Run(
-            document,
-            header.workflow_id,
-            restored,
-            options=options,
-            run_id=header.run_id,
-            started_at=header.started_at,
-            secret_inputs=frozenset(header.secret_inputs),
+        run, outcome = rebuild(
+            record,
+            inputs=inputs,
+            credentials=credentials,
+            servers=servers,
+            poll_interval=poll_interval,
+            env=env,
+            force=force_resend,
+            retry=retry.seq if retry else None,
         )
-        outcome = replay(run, record.exchanges, force=force_resend, retry=retry.seq if retry else None)
         if retry is not None:
             journal.reopen(header.run_id, retry.seq)
             journal.event(

@@ -187,13 +187,17 @@ def build_request(
     options: RunOptions,
     source_url: str | None = None,
     secret_values: frozenset[str] = frozenset(),
+    base: str | None = None,
 ) -> BuiltRequest:
     """Evaluate a step's parameters and body and build the request for ``operation``.
+
+    ``base``: the server URL when the caller already knows it (`base_url` of the same operation,
+    options and source URL), so a poll loop does not form it again.
 
     Raises:
         RequestBuildError: a path parameter has no value, or no server URL can be formed.
     """
-    op_params = {(p.name, p.in_): p for p in operation.parameters}
+    op_params = _operation_parameters(operation)
     path_values: dict[str, Any] = {}
     query_values: dict[str, Any] = {}
     headers: list[tuple[str, str]] = []
@@ -240,7 +244,8 @@ def build_request(
         body_value, body_bytes, content_type = _build_body(request_body, operation, scope)
         if body_bytes is not None and not any(k.lower() == "content-type" for k, _ in headers):
             headers.append(("Content-Type", content_type))
-    base = base_url(operation, options, source_url)
+    if base is None:
+        base = base_url(operation, options, source_url)
     grants: list[TokenGrant] = []
     _apply_security(operation, options, headers, query, cookies, secrets, grants, base)
     if cookies:
@@ -264,6 +269,21 @@ def build_request(
         grants=tuple(grants),
     )
     return BuiltRequest(request=request, idempotent=idempotent)
+
+
+_OP_PARAMS: dict[int, tuple[Operation, dict[tuple[str, str], Any]]] = {}
+
+
+def _operation_parameters(operation: Operation) -> dict[tuple[str, str], Any]:
+    """The operation's parameters by (name, in), made once per operation (read-only)."""
+    known = _OP_PARAMS.get(id(operation))
+    if known is not None and known[0] is operation:
+        return known[1]
+    table = {(p.name, p.in_): p for p in operation.parameters}
+    if len(_OP_PARAMS) > 4096:
+        _OP_PARAMS.clear()
+    _OP_PARAMS[id(operation)] = (operation, table)
+    return table
 
 
 def _build_body(

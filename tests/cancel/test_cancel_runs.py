@@ -191,6 +191,7 @@ def test_spola_cancel_from_a_second_process(sim: Sim, tmp_path: Path) -> None:
             (summary,) = runs.list_runs()
         prefix = summary.run_id[:-3]
         cancel = spola_run("cancel", prefix, "--reason", "wrong job", store=store)
+        assert cancel.returncode == 0, cancel.stdout + cancel.stderr
         out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
@@ -221,7 +222,10 @@ def test_spola_cancel_marks_a_run_whose_process_is_gone(sim: Sim, tmp_path: Path
     outcome = json.loads(cancel.stdout)
     assert outcome["action"] == "marked"
     assert outcome["status"] == "cancelled"
+    # the credential is never stored, so the cancel workflow could not run without it
+    assert "not run" in outcome["message"] and "--auth" in outcome["message"]
     assert "may still be going" in outcome["message"]
+    assert sim.count("runs/cancel") == 0
     with RunStore.open(store) as runs:
         assert runs.get_run(summary.run_id).status == "cancelled"
     again = spola_run("cancel", summary.run_id, store=store)
@@ -262,3 +266,23 @@ def test_ctrl_c_cancels_the_dbt_example_run(sim: Sim, tmp_path: Path) -> None:
     assert sim.count("runs/cancel", vendor="dbt") == 1
     remote = sim.get(f"/api/v2/accounts/1/runs/{run_id}/", token="sim-token")["data"]
     assert remote["status"] == 30 and remote["is_cancelled"] is True
+
+
+def test_spola_cancel_of_a_dead_run_runs_its_cancel_workflow_here(sim: Sim, tmp_path: Path) -> None:
+    store = tmp_path / "runs.db"
+    proc = spola_process(*example_args(sim), store=store)
+    wait_until(lambda: sim.count("runs/get") >= 1, "the poll loop")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=30)
+    with RunStore.open(store) as runs:
+        (summary,) = runs.list_runs()
+    cancel = spola_run("cancel", summary.run_id, "--auth", f"databricks={TOKEN}", store=store)
+    assert cancel.returncode == 0, cancel.stderr
+    assert "spola ran its cancel workflow here" in cancel.stdout
+    assert "cancel workflow cancel-run: succeeded" in cancel.stdout
+    assert_cancelled_remotely(sim)
+    with RunStore.open(store) as runs:
+        record = runs.get_run(summary.run_id)
+    assert record.status == "cancelled"
+    assert "cancel-finished" in [e.kind for e in record.events]
+    assert any(e.step_path.startswith("cancel>") for e in record.exchanges)

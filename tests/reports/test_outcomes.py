@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import urllib.request
@@ -135,3 +136,36 @@ def test_runs_show_html_and_exchanges_from_the_store(base_url: str, tmp_path: Pa
     assert exchanges.returncode == 0, exchanges.stderr
     assert '"life_cycle_state"' in exchanges.stdout and "Authorization: ***" in exchanges.stdout
     assert TOKEN not in exchanges.stdout
+
+
+def test_runs_show_html_of_a_cancelled_run_shows_its_cancel_workflow(base_url: str, tmp_path: Path) -> None:
+    import signal
+    import time
+
+    store = tmp_path / "runs.db"
+    env = {k: v for k, v in os.environ.items() if k != "GITHUB_STEP_SUMMARY"}
+    env["SPOLA_STORE"] = str(store)
+    before = requests_seen(base_url)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "spola", "run", str(DATABRICKS), "-i", "job_id=777", "--server",
+         f"databricks={base_url}/api", "--auth", f"databricks={TOKEN}", "--poll-interval", "0.2", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while requests_seen(base_url) < before + 3 and time.monotonic() < deadline:
+            time.sleep(0.1)  # job 777 runs for 600 s: the run is polling
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=90)
+    finally:
+        process.kill()
+    run_id = json.loads(out)["runId"]
+    page = tmp_path / "run.html"
+    shown = spola("runs", "show", run_id, "--html", str(page), store=store)
+    assert shown.returncode == 0, shown.stderr + err
+    html = page.read_text()
+    steps = re.findall(r'class="bar" data-step="([^"]+)"', html)
+    assert steps[0] == "runNow" and "waitForRun" in steps
+    assert "cancel" in steps and "waitForStop" in steps  # the example's cancel workflow, its own lanes
+    assert "cancel workflow cancel-run: succeeded" in html and "CANCELED" in html
+    assert TOKEN not in html

@@ -261,3 +261,40 @@ def test_reports_are_written_when_the_run_fails(base_url: str, tmp_path: Path) -
     assert [b["data-outcome"] for b in parser.bars] == ["failed"]
     for name in ("run.xml", "run.json", "run.html"):
         assert TOKEN not in (tmp_path / name).read_text()
+
+
+def test_reports_are_written_when_the_run_is_interrupted(base_url: str, tmp_path: Path) -> None:
+    import signal
+    import time
+
+    doc = tmp_path / "flow.arazzo.yaml"
+    doc.write_text(DOC)
+    before = _gets(sim_counts(base_url))
+    env = {k: v for k, v in os.environ.items() if k != "GITHUB_STEP_SUMMARY"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "spola", "run", str(doc), "-i", "job_id=777", "-i", f"note={PASSWORD}",
+         "--server", f"databricks={base_url}/api", "--auth", f"databricks={TOKEN}", "--poll-interval", "0.2",
+         "--junit", str(tmp_path / "run.xml"), "--html", str(tmp_path / "run.html"),
+         "--report", str(tmp_path / "run.json")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while _gets(sim_counts(base_url)) < before + 2 and time.monotonic() < deadline:
+            time.sleep(0.1)  # job 777 runs for 600 s: the run is polling
+        process.send_signal(signal.SIGINT)
+        _out, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130, err
+    data = json.loads((tmp_path / "run.json").read_text())
+    assert data["status"] == "interrupted"
+    assert [e["stepId"] for e in data["executions"]][:2] == ["runNow", "waitForRun"]
+    schema = etree.XMLSchema(etree.parse(str(SCHEMA)))
+    document = etree.parse(str(tmp_path / "run.xml"))
+    assert schema.validate(document), schema.error_log
+    error = document.find(".//testcase/error")
+    assert error is not None and error.get("type") == "interrupted"
+    parser = Bars()
+    parser.feed((tmp_path / "run.html").read_text())
+    assert len(parser.bars) >= 3

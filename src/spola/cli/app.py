@@ -287,11 +287,20 @@ def cancel_command(
     wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for the run to stop.")] = 120.0,
     json_out: JsonOpt = False,
     store: StoreOpt = None,
+    input_: InputOpt = None,
+    server: ServerOpt = None,
+    auth: AuthOpt = None,
+    insecure: InsecureOpt = False,
 ) -> None:
-    """Stop a run another spola process drives (its cancel workflow runs), or mark a dead one cancelled."""
+    """Stop a run another spola process drives (its cancel workflow runs), or cancel a dead one here
+    (give its secrets again with -i / --auth so its cancel workflow can run)."""
     from spola.cli.cancel import cancel_run
 
-    raise typer.Exit(cancel_run(run_id, store=store, reason=reason, wait=wait, json_out=json_out))
+    code = cancel_run(
+        run_id, store=store, reason=reason, wait=wait, json_out=json_out,
+        inputs=input_, auth=auth, servers=server, insecure=insecure,
+    )  # fmt: skip
+    raise typer.Exit(code)
 
 
 runs_app = typer.Typer(help="List, inspect and prune journalled runs.", no_args_is_help=False)

@@ -11,11 +11,32 @@ from spola.cli.render import to_json
 from spola.errors import EXIT_FAILED, EXIT_OK
 
 
-def cancel_run(run_id: str, *, store: str | None, reason: str | None, wait: float, json_out: bool) -> int:
+def cancel_run(
+    run_id: str,
+    *,
+    store: str | None,
+    reason: str | None,
+    wait: float,
+    json_out: bool,
+    inputs: list[str] | None = None,
+    auth: list[str] | None = None,
+    servers: list[str] | None = None,
+    insecure: bool = False,
+) -> int:
     """Ask for the cancel, wait for the outcome, print it; 0 when the run is cancelled now."""
     from spola.cancel import cancel
+    from spola.cli import args as cli_args
 
-    outcome = cancel(run_id, store_path=store, reason=reason or "cancelled with spola cancel", wait=wait)
+    outcome = cancel(
+        run_id,
+        store_path=store,
+        reason=reason or "cancelled with spola cancel",
+        wait=wait,
+        inputs=cli_args.gather_inputs(inputs or [], None, None),
+        credentials=cli_args.parse_credentials(auth or []),
+        servers=cli_args.parse_servers(servers or []),
+        insecure=insecure,
+    )
     if json_out:
         sys.stdout.write(to_json(outcome.to_dict()) + "\n")
     else:

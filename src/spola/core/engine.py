@@ -15,6 +15,7 @@ from spola.core.events import ActionTaken, Event, StepFinished, StepStarted, Wai
 from spola.core.frame import Frame, Link
 from spola.core.inputs import validate_inputs
 from spola.core.nesting import check_self_running
+from spola.core.plan import StepPlan, plan_step
 from spola.core.report import RunError, RunResult, StepReport
 from spola.core.scope import build_scope, evaluate_outputs, read_body
 from spola.errors import EngineMisuse, NestingTooDeep, SpolaError
@@ -84,6 +85,7 @@ class Run:
         self.now = started_at
         self.remote_cache: dict[int, tuple[str, ...]] = {}
         self.result: RunResult | None = None
+        self._plans: dict[int, StepPlan] = {}
         self.root = self._spawn(document, workflow, validated, None, "root", workflow.workflow_id)
         for step in workflow.steps:
             self._report(self.root, step.step_id)
@@ -332,7 +334,8 @@ class Run:
             except SpolaError as exc:
                 self._judge(frame, scope, now, problem=str(exc))
             return None
-        operation = frame.document.operation_for(step)
+        plan = self._plan(frame)
+        operation = plan.operation
         scope = build_scope(frame, self.workflow_states)
         if operation is None:
             self._judge(
@@ -343,16 +346,16 @@ class Run:
                 "(AsyncAPI steps are not supported yet)",
             )
             return None
-        source = next((s for s in frame.document.source_descriptions if s.name == operation.source), None)
         try:
             built = build_request(
                 operation=operation,
-                parameters=merge_parameters(frame.workflow.parameters, step.parameters),
+                parameters=plan.parameters,
                 request_body=step.request_body,
                 scope=scope,
                 options=self.options,
-                source_url=source.url if source else None,
+                source_url=plan.source_url,
                 secret_values=self.secret_values,
+                base=plan.base,
             )
         except (RequestBuildError, SpolaError, ValueError, TypeError) as exc:
             self._judge(frame, scope, now, problem=f"cannot build the request: {exc}")
@@ -364,9 +367,7 @@ class Run:
         self.calls[call_id] = frame.fid
         frame.call_id = call_id
         frame.phase = "wait_call"
-        timeout = self.options.http_timeout
-        if step.timeout:
-            timeout = min(timeout, step.timeout / 1000)
+        timeout = plan.timeout
         if self.observed:
             summary = explain.request_summary(built.request, self.redactor)
             self.emit(
@@ -394,6 +395,15 @@ class Run:
             timeout=timeout,
             max_bytes=self.options.max_response_bytes,
         )
+
+    def _plan(self, frame: Frame) -> StepPlan:
+        step = frame.step
+        known = self._plans.get(id(step))
+        if known is not None and known.step is step:
+            return known
+        plan = plan_step(frame.document, frame.workflow, step, self.options)
+        self._plans[id(step)] = plan
+        return plan
 
     def complete(self, frame: Frame, status: str, error: RunError | None) -> None:
         """End a workflow execution, compute its outputs and hand control to whoever waits for it."""

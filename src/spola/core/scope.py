@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from spola.errors import SpolaError
-from spola.expr import MISSING, RequestView, ResponseView, Scope
+from spola.expr import MISSING, Headers, RequestView, ResponseView, Scope
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -45,14 +45,6 @@ def parse_body(response: HttpResponse) -> Any:
             except ValueError:
                 return text
     return text
-
-
-def _headers(pairs: tuple[tuple[str, str], ...]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for key, value in pairs:
-        low = key.lower()
-        out[low] = f"{out[low]}, {value}" if low in out else value
-    return out
 
 
 def evaluate_outputs(outputs: Mapping[str, Value], scope: Scope, *, chained: bool = False) -> dict[str, Any]:
@@ -108,7 +100,7 @@ def build_scope(
     if request is not None:
         url, method = request.url, request.method
         request_view = RequestView(
-            headers=_headers(request.headers),
+            headers=Headers.joined(request.headers),
             query=request.query_params,
             path=request.path_params,
             body=request.body_value if request.body is not None else MISSING,
@@ -118,7 +110,7 @@ def build_scope(
     if response is not None:
         status = response.status
         response_view = ResponseView(
-            headers=_headers(response.headers),
+            headers=Headers.joined(response.headers),
             body=parse_body(response) if body is _NO_BODY else body,
         )
     return Scope(

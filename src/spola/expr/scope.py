@@ -60,6 +60,19 @@ class Headers(Mapping[str, str]):
             items.setdefault(str(name).lower(), (str(name), str(value)))
         self._items = items
 
+    @classmethod
+    def joined(cls, pairs: Iterable[tuple[str, str]]) -> Headers:
+        """From (name, value) pairs of a message, names lower-cased and the values of a repeated name
+        joined with ``", "`` (RFC 9110 5.3), in one pass."""
+        items: dict[str, tuple[str, str]] = {}
+        for name, value in pairs:
+            low = name.lower()
+            known = items.get(low)
+            items[low] = (low, value) if known is None else (low, f"{known[1]}, {value}")
+        headers = cls.__new__(cls)
+        headers._items = items
+        return headers
+
     def __getitem__(self, name: str) -> str:
         return self._items[name.lower()][1]
 

@@ -11,6 +11,7 @@ from spola.lint.checks import (
     control,
     forms,
     openapi_refs,
+    outcomes,
     outputs,
     parameters,
     polling,
@@ -53,5 +54,6 @@ CHECKS: Final = (
     Check(forms.jsonpath_dialect, ("jsonpath-dialect",)),
     Check(control.self_gotos, ("goto-self-loop",)),
     Check(cancel.cancel_extensions, ("cancel-extension",)),
+    Check(outcomes.end_on_error_states, ("end-on-error-state",)),
 )
 """Every check, in the order its findings are reported."""

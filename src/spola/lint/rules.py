@@ -153,6 +153,13 @@ _TABLE: Final = (
         "Name every state: loop on the non-terminal ones, end or move on for the terminal ones.",
     ),
     Rule(
+        "end-on-error-state",
+        WARNING,
+        "An onSuccess `end` action is taken on a failure state of the remote work (its criteria match "
+        "FAILED, ERROR, CANCELLED… or its name says so): the workflow then reports success.",
+        "End from onFailure instead, or let CI check the outcome with spola run --expect.",
+    ),
+    Rule(
         "output-may-be-null",
         WARNING,
         "A workflow output reads a step that the workflow can finish without running.",

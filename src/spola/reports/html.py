@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from spola.store.records import iso_utc
 
 if TYPE_CHECKING:
-    from spola.reports.model import Execution, RunReport
+    from spola.reports.model import Execution, RunReport, WaitSpan
 
 COLOURS = {
     "passed": "#2f9e5b",
@@ -111,6 +111,30 @@ def _tip(execution: Execution, t0: float) -> str:
     return "<br>".join(parts)
 
 
+def _cancel_text(cancel: dict[str, Any]) -> str:
+    text = f"cancel workflow {cancel.get('workflowId')}: {cancel.get('status')}"
+    if cancel.get("reason"):
+        text += f" (stopped: {cancel['reason']})"
+    outputs = cancel.get("outputs") or {}
+    if outputs:
+        text += " — " + ", ".join(f"{k} {_short(v, 40)}" for k, v in outputs.items())
+    if cancel.get("message"):
+        text += f" — {cancel['message']}"
+    return text
+
+
+def _wait_end(report: RunReport, wait: WaitSpan) -> float:
+    """Where a wait's bar ends: its planned end, or where a stopped run cut it short."""
+    if report.status not in ("interrupted", "cancelled"):
+        return wait.until
+    later = [e.started_at for e in report.executions if e.started_at > wait.at]
+    lane = (wait.step_id, wait.workflow_id)
+    if any(e.started_at > wait.at and (e.step_id, e.workflow_id) == lane for e in report.executions):
+        return wait.until
+    cut = min([*later, report.finished_at or wait.until, wait.until])
+    return max(cut, wait.at)
+
+
 def _timeline(report: RunReport) -> tuple[str, int]:
     t0 = report.started_at
     total = max(report.duration, 0.001)
@@ -143,7 +167,8 @@ def _timeline(report: RunReport) -> tuple[str, int]:
         y = AXIS_H + i * LANE_H
         if i % 2:
             out.append(f'<rect x="0" y="{y}" width="{WIDTH}" height="{LANE_H}" fill="#fbfbfc"/>')
-        label = _e(("· " * depth) + step_id)
+        owner = executions[0].workflow_id
+        label = _e(("  " * depth) + (step_id if depth == 0 else f"{owner}.{step_id}"))
         count = len({e.execution for e in executions})
         suffix = f' <tspan fill="#98a2b3">&#215;{count}</tspan>' if count > 1 else ""
         out.append(
@@ -161,8 +186,9 @@ def _timeline(report: RunReport) -> tuple[str, int]:
         if lane is None:
             continue
         top = AXIS_H + lane * LANE_H + (LANE_H - BAR_H) / 2 + 8
-        x1, x2 = x(wait.at), x(wait.until)
-        title = f"waiting {_seconds(wait.until - wait.at)} ({wait.reason})"
+        until = _wait_end(report, wait)
+        x1, x2 = x(wait.at), x(until)
+        title = f"waiting {_seconds(until - wait.at)} ({wait.reason})"
         out.append(
             f'<rect class="wait" x="{x1:.1f}" y="{top:.1f}" width="{max(x2 - x1, 1):.1f}" '
             f'height="{BAR_H - 6}" rx="2" fill="url(#wait)"><title>{_e(title)}</title></rect>'
@@ -299,9 +325,7 @@ def html_page(report: RunReport) -> str:
             where = ""
         blocks.append(f'<div class="error">{_e(where + report.error)}</div>')
     if report.cancel:
-        blocks.append(
-            f'<div class="expect">cancel: <code>{_e(json.dumps(report.cancel, default=str))}</code></div>'
-        )
+        blocks.append(f'<div class="expect">{_e(_cancel_text(report.cancel))}</div>')
     if report.expectations:
         blocks.append("<h2>Expectations</h2>")
         for expectation in report.expectations:

@@ -78,6 +78,12 @@ def _apply(execution: Execution, data: Mapping[str, Any], at: float) -> None:
         execution.started_at = float(data["started_at"])
 
 
+def _key(seq: int, step_path: str) -> tuple[int, str]:
+    """Match a step event to its exchange: a cancel workflow's exchanges are journalled with their seq
+    offset by a billion and their path prefixed (``cancel>wf/step``), its events with its own."""
+    return seq % 1_000_000_000, step_path.rsplit(">", 1)[-1]
+
+
 def from_store(record: RunRecord) -> RunReport:
     """The report of a journalled run."""
     head = record.header
@@ -94,7 +100,7 @@ def from_store(record: RunRecord) -> RunReport:
         error_step=error.get("stepId"),
         error=error.get("message"),
     )
-    by_seq: dict[int, Execution] = {}
+    by_seq: dict[tuple[int, str], Execution] = {}
     for exchange in record.exchanges:
         path = exchange.step_path
         execution = Execution(
@@ -112,13 +118,13 @@ def from_store(record: RunRecord) -> RunReport:
         )
         if execution.response is not None:
             execution.passed = execution.response.status is not None and execution.response.status < 400
-        by_seq[exchange.seq] = execution
+        by_seq[_key(exchange.seq, path)] = execution
         report.executions.append(execution)
     for event in record.events:
         data = dict(event.data)
         if event.kind == STEP_FINISHED:
             seq = event.seq
-            found = by_seq.get(seq) if seq is not None else None
+            found = by_seq.get(_key(seq, str(data.get("step_path", "")))) if seq is not None else None
             if found is None:
                 found = Execution(
                     workflow_id=str(data.get("workflow_id", "")),
@@ -137,6 +143,8 @@ def from_store(record: RunRecord) -> RunReport:
                 found.workflow_id = str(data.get("workflow_id", found.workflow_id))
                 found.depth = int(data.get("depth", found.depth))
             _apply(found, data, event.at)
+        elif event.kind == "cancel-finished":
+            report.cancel = data
         elif event.kind == STEP_WAIT:
             report.waits.append(
                 WaitSpan(
