@@ -77,6 +77,8 @@ class Finding:
     hint: str | None = None
     rule: str = "structure"
     severity: str = "error"
+    fix: str | None = None
+    """The whole rewritten value at the finding's pointer, when the finding has a mechanical fix."""
 
     def __str__(self) -> str:
         where = str(self.location)

@@ -34,7 +34,7 @@ def test_every_rule_has_a_summary_a_fix_and_a_known_severity() -> None:
     for rule in RULES.values():
         assert rule.summary.endswith(".") and rule.fix.endswith("."), rule.id
         assert rule.severity in ("error", "warning", "info")
-    assert [r.id for r in RULES.values() if r.blocking] == ["missing-path-parameter"]
+    assert [r.id for r in RULES.values() if r.blocking] == ["missing-path-parameter", "ambiguous-habit"]
 
 
 def test_the_census_counts_findings_and_documents_per_rule(tmp_path: Path) -> None:

@@ -272,6 +272,8 @@ def open_for_run(
     ready = preflight(doc, workflow, allow_remote=allow_remote, limits=limits, allow_hosts=allow_hosts)
     for finding in ready.elsewhere:
         sys.stderr.write(f"spola: {describe_elsewhere(finding, ready.workflow.workflow_id)}\n")
+    for notice in ready.habits:
+        sys.stderr.write(f"spola: warning: {notice}\n")
     return ready.document, ready.workflow
 
 

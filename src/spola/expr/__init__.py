@@ -11,13 +11,14 @@ from spola.expr.compare import loose_compare, loose_equal, loose_truthy
 from spola.expr.condition import Condition, parse_condition
 from spola.expr.navigate import join_pointer, lookup_dotted, resolve_pointer, split_pointer
 from spola.expr.nodes import ROOTS, Expression, Index, Key, Pointer, Reference
-from spola.expr.scanner import parse_expression
+from spola.expr.scanner import SHORTHAND, parse_expression
 from spola.expr.scope import MISSING, Headers, RequestView, ResponseView, Scope, is_missing
 from spola.expr.template import Embedded, Template, parse_embedded, parse_template, stringify
 
 __all__ = [
     "MISSING",
     "ROOTS",
+    "SHORTHAND",
     "Condition",
     "Embedded",
     "Expression",

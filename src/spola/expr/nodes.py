@@ -115,7 +115,10 @@ class Expression:
     ``note`` says how a tolerated form outside the Arazzo grammar was read (``$response.headers.X``
     as ``$response.header.X``, ``$steps.a.outputs`` with no output name, ``$workflows.w.steps.s``
     ``.outputs.x``); it is None for a grammatical expression, and `is_lenient` tells the two apart.
-    Expressions that differ only in their note are equal: they print and evaluate alike.
+    ``habit`` names another runner's spelling the expression was read from (``steps-shorthand``
+    for arazzo-runner's ``$steps.<id>.<name>``): the linter offers the rewrite, `spola run` says
+    it once per document. Expressions that differ only in their note or habit are equal: they
+    print and evaluate alike.
     """
 
     root: str
@@ -125,6 +128,7 @@ class Expression:
     segments: tuple[Segment, ...] = ()
     step: str | None = None
     note: str | None = dataclasses.field(default=None, compare=False)  # `field` is taken above
+    habit: str | None = dataclasses.field(default=None, compare=False)
 
     def __str__(self) -> str:
         text = "$" + self.root

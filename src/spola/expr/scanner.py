@@ -65,6 +65,15 @@ _POINTER_STOP: Final = {
 }
 _BARE_TRAILING: Final = ".,:;!?"
 _NAME_START: Final = re.compile(r"[A-Za-z0-9_]")
+_LOOSE_ID: Final = {
+    Mode.CONDITION: re.compile(r"[A-Za-z0-9_.\-]+(?: +[A-Za-z0-9_.\-]+)*"),
+    Mode.BARE: re.compile(r"[A-Za-z0-9_\-]+(?: [A-Za-z0-9_\-]+)*"),
+}
+"""What a step or workflow id outside ``[A-Za-z0-9_-]+`` may hold in a condition and in a string."""
+_STEP_ANCHORS: Final = ("outputs",)
+_WORKFLOW_ANCHORS: Final = ("inputs", "outputs", "steps")
+SHORTHAND: Final = "steps-shorthand"
+"""The habit of a ``$steps.<id>.<name>`` expression (arazzo-runner's, without ``.outputs.``)."""
 _BRACKET: Final = re.compile(r"(-?(?:0|[1-9][0-9]*))\]|'((?:[^'\\]|\\.)*)'\]|\"((?:[^\"\\]|\\.)*)\"\]")
 
 BARE_START: Final = re.compile(
@@ -251,17 +260,19 @@ class _Scanner:
             name = self.identifier(f"an {root[:-1]} name after `${root}.`")
             return Expression(root, name=name, segments=self.tail())
         if root == "steps":
-            step_id = self.identifier("a step id after `$steps.`", _STRICT)
+            step_id = self.node_id("a step id after `$steps.`", _STEP_ANCHORS)
             self.expect(".", f"'.outputs.' after `$steps.{step_id}`")
+            if not self.anchor_at(self.pos - 1, _STEP_ANCHORS):
+                return self.shorthand(step_id)
             self.word(("outputs",), f"$steps.{step_id}.")
             return self.step_outputs(Expression(root, id=step_id), f"$steps.{step_id}.outputs")
         if root == "workflows":
-            workflow_id = self.identifier("a workflow id after `$workflows.`", _STRICT)
+            workflow_id = self.node_id("a workflow id after `$workflows.`", _WORKFLOW_ANCHORS)
             self.expect(".", f"'.inputs.' or '.outputs.' after `$workflows.{workflow_id}`")
             field = self.word(("inputs", "outputs", "steps"), f"$workflows.{workflow_id}.")
             if field == "steps":
                 self.expect(".", f"'.' and a step id after `$workflows.{workflow_id}.steps`")
-                step_id = self.identifier("a step id", _STRICT)
+                step_id = self.node_id("a step id", _STEP_ANCHORS)
                 where = f"$workflows.{workflow_id}.steps.{step_id}"
                 self.expect(".", f"'.outputs' after `{where}`")
                 self.word(("outputs",), f"{where}.")
@@ -278,6 +289,69 @@ class _Scanner:
         self.expect(".", f"'.' and a name after `$components.{kind}`")
         name = self.identifier("a component name")
         return Expression(root, id=kind, name=name, segments=self.tail())
+
+    def anchor_at(self, pos: int, anchors: tuple[str, ...]) -> bool:
+        """Whether ``text[pos:]`` is ``.`` and one of ``anchors`` as a whole word."""
+        if not self.text.startswith(".", pos):
+            return False
+        for anchor in anchors:
+            end = pos + 1 + len(anchor)
+            if self.text.startswith(anchor, pos + 1) and not _NAME_START.match(self.text, end):
+                return True
+        return False
+
+    def node_id(self, what: str, anchors: tuple[str, ...]) -> str:
+        """A step or workflow id: ``[A-Za-z0-9_-]+``, or (Arazzo 1.0.x, whose ABNF allows any
+        character in a name) the text up to the first ``.outputs`` (for a workflow: ``.inputs``,
+        ``.outputs`` or ``.steps``). In a whole value and inside ``{...}`` that text may hold any
+        character but braces; in a condition, letters, digits, ``_ - .`` and spaces; inside a
+        string without braces, words of ``[A-Za-z0-9_-]`` separated by single spaces.
+        """
+        start = self.pos
+        strict = _STRICT.match(self.text, start)
+        if strict is not None and self.anchor_at(strict.end(), anchors):
+            self.pos = strict.end()
+            return strict.group()
+        loose = self.loose_id(start, anchors)
+        if loose is not None:
+            self.pos = start + len(loose)
+            return loose
+        return self.identifier(what, _STRICT)
+
+    def loose_id(self, start: int, anchors: tuple[str, ...]) -> str | None:
+        if self.mode is Mode.WHOLE:
+            limit = self.end
+        elif self.mode is Mode.BRACED:
+            close = self.text.find("}", start)
+            limit = self.end if close == -1 else close
+        else:
+            region = _LOOSE_ID[self.mode].match(self.text, start)
+            if region is None:
+                return None
+            limit = region.end()
+        dot = self.text.find(".", start + 1, limit + 1)
+        while dot != -1:
+            if self.anchor_at(dot, anchors):
+                candidate = self.text[start:dot]
+                if candidate != candidate.strip() or "{" in candidate:
+                    return None
+                return candidate
+            dot = self.text.find(".", dot + 1, limit + 1)
+        return None
+
+    def shorthand(self, step_id: str) -> Expression:
+        """``$steps.<id>.<name>``: arazzo-runner's spelling of ``$steps.<id>.outputs.<name>``
+        (a step exposes nothing but outputs). ``output``/``Outputs`` is a typo, not a shorthand."""
+        word = _WORD.match(self.text, self.pos)
+        if word is None or word.group().lower() in ("output", "outputs"):
+            self.word(("outputs",), f"$steps.{step_id}.")  # raises, with a did-you-mean
+        written = f"$steps.{step_id}."
+        name = self.identifier(f"an output name after `{written}`")
+        base = Expression("steps", id=step_id, name=name)
+        segments = self.tail()
+        canonical = dataclasses.replace(base, segments=segments)
+        note = f"`{written}{name}` is arazzo-runner's shorthand; read as `{canonical}`"
+        return dataclasses.replace(canonical, note=note, habit=SHORTHAND)
 
     def step_outputs(self, base: Expression, where: str) -> Expression:
         """The rest of ``$steps.<id>.outputs`` or ``$workflows.<id>.steps.<step>.outputs``."""

@@ -33,11 +33,13 @@ class LintContext:
         *,
         hint: str | None = None,
         severity: str | None = None,
+        fix: str | None = None,
     ) -> Finding:
-        """A finding of a rule at a JSON Pointer of the document (its severity unless given)."""
+        """A finding of a rule at a JSON Pointer of the document (its severity unless given); ``fix``
+        is the rewritten value at the pointer when the rule has a mechanical fix."""
         rule = RULES[rule_id]
         return Finding(
-            message, self.document.locate(pointer), hint or rule.fix, rule_id, severity or rule.severity
+            message, self.document.locate(pointer), hint or rule.fix, rule_id, severity or rule.severity, fix
         )
 
     def graph(self, workflow: Workflow) -> WorkflowGraph:

@@ -27,6 +27,7 @@ _TABLE: Final[tuple[tuple[str, re.Pattern[str], str], ...]] = (
     ("reference", re.compile(r"not a step of|no step '"), "unknown-step"),
     ("reference", _ANY, "unknown-workflow"),
     ("structure", re.compile(r"^duplicate "), "duplicate-id"),
+    ("structure", re.compile(r"should match \[A-Za-z0-9_-\]\+"), "id-pattern"),
     ("structure", _ANY, "structure"),
 )
 

@@ -21,9 +21,10 @@ _SARIF_LEVEL: Final = {ERROR: "error", WARNING: "warning", INFO: "note"}
 
 
 def finding_data(finding: Finding, file: str) -> dict[str, Any]:
-    """A finding as a flat JSON object: file, line, column, path, pointer, rule, severity, message, hint."""
+    """A finding as a flat JSON object: file, line, column, path, pointer, rule, severity, message, hint
+    (and ``fix``, the rewritten value at the pointer, for a finding with a mechanical fix)."""
     where = finding.location
-    return {
+    data = {
         "file": where.file or file,
         "line": where.line,
         "column": where.column,
@@ -34,6 +35,9 @@ def finding_data(finding: Finding, file: str) -> dict[str, Any]:
         "message": finding.message,
         "hint": finding.hint,
     }
+    if finding.fix is not None:
+        data["fix"] = finding.fix
+    return data
 
 
 def render_json(reports: Sequence[LintReport]) -> str:
@@ -94,8 +98,9 @@ def _result(finding: Finding, file: str, index: dict[str, int]) -> dict[str, Any
     }
     if finding.rule in index:
         result["ruleIndex"] = index[finding.rule]
-    if finding.hint:
-        result["properties"] = {"hint": finding.hint}
+    properties = {k: v for k, v in (("hint", finding.hint), ("fix", finding.fix)) if v}
+    if properties:
+        result["properties"] = properties
     return result
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from spola.errors import DocumentError, Finding, Location
+from spola.lint.checks.habits import notices
 from spola.lint.engine import blocking_findings
 from spola.model import load_for_run
 from spola.model.reach import in_reach, reach
@@ -30,6 +31,8 @@ class Preflight:
     document: Document
     workflow: Workflow
     elsewhere: tuple[Finding, ...]
+    habits: tuple[str, ...] = ()
+    """Other runners' habits the run reads, once per document (``… means $steps.x.outputs.y``)."""
 
 
 def preflight(
@@ -61,7 +64,8 @@ def preflight(
             location=Location(str(path)),
             hint="spola validate lists every finding.",
         )
-    return Preflight(document, workflow, tuple(elsewhere))
+    habits = notices(document, where.covers)
+    return Preflight(document, workflow, tuple(elsewhere), tuple(habits))
 
 
 def describe_elsewhere(finding: Finding, workflow_id: str) -> str:

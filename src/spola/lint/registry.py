@@ -10,6 +10,7 @@ from spola.lint.checks import (
     cancel,
     control,
     forms,
+    habits,
     openapi_refs,
     outcomes,
     outputs,
@@ -53,6 +54,7 @@ CHECKS: Final = (
     Check(forms.bare_expressions, ("bare-expression",)),
     Check(forms.jsonpath_dialect, ("jsonpath-dialect",)),
     Check(control.self_gotos, ("goto-self-loop",)),
+    Check(habits.steps_shorthand, ("steps-shorthand", "ambiguous-habit")),
     Check(cancel.cancel_extensions, ("cancel-extension",)),
     Check(outcomes.end_on_error_states, ("end-on-error-state",)),
 )

@@ -185,6 +185,29 @@ _TABLE: Final = (
         "Use a failure action `retry` with `retryAfter` and `retryLimit` for portability.",
     ),
     Rule(
+        "id-pattern",
+        WARNING,
+        "A stepId, workflowId or source name does not match `[A-Za-z0-9_-]+` (a SHOULD of every Arazzo "
+        "version): 1.0 expressions can still refer to it, 1.1 expressions and other tools cannot.",
+        "Rename it to letters, digits, `_` and `-`, and the expressions that read it.",
+    ),
+    # --- other runners' habits ------------------------------------------------------------------------
+    Rule(
+        "steps-shorthand",
+        WARNING,
+        "A step output is read as `$steps.<id>.<name>`, arazzo-runner's shorthand, instead of "
+        "`$steps.<id>.outputs.<name>`; spola reads it that way and says so once per run.",
+        "Write `$steps.<id>.outputs.<name>` (the hint gives the rewritten value).",
+    ),
+    Rule(
+        "ambiguous-habit",
+        ERROR,
+        "A form another runner accepts, whose meaning is not certain here (a shorthand naming no "
+        "output of the step): spola refuses to guess.",
+        "Write the standard form (the message says which).",
+        blocking=True,
+    ),
+    Rule(
         "cancel-extension",
         ERROR,
         "A workflow's `x-spola-cancel` (how spola cancels the remote work) is malformed or names what "

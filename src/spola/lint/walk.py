@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from spola.criteria import Value
+    from spola.expr import Expression
     from spola.model import Criterion, FailureAction, Parameter, Step, SuccessAction, Workflow
 
 
@@ -79,3 +80,14 @@ def strings_in(raw: Any, pointer: str) -> Iterator[tuple[str, str]]:
     elif isinstance(raw, list):
         for index, item in enumerate(raw):
             yield from strings_in(item, join(pointer, index))
+
+
+def expressions_of(workflow: Workflow) -> Iterator[tuple[str, Expression]]:
+    """Every runtime expression of the workflow's values and criteria, with the pointer it sits at."""
+    for site in sites_of(workflow):
+        if site.value is not None:
+            for expression in site.value.expressions:
+                yield site.pointer, expression
+    for criterion in criteria_of(workflow):
+        for expression in criterion.compiled.expressions:
+            yield criterion.pointer, expression

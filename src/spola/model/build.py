@@ -18,7 +18,7 @@ from spola.model.build_values import Ctx
 from spola.model.document import Components, Document, Info, SourceDescription, Step, Workflow
 from spola.model.inputs import resolve_inputs, schema_problem
 from spola.model.pointers import join
-from spola.model.refs_text import ID_PATTERN, parse_step_dependency
+from spola.model.refs_text import ID_PATTERN, id_advice, parse_step_dependency
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -214,10 +214,7 @@ def _workflow(ctx: Ctx, raw: Any, pointer: str, root: dict[str, Any], has_async:
         return None
     workflow_id = f.string(ctx.c, obj, "workflowId", pointer)
     if workflow_id is not None and not ID_PATTERN.match(workflow_id):
-        ctx.c.warn(
-            join(pointer, "workflowId"),
-            f"workflowId '{workflow_id}' should match [A-Za-z0-9_-]+ so that expressions can refer to it",
-        )
+        ctx.c.warn(join(pointer, "workflowId"), id_advice("workflowId", workflow_id, ctx.version))
     inputs, raw_inputs = _inputs(ctx, obj, pointer, root)
     depends_on = _strings(ctx, obj, "dependsOn", pointer)
     steps: list[Step] = []
@@ -300,10 +297,7 @@ def _step(ctx: Ctx, raw: Any, pointer: str, has_async: bool) -> Step | None:
         return None
     step_id = f.string(ctx.c, obj, "stepId", pointer)
     if step_id is not None and not ID_PATTERN.match(step_id):
-        ctx.c.warn(
-            join(pointer, "stepId"),
-            f"stepId '{step_id}' should match [A-Za-z0-9_-]+ so that expressions can refer to it",
-        )
+        ctx.c.warn(join(pointer, "stepId"), id_advice("stepId", step_id, ctx.version))
     targets = {key: f.string(ctx.c, obj, key, pointer) for key in _TARGETS if key in obj}
     kind = _step_kind(ctx, obj, pointer, targets, has_async)
     action = f.enum(ctx.c, obj, "action", pointer, shapes.ACTIONS)

@@ -86,7 +86,7 @@ def check_selector(ctx: Ctx, raw: Any, pointer: str) -> bool:
     if "type" in obj:
         expression_type(ctx, obj["type"], join(pointer, "type"), shapes.SELECTOR_TYPES)
     if context is not None:
-        comp.expression_ok(ctx.c, join(pointer, "context"), context)
+        comp.expression_ok(ctx.c, join(pointer, "context"), context, grammar=ctx.version)
     return len(ctx.c.errors) == before
 
 
@@ -110,18 +110,20 @@ def value(ctx: Ctx, raw: Any, pointer: str) -> Any:
     selectors_in(ctx, raw, pointer)
     if len(ctx.c.errors) != before:
         return None
-    return comp.value_at(ctx.c, pointer, raw)
+    return comp.value_at(ctx.c, pointer, raw, grammar=ctx.version)
 
 
 def output_value(ctx: Ctx, raw: Any, pointer: str) -> Any:
     """An output: a runtime expression, or (1.1) a Selector Object."""
     if isinstance(raw, dict) and ctx.version >= f.V11:
-        return comp.value_at(ctx.c, pointer, raw) if check_selector(ctx, raw, pointer) else None
+        if not check_selector(ctx, raw, pointer):
+            return None
+        return comp.value_at(ctx.c, pointer, raw, grammar=ctx.version)
     if not isinstance(raw, str):
         what = "a runtime expression or a Selector Object" if ctx.version >= f.V11 else "a runtime expression"
         ctx.c.error(pointer, f"an output must be {what}, not {f.type_name(raw)}")
         return None
-    compiled = comp.value_at(ctx.c, pointer, raw)
+    compiled = comp.value_at(ctx.c, pointer, raw, grammar=ctx.version)
     if compiled is not None and compiled.is_literal:
         ctx.c.warn(
             pointer,
@@ -171,7 +173,9 @@ def criterion(ctx: Ctx, raw: Any, pointer: str) -> Criterion | None:
             return None
     if condition is None:
         return None
-    compiled = comp.criterion_at(ctx.c, pointer, condition, type_=kind, version=version, context=context)
+    compiled = comp.criterion_at(
+        ctx.c, pointer, condition, type_=kind, version=version, context=context, grammar=ctx.version
+    )
     if compiled is None:
         return None
     return Criterion(condition, compiled, kind, version, context, f.extensions(obj), pointer)

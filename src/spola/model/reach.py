@@ -26,7 +26,7 @@ _COMPONENT = re.compile(
     r"\$components\.(inputs|parameters|successActions|failureActions)\.([a-zA-Z0-9.\-_]+)"
 )
 _LOCAL_REF = re.compile(r"^#(/components/.+)$")
-_WORKFLOW_EXPR = re.compile(r"\$workflows\.([^.{}\s]+)\.")
+_WORKFLOW_EXPR = re.compile(r"\$workflows\.([^{}$]+?)\.(?:inputs|outputs|steps)(?![A-Za-z0-9_])")
 
 
 @dataclass(frozen=True, slots=True)

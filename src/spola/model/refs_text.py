@@ -18,6 +18,24 @@ _DEP_WORKFLOWS = re.compile(r"^\$workflows\.([^.]+)\.steps\.([^.]+)$")
 _DEP_SOURCES = re.compile(rf"^\$sourceDescriptions\.({SOURCE_NAME})\.([^.]+)\.steps\.([^.]+)$")
 
 
+def id_advice(field: str, value: str, version: tuple[int, int]) -> str:
+    """The warning for a stepId or workflowId outside ``[A-Za-z0-9_-]+`` (a SHOULD in every version).
+
+    Arazzo 1.0.x's expression grammar takes any character in a name, so its expressions can still
+    refer to the id; 1.1's (``identifier-strict``) cannot.
+    """
+    if version >= (1, 1):
+        return (
+            f"{field} '{value}' should match [A-Za-z0-9_-]+: Arazzo {version[0]}.{version[1]}'s runtime "
+            "expressions cannot refer to it"
+        )
+    root = "$steps" if field == "stepId" else "$workflows"
+    return (
+        f"{field} '{value}' should match [A-Za-z0-9_-]+; Arazzo 1.0 expressions may still refer to it "
+        f"(`{root}.{value}.outputs.…`), but other tools and Arazzo 1.1 may not"
+    )
+
+
 def _unbrace(text: str) -> str:
     text = text.strip()
     if text.startswith("{$") and text.endswith("}") and text.count("{") == 1 and text.count("}") == 1:

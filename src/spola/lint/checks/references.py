@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from spola.lint.walk import criteria_of, sites_of
+from spola.expr.scanner import SHORTHAND
+from spola.lint.walk import expressions_of
 from spola.model.fields import did_you_mean
 
 if TYPE_CHECKING:
@@ -31,16 +32,6 @@ def _input_names(workflow: Workflow) -> set[str] | None:
     if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):
         return None
     return {str(k) for k in schema["properties"]}
-
-
-def _expressions(workflow: Workflow) -> Iterator[tuple[str, Expression]]:
-    for site in sites_of(workflow):
-        if site.value is not None:
-            for expression in site.value.expressions:
-                yield site.pointer, expression
-    for criterion in criteria_of(workflow):
-        for expression in criterion.compiled.expressions:
-            yield criterion.pointer, expression
 
 
 class _Checker:
@@ -65,6 +56,8 @@ class _Checker:
         self.problems.append((rule, pointer, message, hint))
 
     def check(self, pointer: str, e: Expression) -> None:
+        if e.habit == SHORTHAND:
+            return  # checks/habits.py says what a shorthand that reads nothing is
         handler = self.handlers.get(e.kind)
         if handler is not None:
             handler(pointer, e)
@@ -147,7 +140,7 @@ def expression_references(ctx: LintContext) -> Iterator[Finding]:
     seen: set[tuple[str, str, str]] = set()
     for workflow in ctx.document.workflows:
         checker = _Checker(ctx.document, workflow)
-        for pointer, expression in _expressions(workflow):
+        for pointer, expression in expressions_of(workflow):
             checker.check(pointer, expression)
         for rule, pointer, message, hint in checker.problems:
             if (rule, pointer, message) in seen:
