@@ -88,8 +88,13 @@ def test_plain_lines_when_stderr_is_not_a_terminal(sim: Sim, tmp_path: Path) -> 
     assert proc.returncode == 0, proc.stderr
     lines = proc.stderr.splitlines()
     assert "\x1b[" not in proc.stderr
-    assert any(re.match(r"ok\s+runNow #1 POST http://\S+/2.1/jobs/run-now  200  \d+ ms\s+-> next: waitForRun", line) for line in lines), lines
-    polls = [line for line in lines if re.match(r"ok\s+waitForRun #\d+ GET \S+/runs/get\?run_id=\d+  200", line)]
+    assert any(
+        re.match(r"ok\s+runNow #1 POST http://\S+/2.1/jobs/run-now  200  \d+ ms\s+-> next: waitForRun", line)
+        for line in lines
+    ), lines
+    polls = [
+        line for line in lines if re.match(r"ok\s+waitForRun #\d+ GET \S+/runs/get\?run_id=\d+  200", line)
+    ]
     assert len(polls) >= 2
     assert polls[0].endswith("-> goto waitForRun") and polls[-1].endswith("-> next: getOutput")
     assert "[lifeCycleState RUNNING]" in polls[0] or "[lifeCycleState PENDING]" in polls[0]

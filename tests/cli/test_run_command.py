@@ -234,14 +234,19 @@ def test_workflows_lists_inputs_and_outputs() -> None:
     assert wf["outputs"] == ["runId", "finalStatus", "artifacts"]
 
 
-def test_a_document_the_linter_knows_will_break_is_refused_before_sending(tmp_path: Path, stub: StubServer) -> None:
-    doc = write(tmp_path, """
+def test_a_document_the_linter_knows_will_break_is_refused_before_sending(
+    tmp_path: Path, stub: StubServer
+) -> None:
+    doc = write(
+        tmp_path,
+        """
         workflows:
           - workflowId: w
             steps:
               - {stepId: first, operationId: getRun, parameters: [{name: run_id, in: query, value: 1}]}
               - {stepId: s, operationId: getItem}
-        """)
+        """,
+    )
     proc = spola("run", str(doc), "--server", f"jobs={stub.base_url}")
     assert_clean_error(proc, 2)
     assert "itemId" in proc.stderr and "nothing was sent" in proc.stderr

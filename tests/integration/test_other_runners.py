@@ -81,11 +81,14 @@ def test_a_1_0_1_document_with_spaced_ids_runs(stub: StubServer, tmp_path: Path)
     _assert_run_sent(stub, 5)
 
 
-def test_a_spaced_workflow_id_runs_as_a_child_and_from_the_command_line(stub: StubServer, tmp_path: Path) -> None:
+def test_a_spaced_workflow_id_runs_as_a_child_and_from_the_command_line(
+    stub: StubServer, tmp_path: Path
+) -> None:
     _jobs(stub)
     doc = write(tmp_path, SPACED)
-    proc = _run_cli("run", str(doc), "-w", "parent", "--no-store", "--json",
-                    "--server", f"jobs={stub.base_url}/api")
+    proc = _run_cli(
+        "run", str(doc), "-w", "parent", "--no-store", "--json", "--server", f"jobs={stub.base_url}/api"
+    )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["outputs"] == {"st": "TERMINATED"}
     _assert_run_sent(stub, 5)
@@ -104,8 +107,17 @@ def test_a_1_1_0_document_with_the_same_ids_is_refused(stub: StubServer, tmp_pat
     text = str(caught.value) + "".join(str(f) for f in caught.value.findings)
     assert "step id 'Start Run' is not [A-Za-z0-9_-]+" in text
     assert "Arazzo 1.1's runtime expression grammar" in text
-    proc = _run_cli("run", str(doc), "-w", "Find Runs", "--no-store", "-i", "job=5",
-                    "--server", f"jobs={stub.base_url}/api")
+    proc = _run_cli(
+        "run",
+        str(doc),
+        "-w",
+        "Find Runs",
+        "--no-store",
+        "-i",
+        "job=5",
+        "--server",
+        f"jobs={stub.base_url}/api",
+    )
     assert proc.returncode == 2
     assert "nothing was sent" in proc.stderr and "'Start Run'" in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -159,8 +171,16 @@ def _assert_login_sent(stub: StubServer) -> None:
 def test_the_step_output_shorthand_resolves_with_one_warning(stub: StubServer, tmp_path: Path) -> None:
     _login(stub)
     doc = write(tmp_path, SHORTHAND)
-    proc = _run_cli("run", str(doc), "-w", "login-and-get", "--no-store", "--json",
-                    "--server", f"jobs={stub.base_url}/api")
+    proc = _run_cli(
+        "run",
+        str(doc),
+        "-w",
+        "login-and-get",
+        "--no-store",
+        "--json",
+        "--server",
+        f"jobs={stub.base_url}/api",
+    )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["outputs"] == {"name": "ada", "state": "DONE"}
     _assert_login_sent(stub)
@@ -182,8 +202,15 @@ def test_the_python_api_runs_the_shorthand_too(stub: StubServer, tmp_path: Path)
 
 def test_a_shorthand_naming_no_output_is_refused_naming_the_habit(stub: StubServer, tmp_path: Path) -> None:
     _login(stub)
-    proc = _run_cli("run", str(write(tmp_path, SHORTHAND)), "-w", "broken", "--no-store",
-                    "--server", f"jobs={stub.base_url}/api")
+    proc = _run_cli(
+        "run",
+        str(write(tmp_path, SHORTHAND)),
+        "-w",
+        "broken",
+        "--no-store",
+        "--server",
+        f"jobs={stub.base_url}/api",
+    )
     assert proc.returncode == 2
     assert "arazzo-runner's shorthand for `$steps.login.outputs.runId`" in proc.stderr
     assert "declares no output 'runId'" in proc.stderr and "nothing was sent" in proc.stderr
@@ -216,8 +243,16 @@ def test_the_rewritten_document_runs_the_same_without_a_warning(stub: StubServer
             text = text.replace(_original(finding["fix"]), finding["fix"])
     fixed = tmp_path / "fixed.arazzo.yaml"
     fixed.write_text(text)
-    proc = _run_cli("run", str(fixed), "-w", "login-and-get", "--no-store", "--json",
-                    "--server", f"jobs={stub.base_url}/api")
+    proc = _run_cli(
+        "run",
+        str(fixed),
+        "-w",
+        "login-and-get",
+        "--no-store",
+        "--json",
+        "--server",
+        f"jobs={stub.base_url}/api",
+    )
     assert proc.returncode == 0, proc.stderr
     assert "means `$steps." not in proc.stderr
     assert json.loads(proc.stdout)["outputs"] == {"name": "ada", "state": "DONE"}

@@ -46,18 +46,42 @@ def test_place_order_runs_although_apply_coupon_is_broken(stub: StubServer) -> N
     _petstore(stub)
     env = {**os.environ, "NO_COLOR": "1"}
     proc = subprocess.run(
-        [sys.executable, "-m", "spola", "run", _doc(), "-w", "place-order", "--no-store", "--json",
-         "--server", f"pet-coupons={stub.base_url}", "-i", "pet_id=42", "-i", "quantity=2",
-         "-i", "coupon_code=SPRING"],
-        capture_output=True, text=True, env=env, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "spola",
+            "run",
+            _doc(),
+            "-w",
+            "place-order",
+            "--no-store",
+            "--json",
+            "--server",
+            f"pet-coupons={stub.base_url}",
+            "-i",
+            "pet_id=42",
+            "-i",
+            "quantity=2",
+            "-i",
+            "coupon_code=SPRING",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     assert result["status"] == "succeeded"
     assert result["outputs"] == {"workflow_order_id": 9001}
     (order,) = stub.received("POST", "/store/order")
-    assert order.json == {"petId": 42, "quantity": 2, "couponCode": "SPRING", "status": "placed",
-                          "complete": False}
+    assert order.json == {
+        "petId": 42,
+        "quantity": 2,
+        "couponCode": "SPRING",
+        "status": "placed",
+        "complete": False,
+    }
     # the broken workflow elsewhere is one warning with file:line, naming what the run does not reach
     warnings = [line for line in proc.stderr.splitlines() if "warning" in line]
     assert len(warnings) == 1, proc.stderr
@@ -68,9 +92,22 @@ def test_place_order_runs_although_apply_coupon_is_broken(stub: StubServer) -> N
 def test_apply_coupon_itself_is_still_refused(stub: StubServer) -> None:
     _petstore(stub)
     proc = subprocess.run(
-        [sys.executable, "-m", "spola", "run", _doc(), "-w", "apply-coupon", "--no-store",
-         "--server", f"pet-coupons={stub.base_url}"],
-        capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"}, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "spola",
+            "run",
+            _doc(),
+            "-w",
+            "apply-coupon",
+            "--no-store",
+            "--server",
+            f"pet-coupons={stub.base_url}",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+        timeout=60,
     )
     assert proc.returncode == 2, proc.stderr
     assert "petId" in proc.stderr and "nothing was sent" in proc.stderr
@@ -130,8 +167,12 @@ def test_status_code_on_a_workflow_step_is_the_child_last_exchange(stub: StubSer
 def test_a_failed_child_fails_the_step_whatever_its_criteria(stub: StubServer, tmp_path: Path) -> None:
     # the child's last exchange was a 201 (so the parent's criteria would hold), but the child failed
     stub.add("GET", "/api/jobs/runs/get", Reply(status=201, body={"run_id": 77}, headers={"X-Run": "r-7"}))
-    doc = write(tmp_path, PARENT_CHILD.replace("outputs: {last: $response.body#/run_id}",
-                                               "successCriteria: [{condition: $statusCode == 200}]"))
+    doc = write(
+        tmp_path,
+        PARENT_CHILD.replace(
+            "outputs: {last: $response.body#/run_id}", "successCriteria: [{condition: $statusCode == 200}]"
+        ),
+    )
     stub.add("POST", "/api/jobs/run", Reply(status=500, body={"error": "boom"}))
     result = spola.run(doc, "parent", servers={"jobs": stub.base_url + "/api"})
     assert result.status == "failed"
@@ -165,9 +206,25 @@ def test_a_broken_workflow_elsewhere_does_not_stop_the_one_asked(stub: StubServe
     stub.add("GET", "/api/jobs/runs/get", Reply(body={"state": "DONE"}))
     doc = write(tmp_path, BROKEN_ELSEWHERE)
     proc = subprocess.run(
-        [sys.executable, "-m", "spola", "run", str(doc), "-w", "good", "--no-store", "--json",
-         "--server", f"jobs={stub.base_url}/api", "-i", "id=3"],
-        capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"}, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "spola",
+            "run",
+            str(doc),
+            "-w",
+            "good",
+            "--no-store",
+            "--json",
+            "--server",
+            f"jobs={stub.base_url}/api",
+            "-i",
+            "id=3",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+        timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["status"] == "succeeded"
@@ -179,15 +236,30 @@ def test_a_broken_workflow_elsewhere_does_not_stop_the_one_asked(stub: StubServe
     # what reaches the broken workflow (directly or through a step) is refused; validate reports all
     for target in ("broken", "uses-broken"):
         refused = subprocess.run(
-            [sys.executable, "-m", "spola", "run", str(doc), "-w", target, "--no-store",
-             "--server", f"jobs={stub.base_url}/api"],
-            capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"}, timeout=60,
+            [
+                sys.executable,
+                "-m",
+                "spola",
+                "run",
+                str(doc),
+                "-w",
+                target,
+                "--no-store",
+                "--server",
+                f"jobs={stub.base_url}/api",
+            ],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "NO_COLOR": "1"},
+            timeout=60,
         )
         assert refused.returncode == 2, refused.stderr
         assert "noSuchOperation" in refused.stderr and "Traceback" not in refused.stderr
     checked = subprocess.run(
         [sys.executable, "-m", "spola", "validate", str(doc), "--format", "json"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert checked.returncode == 1
     assert "noSuchOperation" in checked.stdout

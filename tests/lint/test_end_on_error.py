@@ -41,9 +41,7 @@ def test_ends_on_success_states_are_fine(tmp_path: Path) -> None:
 
 def test_a_workflow_success_action_is_reported_once(tmp_path: Path) -> None:
     failed = end("onError", "$response.body#/is_error == true")
-    report = lint(
-        write_doc(tmp_path, [workflow([step("a"), step("b")], successActions=[failed])])
-    )
+    report = lint(write_doc(tmp_path, [workflow([step("a"), step("b")], successActions=[failed])]))
     assert len(findings(report, "end-on-error-state")) == 1
 
 

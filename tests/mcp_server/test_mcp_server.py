@@ -407,10 +407,7 @@ async def test_concurrent_calls_are_separate_runs_with_their_own_progress(
         await client.list_tools()
         trackers = [Progress() for _ in range(3)]
         results = await asyncio.gather(
-            *(
-                client.call_tool(TOOL, {"job_id": 42}, progress_callback=tracker)
-                for tracker in trackers
-            )
+            *(client.call_tool(TOOL, {"job_id": 42}, progress_callback=tracker) for tracker in trackers)
         )
     run_ids = [r.meta["spola/runId"] for r in results]
     assert len(set(run_ids)) == 3
@@ -443,9 +440,22 @@ async def test_stopping_the_server_interrupts_its_runs_resumably(
     assert "Traceback" not in log and "ERROR" not in log
     clock.step = 1.0
     resumed = subprocess.run(
-        [sys.executable, "-m", "spola", "resume", progress.run_id, "--store", str(store), "--json",
-         "--auth", f"databricksApi={TOKEN}"],
-        capture_output=True, text=True, timeout=60, cwd=REPO,
+        [
+            sys.executable,
+            "-m",
+            "spola",
+            "resume",
+            progress.run_id,
+            "--store",
+            str(store),
+            "--json",
+            "--auth",
+            f"databricksApi={TOKEN}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
     )
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads(resumed.stdout)["outputs"]["resultState"] == "SUCCESS"

@@ -31,7 +31,10 @@ def databricks(stub: StubServer) -> None:
         "/api/2.1/jobs/runs/get",
         Reply(body={"state": {"life_cycle_state": "RUNNING"}}),
         Reply(
-            body={"state": {"life_cycle_state": "TERMINATED", "result_state": "SUCCESS"}, "tasks": [{"run_id": 6}]}
+            body={
+                "state": {"life_cycle_state": "TERMINATED", "result_state": "SUCCESS"},
+                "tasks": [{"run_id": 6}],
+            }
         ),
     )
     stub.add("GET", "/api/2.1/jobs/runs/get-output", Reply(body={"notebook_output": {"result": "ok"}}))
@@ -49,7 +52,9 @@ def exporter() -> Iterator[InMemorySpanExporter]:
         set_tracer(None)
 
 
-async def test_spans_for_the_run_its_steps_and_requests(stub: StubServer, exporter: InMemorySpanExporter) -> None:
+async def test_spans_for_the_run_its_steps_and_requests(
+    stub: StubServer, exporter: InMemorySpanExporter
+) -> None:
     databricks(stub)
     result = await spola.arun(
         EXAMPLE, inputs={"job_id": 1}, servers={"databricks": f"{stub.base_url}/api"},
@@ -80,7 +85,10 @@ async def test_spans_for_the_run_its_steps_and_requests(stub: StubServer, export
     # the server got each request span's context as W3C traceparent
     received = [r.headers.get("traceparent") for r in stub.requests]
     ordered = sorted(http, key=lambda s: s.start_time)
-    expected = [f"00-{s.context.trace_id:032x}-{s.context.span_id:016x}-{int(s.context.trace_flags):02x}" for s in ordered]
+    expected = [
+        f"00-{s.context.trace_id:032x}-{s.context.span_id:016x}-{int(s.context.trace_flags):02x}"
+        for s in ordered
+    ]
     assert received == expected
     text = json.dumps([dict(s.attributes or {}) for s in spans])
     assert SECRET not in text
@@ -101,7 +109,9 @@ async def test_a_failed_request_marks_its_spans(stub: StubServer, exporter: InMe
     assert run.status.status_code == StatusCode.ERROR
 
 
-def test_tracing_off_sends_no_traceparent_and_imports_no_opentelemetry(stub: StubServer, tmp_path: Path) -> None:
+def test_tracing_off_sends_no_traceparent_and_imports_no_opentelemetry(
+    stub: StubServer, tmp_path: Path
+) -> None:
     databricks(stub)
     script = (
         "import sys, spola\n"
@@ -117,7 +127,12 @@ def test_tracing_off_sends_no_traceparent_and_imports_no_opentelemetry(stub: Stu
 
 def test_spola_run_otel_exports_to_the_console(stub: StubServer, tmp_path: Path) -> None:
     databricks(stub)
-    env = {**os.environ, "OTEL_TRACES_EXPORTER": "console", "NO_COLOR": "1", "SPOLA_STORE": str(tmp_path / "r.db")}
+    env = {
+        **os.environ,
+        "OTEL_TRACES_EXPORTER": "console",
+        "NO_COLOR": "1",
+        "SPOLA_STORE": str(tmp_path / "r.db"),
+    }
     proc = subprocess.run(
         [sys.executable, "-m", "spola", "run", str(EXAMPLE), "-i", "job_id=1", "--server",
          f"databricks={stub.base_url}/api", "--auth", f"databricks={SECRET}", "--poll-interval", "0",

@@ -114,7 +114,9 @@ def sample_report() -> RunReport:
                       (("lifeCycleState", state),))
         )  # fmt: skip
         if n < len(states):
-            report.waits.append(WaitSpan("run-job-and-wait", "waitForRun", 0, at + 0.15, at + 2.0, f"poll {n + 1}"))
+            report.waits.append(
+                WaitSpan("run-job-and-wait", "waitForRun", 0, at + 0.15, at + 2.0, f"poll {n + 1}")
+            )
         at += 2.0
     report.status = "succeeded"
     report.finished_at = at

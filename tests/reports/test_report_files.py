@@ -211,9 +211,10 @@ def test_the_har_has_one_entry_per_exchange(reports: dict[str, Any]) -> None:
         assert entry["request"]["method"] in ("GET", "POST") and entry["response"]["status"] == 200
         assert entry["response"]["content"]["mimeType"].startswith("application/json")
     assert entries[0]["request"]["postData"]["mimeType"] == "application/json"
-    assert {"name": "run_id", "value": str(json.loads(entries[0]["response"]["content"]["text"])["run_id"])} in (
-        entries[1]["request"]["queryString"]
-    )
+    assert {
+        "name": "run_id",
+        "value": str(json.loads(entries[0]["response"]["content"]["text"])["run_id"]),
+    } in (entries[1]["request"]["queryString"])
 
 
 def test_the_html_page_is_self_contained_with_a_bar_per_execution(reports: dict[str, Any]) -> None:

@@ -26,7 +26,7 @@ app = typer.Typer(
     name="spola",
     help="Run Arazzo workflows: durable, polite to the API, many at once.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -501,6 +501,50 @@ def sim_command(
 _temporal.register(app)
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        sys.stdout.write(f"spola {version('spola')}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", "-V", help="Print spola's version and exit.", is_eager=True, callback=_version
+        ),
+    ] = False,
+) -> None:
+    """Run Arazzo workflows: durable, polite to the API, many at once."""
+
+
+def _refusal_json(kind: str, message: str, status: int, exc: SpolaError | None = None) -> None:
+    """With ``--json``, a run that never started still prints one JSON object on stdout."""
+    import json
+
+    error: dict[str, object] = {"kind": kind, "message": message, "exit_status": status}
+    if exc is not None:
+        where = exc.location
+        for key in ("file", "line", "column"):
+            if getattr(where, key) is not None:
+                error[key] = getattr(where, key)
+        if str(where):
+            error["where"] = str(where)
+        findings = getattr(exc, "findings", None)
+        if findings:
+            error["findings"] = [
+                {"message": f.message, "where": str(f.location), "rule": f.rule, "severity": f.severity}
+                for f in findings
+            ]
+        if exc.hint:
+            error["hint"] = exc.hint
+    state = "refused" if status == 2 else "error"
+    sys.stdout.write(json.dumps({"status": state, "error": error}, ensure_ascii=False) + "\n")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the Typer app and turn every error into one paragraph and an exit status."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
@@ -513,17 +557,20 @@ def main(argv: list[str] | None = None) -> None:
         _fail_paragraph("interrupted.")
         sys.exit(EXIT_INTERRUPTED)
     except typer.TyperException as exc:
-        # a usage error (unknown option, a value of the wrong type): Typer's own click exceptions
-        show = getattr(exc, "show", None)
-        if show is not None:
-            show()
-        else:
-            _fail_paragraph(f"spola: {exc.format_message()}")
-        sys.exit(2)
+        # a usage error (unknown option, a value of the wrong type, a missing argument)
+        from spola.cli import usage
+
+        status = usage.show(exc, typer.main.get_command(app), args)
+        if "--json" in args:
+            message = getattr(exc, "format_message", None)
+            _refusal_json("usage", message() if callable(message) else str(exc), status)
+        sys.exit(status)
     except SpolaError as exc:
         if debug:
             raise
         _fail_paragraph(f"spola: {exc}")
+        if "--json" in args:
+            _refusal_json(type(exc).__name__, exc.message, exc.exit_status, exc)
         sys.exit(exc.exit_status)
     except KeyboardInterrupt:
         _fail_paragraph("interrupted.")

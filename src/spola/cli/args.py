@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +13,7 @@ from spola.errors import InputError, UsageError
 from spola.options import Credential
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable
 
 
 def split_pair(text: str, flag: str, example: str) -> tuple[str, str]:
@@ -75,10 +76,23 @@ def parse_server_vars(values: Iterable[str]) -> dict[tuple[str, str], str]:
 
 
 def gather_inputs(
-    pairs: Iterable[str], inputs_file: str | None, schema: Mapping[str, Any] | None
+    pairs: Iterable[str],
+    inputs_file: str | None,
+    schema: Mapping[str, Any] | None,
+    env: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Inputs from ``--inputs FILE|-`` then ``--input NAME=VALUE`` (which win), coerced by the schema."""
+    """Inputs from ``SPOLA_INPUT_<NAME>`` (with ``env``), ``--inputs FILE|-``, then ``--input NAME=VALUE``.
+
+    Each later source wins; text is coerced by the schema. The environment is read only for the
+    names the schema's properties declare (``SPOLA_INPUT_`` + the name in upper case).
+    """
     result: dict[str, Any] = {}
+    props = schema.get("properties") if isinstance(schema, Mapping) else None
+    if env is not None and isinstance(props, Mapping):
+        for declared in props:
+            key = f"SPOLA_INPUT_{str(declared).upper()}"
+            if key in env:
+                result[str(declared)] = coerce_text(str(declared), env[key], schema)
     if inputs_file:
         if inputs_file == "-":
             text, origin = sys.stdin.read(), "<stdin>"

@@ -162,7 +162,7 @@ def run_batch(
     )
     limits = {"max_steps": max_steps, "timeout": timeout, "http_timeout": http_timeout, "seed": seed}
     options = build_options(document, flags, limits)
-    base = cli_args.gather_inputs(flags.inputs, flags.inputs_file, wf.inputs)
+    base = cli_args.gather_inputs(flags.inputs, flags.inputs_file, wf.inputs, os.environ)
     out = _Output([number for number, _ in source.lines])
     batch = Batch(
         document,

@@ -57,7 +57,12 @@ def demo(
         if not flags.inputs and not flags.inputs_file:
             flags = _with(flags, inputs=list(DEFAULT_INPUTS))
     document = load(doc)
-    app = create_combined_app(speed=speed, faults=faults, seed=seed)
+    from spola.errors import UsageError
+
+    try:
+        app = create_combined_app(speed=speed, faults=faults, seed=seed)
+    except ValueError as exc:  # a fault plan that does not parse
+        raise UsageError(f"--faults: {exc}") from exc
     with serve_in_thread(app) as server:
         bases = api_base_urls(("databricks", "dataiku", "dbt"), server.base_url, None)
         servers = list(flags.servers)

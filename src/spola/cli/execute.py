@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import sys
 import time
@@ -297,7 +298,7 @@ def run(doc: str, workflow: str | None, flags: RunFlags, **limits: Any) -> int:
     )
     cancel_spec(document, wf)
     options = build_options(document, flags, limits)
-    given = cli_args.gather_inputs(flags.inputs, flags.inputs_file, wf.inputs)
+    given = cli_args.gather_inputs(flags.inputs, flags.inputs_file, wf.inputs, os.environ)
     secrets = frozenset(secret_input_names(wf.inputs, given))
     engine = Run(
         document,

@@ -36,3 +36,8 @@ def serve(
         )
     except ValueError as exc:
         raise UsageError(f"--faults: {exc}") from exc
+    except OSError as exc:  # the port is taken, or the address is not this machine's
+        raise UsageError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+            hint="Pick another --port (0 picks a free one) or stop what is using it.",
+        ) from exc

@@ -146,7 +146,7 @@ def _run(
     _, wf = open_for_run(doc, workflow, allow_remote=allow_remote)
     document, bundle = read_bundle(doc, wf.workflow_id, allow_remote=allow_remote)
     options = build_options(document, flags, limits)
-    given = cli_args.gather_inputs(flags.inputs, flags.inputs_file, wf.inputs)
+    given = cli_args.gather_inputs(flags.inputs, flags.inputs_file, wf.inputs, os.environ)
     secrets = frozenset(secret_input_names(wf.inputs, given))
     engine = Run(document, wf.workflow_id, given, options=options, run_id=new_run_id(), secret_inputs=secrets)
     if flags.dry_run:

@@ -65,7 +65,11 @@ class Run:
         self.deadline = started_at + self.options.timeout if self.options.timeout else None
         components = getattr(document.components, "inputs", None) or {}
         validated = validate_inputs(
-            workflow.inputs, inputs or {}, workflow_id=workflow.workflow_id, component_inputs=components
+            workflow.inputs,
+            inputs or {},
+            workflow_id=workflow.workflow_id,
+            component_inputs=components,
+            refuse_undeclared=True,
         )
         secrets = {c.value for c in self.options.credentials}
         secrets.update(str(validated[n]) for n in secret_inputs if validated.get(n) not in (None, ""))

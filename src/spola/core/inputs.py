@@ -132,18 +132,66 @@ def apply_defaults(schema: Mapping[str, Any] | None, inputs: Mapping[str, Any]) 
     return result
 
 
+def declared_inputs(schema: Any) -> list[str] | None:
+    """The input names a workflow's (resolved) schema declares, or None when it admits any name.
+
+    A schema admits any name unless it is an object schema with properties and nothing that lets
+    other names in (``additionalProperties`` / ``patternProperties``, or a combination of schemas).
+    """
+    if not isinstance(schema, Mapping):
+        return None
+    extra = schema.get("additionalProperties")
+    if extra is not None and extra is not False:
+        return None
+    if schema.get("patternProperties") or any(k in schema for k in ("allOf", "anyOf", "oneOf", "$ref")):
+        return None
+    props = schema.get("properties")
+    if not isinstance(props, Mapping) or not props:
+        return None
+    return [str(name) for name in props]
+
+
+def check_declared(schema: Any, inputs: Mapping[str, Any], workflow_id: str) -> None:
+    """Refuse an input the workflow does not declare: a typo must not be silently ignored."""
+    import difflib
+
+    names = declared_inputs(schema)
+    if names is None:
+        return
+    unknown = [name for name in inputs if name not in names]
+    if not unknown:
+        return
+    parts = []
+    for name in unknown:
+        folded = {n.lower().replace("_", "").replace("-", ""): n for n in names}
+        close = folded.get(name.lower().replace("_", "").replace("-", ""))
+        if close is None:
+            matches = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+            close = matches[0] if matches else None
+        parts.append(f"'{name}'" + (f" (did you mean '{close}'?)" if close else ""))
+    noun = "input named" if len(unknown) == 1 else "inputs named"
+    raise InputError(
+        f"workflow '{workflow_id}' has no {noun} {', '.join(parts)}; it declares: {', '.join(names)}",
+        hint="Give them with --input NAME=VALUE or --inputs FILE (spola workflows DOC lists them).",
+    )
+
+
 def validate_inputs(
     schema: Mapping[str, Any] | None,
     inputs: Mapping[str, Any],
     *,
     workflow_id: str,
     component_inputs: Mapping[str, Any] | None = None,
+    refuse_undeclared: bool = False,
 ) -> dict[str, Any]:
     """Apply defaults and validate inputs against the workflow's JSON Schema.
 
-    Returns the inputs with defaults. Raises InputError listing every problem.
+    Returns the inputs with defaults. Raises InputError listing every problem; with
+    ``refuse_undeclared``, also for a name the schema does not declare (unless it admits any).
     """
     resolved = resolve_schema(schema, component_inputs or {}) if schema else None
+    if refuse_undeclared:
+        check_declared(resolved, inputs, workflow_id)
     result = apply_defaults(resolved, inputs)
     if not resolved:
         return result

@@ -196,9 +196,7 @@ def _spola_imports(path: Path) -> set[str]:
 def _core_graph() -> dict[str, set[str]]:
     modules = {f"spola.core.{p.stem}" for p in CORE.glob("*.py") if p.stem != "__init__"}
     return {
-        f"spola.core.{p.stem}": _spola_imports(p) & modules
-        for p in CORE.glob("*.py")
-        if p.stem != "__init__"
+        f"spola.core.{p.stem}": _spola_imports(p) & modules for p in CORE.glob("*.py") if p.stem != "__init__"
     }
 
 

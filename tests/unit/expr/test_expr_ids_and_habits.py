@@ -45,7 +45,9 @@ def test_a_workflow_id_with_spaces_is_read_up_to_inputs_or_outputs() -> None:
 
 
 def test_inside_braces_the_id_may_hold_anything_but_braces() -> None:
-    template = parse_template("Station: {$steps.Search Stations.outputs.name} ({$steps.Get (v2).outputs.token})")
+    template = parse_template(
+        "Station: {$steps.Search Stations.outputs.name} ({$steps.Get (v2).outputs.token})"
+    )
     assert template.evaluate(SCOPE) == "Station: Central (t)"
     embedded = parse_embedded("^{$steps.Search Stations.outputs.name}$")
     assert embedded.evaluate(SCOPE) == "^Central$"

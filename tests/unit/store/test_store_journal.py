@@ -189,4 +189,7 @@ async def test_a_whole_row_completes_an_in_doubt_intent_but_never_rewrites_an_an
         journal.exchange(_row(1, status=202))  # resumed and re-sent: now answered
         journal.exchange(_row(2, status=500))  # already answered: left as it was
         await journal.flush()
-    assert _rows(db_path, "SELECT seq, status, sends FROM exchanges ORDER BY seq") == [(1, 202, 2), (2, 200, 1)]
+    assert _rows(db_path, "SELECT seq, status, sends FROM exchanges ORDER BY seq") == [
+        (1, 202, 2),
+        (2, 200, 1),
+    ]
