@@ -8,15 +8,15 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from spola.core.engine import Run
 from spola.drivers.aio import Observer, make_session
 from spola.drivers.cancel import CancelSignal, drive_cancellable
 from spola.model import Document, load_for_run
+from spola.model.roles import secret_input_names
 from spola.options import DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES, Credential, PollPolicy, RunOptions
-from spola.redact import secret_input_names
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -92,8 +92,12 @@ def prepare(
     options: RunOptions | None = None,
     run_id: str | None = None,
     allow_remote: bool = False,
+    secrets: Iterable[str] = (),
 ) -> Run:
     """Load the document (if a path), validate inputs and return a ready ``Run``; nothing is sent.
+
+    ``secrets`` names inputs to treat as secret besides those the document declares or uses as
+    credentials (``--secret NAME``).
 
     Raises:
         DocumentError, WorkflowNotFound, InputError: the run cannot start.
@@ -114,7 +118,7 @@ def prepare(
         options=options or make_options(),
         run_id=run_id or new_run_id(),
         started_at=time.time(),
-        secret_inputs=frozenset(secret_input_names(workflow.inputs, given)),
+        secret_inputs=secret_input_names(doc, workflow, secrets),
     )
 
 
@@ -128,6 +132,7 @@ async def arun(
     insecure: bool = False,
     allow_remote: bool = False,
     cancel: CancelSignal | None = None,
+    secrets: Iterable[str] = (),
     **option_args: Any,
 ) -> RunResult:
     """Run a workflow to the end on the running event loop and return its result.
@@ -142,6 +147,7 @@ async def arun(
         inputs,
         options=options or make_options(**option_args),
         allow_remote=allow_remote,
+        secrets=secrets,
     )
     async with make_session(insecure=insecure) as session:
         return await drive_cancellable(run, session, observer=observer, cancel=cancel)

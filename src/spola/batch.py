@@ -27,7 +27,7 @@ from spola.core.report import RunError, RunResult
 from spola.drivers.gate import StartGate
 from spola.errors import SpolaError, UsageError
 from spola.model import Document, load
-from spola.redact import secret_input_names
+from spola.model.roles import secret_input_names
 
 if TYPE_CHECKING:
     import aiohttp
@@ -118,6 +118,7 @@ class Batch:
         store_path: journal every run into this store (None: in memory only).
         insecure: do not verify TLS certificates.
         base_inputs: inputs every row starts from; a row's own values win.
+        secrets: inputs to treat as secret besides those the document declares or uses as credentials.
         on_result: called with (row index, result) as each run ends, in completion order.
 
     After `run`, ``counts`` holds the tallies and ``journal_stats`` what the journal's writer did.
@@ -133,6 +134,7 @@ class Batch:
         store_path: str | None = None,
         insecure: bool = False,
         base_inputs: Mapping[str, Any] | None = None,
+        secrets: Iterable[str] = (),
         on_result: ResultCallback | None = None,
     ) -> None:
         if concurrency < 1:
@@ -146,6 +148,7 @@ class Batch:
         self.store_path = store_path
         self.insecure = insecure
         self.base_inputs = dict(base_inputs or {})
+        self.secret_flags = tuple(secrets)
         self.on_result = on_result
         self.counts = BatchCounts()
         self._stopping = False
@@ -249,7 +252,7 @@ class Batch:
                 options=options,
                 run_id=run_id,
                 started_at=time.time(),
-                secret_inputs=frozenset(secret_input_names(self.workflow.inputs, given)),
+                secret_inputs=secret_input_names(self.document, self.workflow, self.secret_flags),
             )
         except SpolaError as exc:  # the hint speaks of --input flags: not this row's fix
             where = str(exc.location)
@@ -308,7 +311,7 @@ class Batch:
 
 
 def _secret_names(run: Run, workflow: Workflow) -> frozenset[str]:
-    return frozenset(secret_input_names(workflow.inputs, run.root.inputs))
+    return run.secret_inputs
 
 
 async def arun_many(

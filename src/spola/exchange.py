@@ -71,6 +71,9 @@ class HttpResponse:
     body: bytes = b""
     error: str | None = None
     elapsed: float = 0.0
+    secrets: tuple[str, ...] = ()
+    """Secret values the driver added while sending (an OAuth2 access token it fetched): the run
+    redacts them from then on. Never serialized (journal, Temporal history)."""
 
     def header(self, name: str) -> str | None:
         """The first header with this name (case-insensitive), or None."""

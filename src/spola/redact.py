@@ -1,10 +1,11 @@
 """Keep secrets out of everything spola shows or stores.
 
-A `Redactor` knows a set of secret values (``--auth`` values, inputs declared ``format: password``
-or named like a credential, `HttpRequest.secrets`) and replaces every occurrence of them, and of
-their URL-encoded, JSON-escaped and base64 (basic-auth) forms, with `REDACTED`. Names that look
-like credentials (`is_secret_name`) have their values withheld in headers, URL queries, inputs and
-JSON objects whatever the value is.
+A `Redactor` knows a set of secret values — secret by their role (`spola.model.roles`): ``--auth``
+values, inputs the document declares secret or uses as credentials, tokens spola fetched, a request's
+own `HttpRequest.secrets` — and replaces every occurrence of them, and of their URL-encoded,
+JSON-escaped and base64 (basic-auth) forms, with `REDACTED`. Credential headers (`is_credential_header`)
+are withheld whatever their value; URL userinfo passwords too. Nothing is withheld for what it is
+*called*: an ``idempotency_token`` stays readable.
 
 Secrets shorter than `MIN_SECRET_LENGTH` characters are not searched for inside longer text (that
 would shred it), but a text or value exactly equal to one is still redacted.
@@ -26,8 +27,7 @@ __all__ = [
     "MIN_SECRET_LENGTH",
     "REDACTED",
     "Redactor",
-    "is_secret_name",
-    "secret_input_names",
+    "is_credential_header",
     "secret_values",
 ]
 
@@ -50,62 +50,23 @@ ALWAYS_REDACTED_HEADERS = frozenset(
 )
 """Header names (lower case) whose values are always withheld."""
 
-# Matched anywhere in the name once lower-cased and stripped of separators: "X-Api-Key" → "xapikey".
-_SECRET_FRAGMENTS = (
-    "token",
-    "secret",
-    "password",
-    "passwd",
-    "passphrase",
-    "apikey",
-    "authorization",
-    "credential",
-    "privatekey",
-    "signingkey",
-    "accesskey",
-    "session",
-    "cookie",
-    "bearer",
-    "signature",
-)
-# Matched only as a whole word of the name: "auth" in "x-auth" or "authHeader", not in "author".
-_SECRET_WORDS = frozenset({"auth", "pwd", "pass", "jwt", "sig", "otp"})
-_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 _AUTH_SCHEMES = ("bearer ", "basic ", "token ", "digest ")
 
-
-def _words(name: str) -> list[str]:
-    return [word.lower() for word in _WORD.findall(name)]
+# API-key headers by their well-known shape: a header's role is its name (X-API-Key, X-Auth-Token,
+# Private-Token carry a credential wherever they are sent). Compared lower case without separators.
+_KEY_HEADER_ENDINGS = ("token", "apikey", "secret", "password", "accesskey", "authkey", "sessionid")
+_SEPARATORS = re.compile(r"[-_.\s]")
 
 
 @functools.lru_cache(maxsize=4096)
-def is_secret_name(name: str) -> bool:
-    """Whether a parameter, header, input or JSON key name looks like it holds a credential (cached:
-    the same header names come back with every response)."""
-    words = _words(name)
-    if any(word in _SECRET_WORDS for word in words):
+def is_credential_header(name: str) -> bool:
+    """Whether a header of this name carries a credential: Authorization, Proxy-Authorization,
+    Cookie, Set-Cookie, or an API-key header (``X-API-Key``, ``Api-Key``, ``X-Auth-Token``, …).
+    Cached: the same header names come back with every response."""
+    lowered = name.lower()
+    if lowered in ALWAYS_REDACTED_HEADERS:
         return True
-    compact = "".join(words)
-    return any(fragment in compact for fragment in _SECRET_FRAGMENTS)
-
-
-def secret_input_names(schema: Mapping[str, Any] | None, inputs: Mapping[str, Any]) -> set[str]:
-    """Names of the top-level inputs to withhold.
-
-    An input is secret when the workflow's input schema declares it ``format: password`` (or
-    ``x-secret: true``) or when its name looks like a credential (`is_secret_name`). Both the
-    schema's properties and the given inputs are considered.
-    """
-    names = {name for name in inputs if is_secret_name(name)}
-    properties = (schema or {}).get("properties")
-    if isinstance(properties, Mapping):
-        for name, prop in properties.items():
-            declared = isinstance(prop, Mapping) and (
-                prop.get("format") == "password" or prop.get("x-secret") is True
-            )
-            if declared or is_secret_name(name):
-                names.add(name)
-    return names
+    return _SEPARATORS.sub("", lowered).endswith(_KEY_HEADER_ENDINGS)
 
 
 def secret_values(inputs: Mapping[str, Any], names: Iterable[str]) -> set[str]:
@@ -217,17 +178,11 @@ class Redactor:
         return self._bytes.sub(REDACTED.encode(), data)
 
     def redact_value(self, value: Any) -> Any:
-        """A deep copy of a JSON-like value with secrets and values under secret-like keys replaced."""
+        """A deep copy of a JSON-like value with every known secret replaced."""
         if isinstance(value, str):
             return self.redact_text(value)
         if isinstance(value, Mapping):
-            out: dict[Any, Any] = {}
-            for key, item in value.items():
-                if isinstance(key, str) and is_secret_name(key) and not _is_container(item):
-                    out[key] = REDACTED if item is not None and not isinstance(item, bool) else item
-                else:
-                    out[key] = self.redact_value(item)
-            return out
+            return {key: self.redact_value(item) for key, item in value.items()}
         if isinstance(value, list):
             return [self.redact_value(item) for item in value]
         if isinstance(value, tuple):
@@ -240,14 +195,14 @@ class Redactor:
         """Headers with credential headers withheld and secrets removed from the others."""
         out: list[tuple[str, str]] = []
         for name, value in pairs:
-            if name.lower() in ALWAYS_REDACTED_HEADERS or is_secret_name(name):
+            if is_credential_header(name):
                 out.append((name, REDACTED))
             else:
                 out.append((name, self.redact_text(value)))
         return out
 
     def redact_url(self, url: str) -> str:
-        """A URL with its userinfo password, secret-named query values and any secret value withheld."""
+        """A URL with its userinfo password and any secret value withheld."""
         return _redact_url(self, url)
 
     def _redact_url(self, url: str) -> str:
@@ -262,9 +217,7 @@ class Redactor:
             parts = []
             for part in query.split("&"):
                 name, equals, value = part.partition("=")
-                if equals and is_secret_name(unquote_plus(name)):
-                    parts.append(f"{name}={REDACTED}")
-                elif equals:
+                if equals:
                     parts.append(f"{name}={self._redact_component(value)}")
                 else:
                     parts.append(part)
@@ -288,10 +241,6 @@ class Redactor:
 def _redact_url(redactor: Redactor, url: str) -> str:
     """Cached: a poll loop shows the same URL over and over."""
     return redactor._redact_url(url)
-
-
-def _is_container(value: Any) -> bool:
-    return isinstance(value, Mapping | list | tuple)
 
 
 def _redact_userinfo(authority: str) -> str:

@@ -32,6 +32,9 @@ workflows:
   steps:
   - stepId: one
     operationId: getThing
+    parameters:
+    # apiToken is secret by its role (sent as a credential), not by its name
+    - {name: Authorization, in: header, value: "Bearer {$inputs.apiToken}"}
   outputs:
     state: $steps.one.outputs.state
 - workflowId: run-job_and-wait

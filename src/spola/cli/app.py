@@ -83,6 +83,14 @@ LogFormatOpt = Annotated[
 LogFileOpt = Annotated[
     str | None, typer.Option("--log-file", help="Append JSON-lines logs of the run to FILE.", metavar="FILE")
 ]
+SecretOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--secret",
+        help="Treat input NAME as a secret (never shown or stored) besides those the document marks.",
+        metavar="NAME",
+    ),
+]
 AllowHostOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -146,6 +154,7 @@ def run_command(
     ] = None,
     concurrency: Annotated[int, typer.Option("--concurrency", help="Runs at once with --batch.")] = 10,
     verbose: VerboseOpt = False,
+    secret: SecretOpt = None,
     allow_host: AllowHostOpt = None,
     max_response_bytes: MaxResponseOpt = MAX_RESPONSE_BYTES,
     retry_attempts: RetryAttemptsOpt = 30,
@@ -174,6 +183,7 @@ def run_command(
     from spola.cli import execute
 
     flags = execute.RunFlags(
+        secrets=tuple(secret or ()),
         allow_hosts=tuple(allow_host or ()),
         max_response_bytes=max_response_bytes,
         retry_attempts=retry_attempts,

@@ -172,6 +172,7 @@ def run_batch(
         store_path=store_path(flags),
         insecure=flags.insecure,
         base_inputs=base,
+        secrets=flags.secrets,
         on_result=out,
     )
     out.batch = batch

@@ -94,14 +94,15 @@ def _token_inputs(
     document: Document, workflow: str | None, given: list[str], bases: dict[str, tuple[str, str]]
 ) -> list[str]:
     """Fill inputs that carry the API token (``token``, ``apiKey``) with the simulator's token."""
-    from spola.redact import is_secret_name
+    from spola.model.roles import secret_input_names
 
     wf = document.workflow(workflow) if workflow else document.default_workflow()
+    credentials = secret_input_names(document, wf)
     names = {g.split("=", 1)[0] for g in given}
     props = (wf.inputs or {}).get("properties") or {}
     vendors = sorted(v for v in (vendor_of(document, s.name) for s in document.source_descriptions) if v)
     token = bases[vendors[0]][1] if vendors else OTHER_TOKEN
-    return [f"{name}={token}" for name in props if is_secret_name(name) and name not in names]
+    return [f"{name}={token}" for name in props if name in credentials and name not in names]
 
 
 def _with(flags: RunFlags, **changes: Any) -> RunFlags:

@@ -54,6 +54,7 @@ class RunFlags:
     outcome: Outcome | None = None
     dry_run: bool = False
     allow_hosts: tuple[str, ...] = ()
+    secrets: tuple[str, ...] = ()
     max_response_bytes: int = MAX_RESPONSE_BYTES
     retry_attempts: int = 30
     retry_wait: float = 300.0
@@ -287,7 +288,7 @@ def run(doc: str, workflow: str | None, flags: RunFlags, **limits: Any) -> int:
     from spola.durable import DurableRun, execute
     from spola.hosts import parse_patterns
     from spola.model.cancel import cancel_spec
-    from spola.redact import secret_input_names
+    from spola.model.roles import secret_input_names
 
     document, wf = open_for_run(
         doc,
@@ -299,7 +300,7 @@ def run(doc: str, workflow: str | None, flags: RunFlags, **limits: Any) -> int:
     cancel_spec(document, wf)
     options = build_options(document, flags, limits)
     given = cli_args.gather_inputs(flags.inputs, flags.inputs_file, wf.inputs, os.environ)
-    secrets = frozenset(secret_input_names(wf.inputs, given))
+    secrets = secret_input_names(document, wf, flags.secrets)
     engine = Run(
         document,
         wf.workflow_id,

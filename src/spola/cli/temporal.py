@@ -140,14 +140,14 @@ def _run(
     from spola.core.engine import Run
     from spola.drivers.temporal import client as tc
     from spola.model.bundle import read_bundle
-    from spola.redact import secret_input_names
+    from spola.model.roles import secret_input_names
 
     allow_remote = bool(limits.pop("allow_remote", False))
     _, wf = open_for_run(doc, workflow, allow_remote=allow_remote)
     document, bundle = read_bundle(doc, wf.workflow_id, allow_remote=allow_remote)
     options = build_options(document, flags, limits)
     given = cli_args.gather_inputs(flags.inputs, flags.inputs_file, wf.inputs, os.environ)
-    secrets = frozenset(secret_input_names(wf.inputs, given))
+    secrets = secret_input_names(document, wf, flags.secrets)
     engine = Run(document, wf.workflow_id, given, options=options, run_id=new_run_id(), secret_inputs=secrets)
     if flags.dry_run:
         from spola.cli.reporting import dry_run

@@ -20,11 +20,14 @@ from spola.core.report import RunError, RunResult, StepReport
 from spola.core.scope import build_scope, evaluate_outputs, read_body
 from spola.errors import EngineMisuse, NestingTooDeep, SpolaError
 from spola.expr import MISSING
+from spola.model.roles import roles_of
 from spola.options import RunOptions
 from spola.redact import Redactor
 from spola.request_builder import RequestBuildError, build_request, merge_parameters
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from spola.exchange import HttpResponse
     from spola.expr import Scope
     from spola.model import Document, Workflow
@@ -71,8 +74,12 @@ class Run:
             component_inputs=components,
             refuse_undeclared=True,
         )
+        roles = roles_of(document, workflow)
+        self.secret_inputs = frozenset(secret_inputs | roles.inputs)
+        self.secret_outputs = frozenset(roles.outputs)
         secrets = {c.value for c in self.options.credentials}
-        secrets.update(str(validated[n]) for n in secret_inputs if validated.get(n) not in (None, ""))
+        secrets.update(_userinfo_passwords(self.options.servers.values()))
+        secrets.update(str(validated[n]) for n in self.secret_inputs if validated.get(n) not in (None, ""))
         self.secret_values = frozenset(secrets)
         self.redactor = Redactor.of(self.secret_values)
         self.rng = random.Random(self.options.seed)  # noqa: S311 - jitter, not security
@@ -183,6 +190,24 @@ class Run:
                 action=ActionTaken("resend", self.redactor.redact_text(why), None, step.step_id, delay),
             )
         )
+
+    def learn_secrets(self, values: Iterable[str]) -> None:
+        """Treat these values as secrets from now on (a token obtained or a secret step output)."""
+        fresh = [v for v in values if v and v not in self.secret_values]
+        if fresh:
+            self.secret_values = self.secret_values | frozenset(fresh)
+            self.redactor = self.redactor.with_secrets(fresh)
+
+    def _learn_outputs(self, frame: Frame) -> None:
+        outputs = frame.step_outputs.get(frame.step.step_id) or {}
+        found = [
+            str(value)
+            for name, value in outputs.items()
+            if (frame.step.step_id, name) in self.secret_outputs
+            and isinstance(value, str | int | float)
+            and not isinstance(value, bool)
+        ]
+        self.learn_secrets(found)
 
     def interrupt(self, reason: str = "interrupted") -> RunResult:
         """Stop the run where it is and report it as interrupted."""
@@ -459,6 +484,8 @@ class Run:
     ) -> None:
         step = frame.step
         trace: flow.Trace | None = [] if self.observed else None
+        if response is not None and response.secrets:
+            self.learn_secrets(response.secrets)
         verdict = flow.judge(
             frame,
             scope,
@@ -471,6 +498,8 @@ class Run:
             deadline=self.deadline,
             trace=trace,
         )
+        if self.secret_outputs:
+            self._learn_outputs(frame)
         report = self._report(frame, step.step_id)
         if verdict.resend:
             assert response is not None
@@ -589,3 +618,18 @@ class Run:
         self.abandoned.update(self.calls)
         self.calls.clear()
         self.frames = {root.fid: root}
+
+
+def _userinfo_passwords(urls: Iterable[str]) -> set[str]:
+    """Passwords written into ``--server`` URLs (``https://user:pass@host``): credentials by their place."""
+    from urllib.parse import unquote, urlsplit
+
+    found: set[str] = set()
+    for url in urls:
+        try:
+            password = urlsplit(url).password
+        except ValueError:
+            continue
+        if password:
+            found.update({password, unquote(password)})
+    return found

@@ -24,6 +24,7 @@ from spola.core.actions import Finish, SendRequest, Wait
 from spola.drivers.oauth import TokenCache, TokenError
 from spola.exchange import REFUSED_PREFIX, HttpResponse
 from spola.hosts import HostPolicy, HostRefused
+from spola.redact import is_credential_header
 
 if TYPE_CHECKING:
     from spola.core.engine import Run
@@ -78,12 +79,27 @@ class _CheckedResolver(AbstractResolver):
         await self._inner.close()
 
 
+_CREDENTIALS: contextvars.ContextVar[tuple[str, frozenset[str]] | None] = contextvars.ContextVar(
+    "spola_credentials", default=None
+)
+"""The origin a request's credentials belong to and the (lower-case) headers that carry them."""
+
+
+def _origin(url: URL) -> str:
+    return f"{url.scheme}://{url.host}:{url.explicit_port or url.port}"
+
+
 async def _check_hop(req: aiohttp.ClientRequest, handler: Any) -> aiohttp.ClientResponse:
-    """Client middleware: every hop (the request and each redirect) is checked before it connects."""
+    """Client middleware: every hop (the request and each redirect) is checked before it connects,
+    and a hop to another origin leaves behind every credential header spola added."""
     try:
         HOSTS.get().check_url(str(req.url))
     except HostRefused as exc:
         raise _HostError(exc.message) from None
+    credentials = _CREDENTIALS.get()
+    if credentials is not None and _origin(req.url) != credentials[0]:
+        for name in [n for n in req.headers if n.lower() in credentials[1]]:
+            del req.headers[name]
     response: aiohttp.ClientResponse = await handler(req)
     return response
 
@@ -160,16 +176,27 @@ async def send(session: aiohttp.ClientSession, action: SendRequest) -> HttpRespo
         HOSTS.get().check_url(request.url)
     except HostRefused as exc:
         return HttpResponse(status=None, error=REFUSED_PREFIX + exc.message, elapsed=0.0)
+    tokens: list[str] = []
     try:
         for grant in request.grants:
             token = await TOKENS.token(session, grant, action.timeout)
+            tokens.append(token)
             headers.append(("Authorization", f"Bearer {token}"))
     except TokenError as exc:
         return HttpResponse(status=None, error=str(exc), elapsed=time.perf_counter() - started)
+    url = URL(request.url, encoded=True)
+    if url.user is not None and any(name.lower() == "authorization" for name, _ in headers):
+        url = url.with_user(None)  # the request's own Authorization wins over userinfo in the URL
+    carried = frozenset(
+        name.lower()
+        for name, value in headers
+        if is_credential_header(name) or any(secret and secret in value for secret in request.secrets)
+    )
+    bound = _CREDENTIALS.set((_origin(url), carried) if carried else None)
     try:
         async with session.request(
             request.method,
-            URL(request.url, encoded=True),
+            url,
             headers=headers,
             data=request.body,
             timeout=aiohttp.ClientTimeout(total=action.timeout),
@@ -182,6 +209,7 @@ async def send(session: aiohttp.ClientSession, action: SendRequest) -> HttpRespo
                 body=body,
                 error=too_big,
                 elapsed=time.perf_counter() - started,
+                secrets=tuple(tokens),
             )
     except _HostError as exc:
         error = REFUSED_PREFIX + str(exc)
@@ -202,7 +230,11 @@ async def send(session: aiohttp.ClientSession, action: SendRequest) -> HttpRespo
         error = f"{type(exc).__name__}: {exc}"
     except OSError as exc:
         error = f"{type(exc).__name__}: {exc.strerror or exc}"
-    return HttpResponse(status=None, error=error, elapsed=time.perf_counter() - started)
+    finally:
+        _CREDENTIALS.reset(bound)
+    return HttpResponse(
+        status=None, error=error, elapsed=time.perf_counter() - started, secrets=tuple(tokens)
+    )
 
 
 Observer = Callable[["Event"], None]
@@ -230,6 +262,8 @@ async def drive(
             await journal.before_send(action, clock())
         response = await sender(session, action)
         received_at = clock()
+        if response.secrets:  # an OAuth2 token fetched for this request: redacted from here on
+            run.learn_secrets(response.secrets)
         if journal is not None:
             await journal.after_receive(action, response, received_at)
         return response, received_at

@@ -260,7 +260,8 @@ async def run_cancel_workflow(
     from spola.core.scope import build_scope
     from spola.expr import MISSING
     from spola.model.cancel import cancel_spec
-    from spola.redact import Redactor, secret_input_names
+    from spola.model.roles import secret_input_names
+    from spola.redact import Redactor
 
     try:
         spec = cancel_spec(run.document, run.root.workflow)
@@ -294,7 +295,7 @@ async def run_cancel_workflow(
         return report
     try:
         document, workflow = run.document.resolve_workflow(ref)
-        secret_names = secret_input_names(workflow.inputs, inputs)
+        secret_names = set(secret_input_names(document, workflow))
         secret_names |= {n for n, v in inputs.items() if isinstance(v, str) and v in run.secret_values}
         engine = Engine(
             document,

@@ -21,7 +21,7 @@ from spola.core.report import RunError, RunResult
 from spola.drivers.aio import RunInterrupted, make_session
 from spola.drivers.cancel import CancelSignal, check_cancel, drive_cancellable
 from spola.errors import InputError, SpolaError, StoreError
-from spola.redact import secret_input_names
+from spola.model.roles import secret_input_names
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -200,7 +200,7 @@ class RunManager:
             timeout=settings.timeout,
             http_timeout=settings.http_timeout,
         )
-        named = secret_input_names(spec.workflow.inputs, inputs) | spec.secret_inputs
+        named = secret_input_names(spec.document, spec.workflow) | spec.secret_inputs
         secrets = frozenset(named & set(inputs))
         engine = Run(
             spec.document,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from spola.errors import UsageError
-from spola.redact import secret_input_names
+from spola.model.roles import secret_input_names
 
 if TYPE_CHECKING:
     from spola.model import Document, Workflow
@@ -68,18 +68,6 @@ def tool_name(workflow_id: str, taken: Iterable[str]) -> str:
         n += 1
         name = f"{base}_{n}"
     return name
-
-
-def secret_role_inputs(schema: Mapping[str, Any] | None) -> set[str]:
-    """Top-level inputs whose role is a secret: ``format: password``, ``writeOnly``, ``x-secret`` or a
-    credential-like name (the same rule the run store and reports use, plus ``writeOnly``)."""
-    names = secret_input_names(schema, {})
-    properties = (schema or {}).get("properties")
-    if isinstance(properties, Mapping):
-        for name, prop in properties.items():
-            if isinstance(prop, Mapping) and prop.get("writeOnly") is True:
-                names.add(name)
-    return names
 
 
 def input_schema(schema: Mapping[str, Any] | None, held: Iterable[str]) -> dict[str, Any]:
@@ -167,7 +155,7 @@ def build_tools(
             declared = set(properties or {})
             mine = {name: _typed(name, value, schema) for name, value in bound.items() if name in declared}
             used_inputs.update(mine)
-            secrets = secret_role_inputs(schema)
+            secrets = set(secret_input_names(document, workflow))
             held = frozenset(set(mine) | secrets)
             required = schema.get("required") if isinstance(schema.get("required"), list) else []
             missing = tuple(sorted(name for name in secrets if name in (required or []) and name not in mine))

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from spola.exchange import HttpRequest, HttpResponse
-from spola.redact import Redactor, secret_input_names, secret_values
+from spola.model.roles import declared_secret
+from spola.redact import Redactor, secret_values
 from spola.store import EventRecord, IntentRecord, Journal, ResponseRecord, RunHeader
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ def _files(db_path: Path) -> dict[str, bytes]:
 async def test_a_token_in_headers_url_body_inputs_and_basic_auth_is_nowhere_on_disk(db_path: Path) -> None:
     inputs = {"jobId": 42, "pat": TOKEN, "note": f"uses {TOKEN}"}
     schema = {"properties": {"pat": {"type": "string", "format": "password"}}}
-    names = secret_input_names(schema, inputs)
+    names = {n for n, prop in schema["properties"].items() if declared_secret(prop)}
     redactor = Redactor.of([AUTH], secret_values(inputs, names))
     header = RunHeader.start(
         run_id="r1",

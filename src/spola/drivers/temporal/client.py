@@ -325,12 +325,12 @@ def prepare_argument(
     from spola.core.engine import Run
     from spola.model import load_for_run
     from spola.model.bundle import read_bundle
-    from spola.redact import secret_input_names
+    from spola.model.roles import secret_input_names
 
     _, wf, _elsewhere = load_for_run(document, workflow_id, allow_remote=allow_remote)
     doc, bundle = read_bundle(document, wf.workflow_id, allow_remote=allow_remote)
     given = dict(inputs or {})
-    secrets = frozenset(secret_input_names(wf.inputs, given))
+    secrets = secret_input_names(doc, wf)
     run = Run(doc, wf.workflow_id, given, options=options, run_id=run_id, secret_inputs=secrets)
     return start_argument(
         run,
