@@ -460,3 +460,12 @@ async def test_stopping_the_server_interrupts_its_runs_resumably(
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads(resumed.stdout)["outputs"]["resultState"] == "SUCCESS"
     assert sim.count("run-now") == 1
+
+
+async def test_allow_host_bounds_what_a_tool_call_may_reach(sim: Sim, tmp_path: Path) -> None:
+    args = serve_args(sim, tmp_path / "runs.db", "--allow-host", "api.example.com", "--retry-wait", "0")
+    async with stdio(args, tmp_path / "stderr.txt") as client:
+        await client.list_tools()
+        result = await client.session.call_tool(TOOL, {"job_id": 42})
+        assert "refused before sending" in json.dumps([c.model_dump() for c in result.content])
+    assert sim.count("run-now") == 0

@@ -454,6 +454,11 @@ def mcp_command(
     ] = False,
     store: StoreOpt = None,
     no_store: NoStoreOpt = False,
+    allow_host: AllowHostOpt = None,
+    max_response_bytes: MaxResponseOpt = MAX_RESPONSE_BYTES,
+    retry_attempts: RetryAttemptsOpt = 30,
+    retry_wait: RetryWaitOpt = 300.0,
+    max_depth: MaxDepthOpt = 32,
 ) -> None:
     """Serve the workflows of DOC... as MCP tools for agents (needs the mcp extra)."""
     from spola.cli.mcp import McpFlags, serve
@@ -473,6 +478,11 @@ def mcp_command(
         http_timeout=http_timeout,
         insecure=insecure,
         allow_remote=allow_remote,
+        allow_hosts=tuple(allow_host or ()),
+        max_response_bytes=max_response_bytes,
+        retry_attempts=retry_attempts,
+        retry_wait=retry_wait,
+        max_depth=max_depth,
         store=store,
         no_store=no_store,
     )

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from spola.cli import args as cli_args
 from spola.errors import UsageError
+from spola.limits import MAX_RESPONSE_BYTES
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -35,6 +36,11 @@ class McpFlags:
     allow_remote: bool = False
     store: str | None = None
     no_store: bool = False
+    allow_hosts: tuple[str, ...] = ()
+    max_response_bytes: int = MAX_RESPONSE_BYTES
+    retry_attempts: int = 30
+    retry_wait: float = 300.0
+    max_depth: int = 32
 
 
 def bound_inputs(pairs: list[str], env: Mapping[str, str] = os.environ) -> dict[str, str]:
@@ -68,7 +74,10 @@ def serve(flags: McpFlags) -> int:
         raise UsageError("--port is for --transport http")
     if not flags.docs:
         raise UsageError("spola mcp needs at least one Arazzo document")
-    documents = [(doc, load(doc, allow_remote=flags.allow_remote)) for doc in flags.docs]
+    from spola.hosts import parse_patterns
+
+    hosts = parse_patterns(flags.allow_hosts)
+    documents = [(doc, load(doc, allow_remote=flags.allow_remote, allow_hosts=hosts)) for doc in flags.docs]
     specs = build_tools(documents, bound_inputs(flags.inputs), flags.allow_workflows)
     servers = cli_args.parse_servers(flags.servers)
     server_vars = cli_args.parse_server_vars(flags.server_vars)
@@ -92,6 +101,11 @@ def serve(flags: McpFlags) -> int:
         http_timeout=flags.http_timeout,
         insecure=flags.insecure,
         store_path=store_path,
+        allow_hosts=hosts,
+        max_response_bytes=flags.max_response_bytes,
+        retry_attempts=flags.retry_attempts,
+        retry_wait=flags.retry_wait,
+        max_depth=flags.max_depth,
     )
 
     async def main() -> int:

@@ -21,6 +21,7 @@ from spola.core.report import RunError, RunResult
 from spola.drivers.aio import RunInterrupted, make_session
 from spola.drivers.cancel import CancelSignal, check_cancel, drive_cancellable
 from spola.errors import InputError, SpolaError, StoreError
+from spola.limits import MAX_RESPONSE_BYTES
 from spola.model.roles import secret_input_names
 
 if TYPE_CHECKING:
@@ -49,6 +50,11 @@ class Settings:
     http_timeout: float = 30.0
     insecure: bool = False
     store_path: str | None = None
+    allow_hosts: tuple[str, ...] = ()
+    max_response_bytes: int = MAX_RESPONSE_BYTES
+    retry_attempts: int = 30
+    retry_wait: float = 300.0
+    max_depth: int = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +205,11 @@ class RunManager:
             max_steps=settings.max_steps,
             timeout=settings.timeout,
             http_timeout=settings.http_timeout,
+            allow_hosts=settings.allow_hosts,
+            max_response_bytes=settings.max_response_bytes,
+            retry_attempts=settings.retry_attempts,
+            retry_wait=settings.retry_wait,
+            max_depth=settings.max_depth,
         )
         named = secret_input_names(spec.document, spec.workflow) | spec.secret_inputs
         secrets = frozenset(named & set(inputs))
