@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +15,19 @@ from tests.stub_server import StubServer
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 SEEDS = SHARED / "seeds" / "arazzo"
+
+
+def spola_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m spola ARGS`` in a fresh process (colour off), capturing its output as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "spola", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1", **(env or {})},
+        timeout=timeout,
+    )
 
 
 def shared_or_skip() -> Path:

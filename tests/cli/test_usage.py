@@ -6,10 +6,7 @@ ports, bad fault plans and ``NO_COLOR``."""
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from importlib.metadata import version
 from pathlib import Path
@@ -19,6 +16,7 @@ import pytest
 import typer
 
 from spola.cli.app import app, main
+from tests.conftest import spola_cli
 from tests.integration.documents import write
 from tests.stub_server import Reply, StubServer
 
@@ -146,27 +144,15 @@ def test_a_missing_value_names_the_command_it_belongs_to(capsys: pytest.CaptureF
     _assert_usage_error(code, out, err, ("runs", "show"), "Option '--store' requires an argument")
 
 
-def _spola(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "spola", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=timeout,
-    )
-
-
 def test_version() -> None:
     for flag in ("--version", "-V"):
-        done = _spola(flag)
+        done = spola_cli(flag)
         assert done.returncode == 0, done.stderr
         assert done.stdout == f"spola {version('spola')}\n"
 
 
 def test_shell_completion_script() -> None:
-    done = _spola("--show-completion", "bash")
+    done = spola_cli("--show-completion", "bash")
     assert done.returncode == 0, done.stderr
     assert "complete" in done.stdout
     assert "spola" in done.stdout
@@ -194,7 +180,7 @@ def test_an_undeclared_input_is_refused_with_a_did_you_mean(stub: StubServer, tm
     stub.add("POST", "/api/jobs/run", Reply(body={"run_id": 7}))
     doc = write(tmp_path, DECLARED)
     server = f"jobs={stub.base_url}/api"
-    done = _spola(
+    done = spola_cli(
         "run", str(doc), "--no-store", "--server", server, "-i", "job=1", "-i", "idempotencyToken=abc"
     )
     assert done.returncode == 2, done.stderr
@@ -206,7 +192,7 @@ def test_an_undeclared_input_is_refused_with_a_did_you_mean(stub: StubServer, tm
 
 def test_an_undeclared_input_refusal_is_one_json_object_with_json(stub: StubServer, tmp_path: Path) -> None:
     doc = write(tmp_path, DECLARED)
-    done = _spola(
+    done = spola_cli(
         "run", str(doc), "--no-store", "--json", "--server", f"jobs={stub.base_url}/api", "-i", "jbo=1"
     )
     assert done.returncode == 2
@@ -220,7 +206,7 @@ def test_an_undeclared_input_refusal_is_one_json_object_with_json(stub: StubServ
 def test_a_document_refusal_with_json_names_the_file(tmp_path: Path) -> None:
     bad = tmp_path / "bad.arazzo.yaml"
     bad.write_text("arazzo: 1.0.1\ninfo: [\n")
-    done = _spola("run", str(bad), "--json", "--no-store")
+    done = spola_cli("run", str(bad), "--json", "--no-store")
     assert done.returncode == 2
     result = json.loads(done.stdout)
     assert result["status"] == "refused"
@@ -229,7 +215,7 @@ def test_a_document_refusal_with_json_names_the_file(tmp_path: Path) -> None:
 
 
 def test_a_usage_error_with_json_is_one_json_object() -> None:
-    done = _spola("run", "x.yaml", "--json", "--timeout", "soon")
+    done = spola_cli("run", "x.yaml", "--json", "--timeout", "soon")
     assert done.returncode == 2
     result = json.loads(done.stdout)
     assert result == {
@@ -244,9 +230,9 @@ def test_spola_input_variables_feed_run_below_the_flags(stub: StubServer, tmp_pa
     doc = write(tmp_path, DECLARED)
     env = {"SPOLA_INPUT_JOB": "41", "SPOLA_INPUT_IDEMPOTENCY_TOKEN": "from-env"}
     server = f"jobs={stub.base_url}/api"
-    done = _spola("run", str(doc), "--no-store", "--server", server, env=env)
+    done = spola_cli("run", str(doc), "--no-store", "--server", server, env=env)
     assert done.returncode == 0, done.stderr
-    done = _spola("run", str(doc), "--no-store", "--server", server, "-i", "job=42", env=env)
+    done = spola_cli("run", str(doc), "--no-store", "--server", server, "-i", "job=42", env=env)
     assert done.returncode == 0, done.stderr
     first, second = stub.received("POST", "/api/jobs/run")
     assert first.json == {"job": 41, "idempotency_token": "from-env"}
@@ -258,7 +244,7 @@ def test_sim_on_a_busy_port_is_a_usage_error() -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        done = _spola("sim", "databricks", "--port", str(port), timeout=30)
+        done = spola_cli("sim", "databricks", "--port", str(port), timeout=30)
     assert done.returncode == 2, done.stderr
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
     assert "internal" not in done.stderr
@@ -266,15 +252,15 @@ def test_sim_on_a_busy_port_is_a_usage_error() -> None:
 
 @pytest.mark.parametrize("command", [["sim", "databricks", "--port", "0"], ["demo"]])
 def test_a_bad_fault_plan_is_a_usage_error(command: list[str]) -> None:
-    done = _spola(*command, "--faults", "bogus!!", timeout=30)
+    done = spola_cli(*command, "--faults", "bogus!!", timeout=30)
     assert done.returncode == 2, done.stderr
     assert "--faults: bad fault rule 'bogus!!'" in done.stderr
     assert "internal" not in done.stderr
 
 
 def test_no_color_is_respected() -> None:
-    coloured = _spola("run", "-h", env={"FORCE_COLOR": "1", "TERM": "xterm-256color"})
+    coloured = spola_cli("run", "-h", env={"FORCE_COLOR": "1", "TERM": "xterm-256color", "NO_COLOR": ""})
     assert "\x1b[3" in coloured.stdout  # the control: forced colour shows colour codes
-    plain = _spola("run", "-h", env={"FORCE_COLOR": "1", "TERM": "xterm-256color", "NO_COLOR": "1"})
+    plain = spola_cli("run", "-h", env={"FORCE_COLOR": "1", "TERM": "xterm-256color", "NO_COLOR": "1"})
     assert plain.returncode == 0
     assert "\x1b[3" not in plain.stdout

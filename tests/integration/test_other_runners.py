@@ -5,15 +5,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import spola
 from spola.errors import DocumentError
+from tests.conftest import spola_cli
 from tests.integration.documents import HEADER, write
 from tests.stub_server import Reply, StubServer
 
@@ -54,16 +52,6 @@ def _jobs(stub: StubServer) -> None:
     stub.add("GET", "/api/jobs/runs/get", Reply(body={"state": "TERMINATED"}))
 
 
-def _run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "spola", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "NO_COLOR": "1"},
-        timeout=60,
-    )
-
-
 def _assert_run_sent(stub: StubServer, job: int) -> None:
     (start,) = stub.received("POST", "/api/jobs/run")
     assert start.json == {"job": job}
@@ -86,14 +74,14 @@ def test_a_spaced_workflow_id_runs_as_a_child_and_from_the_command_line(
 ) -> None:
     _jobs(stub)
     doc = write(tmp_path, SPACED)
-    proc = _run_cli(
+    proc = spola_cli(
         "run", str(doc), "-w", "parent", "--no-store", "--json", "--server", f"jobs={stub.base_url}/api"
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["outputs"] == {"st": "TERMINATED"}
     _assert_run_sent(stub, 5)
     # the ids break a SHOULD of the specification: validate says so, the run does not refuse
-    proc = _run_cli("validate", "--format", "json", str(doc))
+    proc = spola_cli("validate", "--format", "json", str(doc))
     assert proc.returncode == 0, proc.stdout
     rules = [item["rule"] for item in json.loads(proc.stdout)]
     assert rules.count("id-pattern") == 4
@@ -107,7 +95,7 @@ def test_a_1_1_0_document_with_the_same_ids_is_refused(stub: StubServer, tmp_pat
     text = str(caught.value) + "".join(str(f) for f in caught.value.findings)
     assert "step id 'Start Run' is not [A-Za-z0-9_-]+" in text
     assert "Arazzo 1.1's runtime expression grammar" in text
-    proc = _run_cli(
+    proc = spola_cli(
         "run",
         str(doc),
         "-w",
@@ -171,7 +159,7 @@ def _assert_login_sent(stub: StubServer) -> None:
 def test_the_step_output_shorthand_resolves_with_one_warning(stub: StubServer, tmp_path: Path) -> None:
     _login(stub)
     doc = write(tmp_path, SHORTHAND)
-    proc = _run_cli(
+    proc = spola_cli(
         "run",
         str(doc),
         "-w",
@@ -202,7 +190,7 @@ def test_the_python_api_runs_the_shorthand_too(stub: StubServer, tmp_path: Path)
 
 def test_a_shorthand_naming_no_output_is_refused_naming_the_habit(stub: StubServer, tmp_path: Path) -> None:
     _login(stub)
-    proc = _run_cli(
+    proc = spola_cli(
         "run",
         str(write(tmp_path, SHORTHAND)),
         "-w",
@@ -218,7 +206,7 @@ def test_a_shorthand_naming_no_output_is_refused_naming_the_habit(stub: StubServ
 
 
 def test_validate_offers_the_rewrite(tmp_path: Path) -> None:
-    proc = _run_cli("validate", "--format", "json", str(write(tmp_path, SHORTHAND)))
+    proc = spola_cli("validate", "--format", "json", str(write(tmp_path, SHORTHAND)))
     assert proc.returncode == 1  # the broken workflow's shorthand is an error
     findings = json.loads(proc.stdout)
     fixes = {f["path"]: f["fix"] for f in findings if f["rule"] == "steps-shorthand"}
@@ -236,14 +224,14 @@ def test_validate_offers_the_rewrite(tmp_path: Path) -> None:
 def test_the_rewritten_document_runs_the_same_without_a_warning(stub: StubServer, tmp_path: Path) -> None:
     _login(stub)
     doc = write(tmp_path, SHORTHAND)
-    proc = _run_cli("validate", "--format", "json", str(doc))
+    proc = spola_cli("validate", "--format", "json", str(doc))
     text = doc.read_text()
     for finding in json.loads(proc.stdout):
         if finding["rule"] == "steps-shorthand":
             text = text.replace(_original(finding["fix"]), finding["fix"])
     fixed = tmp_path / "fixed.arazzo.yaml"
     fixed.write_text(text)
-    proc = _run_cli(
+    proc = spola_cli(
         "run",
         str(fixed),
         "-w",

@@ -8,14 +8,13 @@ file, the log file, ``runs show`` and the store's database and WAL files as byte
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 from spola.model import load
 from spola.model.roles import secret_roles
+from tests.conftest import spola_cli
 from tests.integration.documents import write
 from tests.stub_server import Recorded, Reply, StubServer
 
@@ -24,25 +23,15 @@ CLIENT_SECRET = "cs-3b9d2e71-c0a8-4e55"
 ACCESS = "at-91f0c2d4-5e6a-47b8-b1c9"
 
 
-def _spola(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "spola", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "NO_COLOR": "1"},
-        timeout=60,
-    )
-
-
 def _everything(tmp_path: Path, store: Path, *outputs: subprocess.CompletedProcess[str]) -> str:
     """Every byte spola wrote anywhere, as text (binary files decoded leniently)."""
     texts = [o.stdout + o.stderr for o in outputs]
-    listing = json.loads(_spola("runs", "--json", "--store", str(store)).stdout)
+    listing = json.loads(spola_cli("runs", "--json", "--store", str(store)).stdout)
     for row in listing:
-        shown = _spola("runs", "show", row["runId"], "--json", "--exchanges", "--store", str(store))
+        shown = spola_cli("runs", "show", row["runId"], "--json", "--exchanges", "--store", str(store))
         texts.append(shown.stdout + shown.stderr)
         page = tmp_path / f"{row['runId']}.html"
-        _spola("runs", "show", row["runId"], "--html", str(page), "--store", str(store))
+        spola_cli("runs", "show", row["runId"], "--html", str(page), "--store", str(store))
         texts.append(page.read_text() if page.exists() else "")
     sqlite3.connect(store).execute("PRAGMA wal_checkpoint(PASSIVE)").close()
     for path in tmp_path.rglob("*"):
@@ -107,8 +96,8 @@ def test_an_input_used_as_a_bearer_token_is_nowhere_whatever_it_is_called(
     store = tmp_path / "runs.db"
     args = ["run", str(doc), "--server", f"jobs={stub.base_url}/api", "--store", str(store)]
     inputs = ["-i", f"pat={PAT}", "-i", "idempotency_token=run-2026-12-03-a", "-i", "note=hello"]
-    plain = _spola(*args, *inputs, "-v", *_reports(tmp_path))
-    as_json = _spola(*args, *inputs, "--json")
+    plain = spola_cli(*args, *inputs, "-v", *_reports(tmp_path))
+    as_json = spola_cli(*args, *inputs, "--json")
     assert plain.returncode == 0, plain.stderr
     assert as_json.returncode == 0, as_json.stderr
     (first, _second) = stub.received("POST", "/api/jobs/run")
@@ -172,7 +161,7 @@ def test_declared_flagged_scheme_and_child_secrets_are_nowhere(stub: StubServer,
     doc = write(tmp_path, DECLARED)
     values = {name: f"secret-{name}-0f3a9c7e" for name in ("a", "b", "c", "d", "k", "child_key")}
     store = tmp_path / "runs.db"
-    done = _spola(
+    done = spola_cli(
         "run",
         str(doc),
         "-w",
@@ -218,7 +207,7 @@ def test_a_fetched_oauth_token_echoed_by_the_server_is_nowhere(stub: StubServer,
     stub.add("GET", "/api/secure/oauth", lambda r, n: Reply(body={"echo": r.headers.get("authorization")}))
     doc = write(tmp_path, OAUTH)
     store = tmp_path / "runs.db"
-    done = _spola(
+    done = spola_cli(
         "run",
         str(doc),
         "--server",
@@ -245,7 +234,7 @@ def test_a_password_in_a_server_url_is_not_stored(stub: StubServer, tmp_path: Pa
     store = tmp_path / "runs.db"
     password = "url-pass-6d2b8f10"
     server = stub.base_url.replace("http://", f"http://svc:{password}@") + "/api"
-    done = _spola(
+    done = spola_cli(
         "run", str(doc), "--server", f"jobs={server}", "--store", str(store), "-v", "-i", "pat=x" * 1
     )
     assert done.returncode == 0, done.stderr
@@ -274,7 +263,7 @@ def test_a_cross_origin_redirect_leaves_every_credential_behind(stub: StubServer
                     operationId: basicOp
             """,
         )
-        done = _spola(
+        done = spola_cli(
             "run",
             str(doc),
             "--no-store",
