@@ -309,7 +309,7 @@ async def aresume(
     env: Mapping[str, str] = os.environ,
     cancel: CancelSignal | None = None,
     adopt_copy: bool = False,
-    notice: Callable[[str], None] | None = None,
+    notice: Callable[[str], object] | None = None,
 ) -> RunResult:
     """Continue an interrupted or crashed run from its journal.
 

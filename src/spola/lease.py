@@ -37,6 +37,7 @@ __all__ = [
     "acquire",
     "lease_is_stale",
     "lease_ttl",
+    "run_state",
 ]
 
 LEASE_TTL_SECONDS = 30.0
@@ -189,3 +190,18 @@ async def acquire(
             f"took over run {run_id} from pid {previous.pid} on host {previous.host}, {why_stale(previous)}"
         )
     return LeaseHolder(journal, run_id, span, lease.expires_at, owner), notice
+
+
+def run_state(status: str, lease: LeaseRecord | None, options: Mapping[str, object]) -> str:
+    """The status to show: a ``running`` run whose owner is gone is ``stale`` (see `lease_is_stale`).
+
+    A run journalled before leases (no lease row) is judged by the pid and host it recorded.
+    """
+    if status != "running":
+        return status
+    if lease is not None:
+        return "stale" if lease_is_stale(lease) else status
+    pid, host = options.get("pid"), options.get("host")
+    if isinstance(pid, int) and host == HOST and not pid_alive(pid):
+        return "stale"
+    return status

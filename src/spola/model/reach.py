@@ -103,8 +103,11 @@ def reach(document: Document, workflow_id: str) -> Reach:
                 parsed = parse_qualified(text)
                 if parsed is not None and parsed[0] is None:
                     targets.extend(join("/workflows", i) for i in by_id.get(parsed[1], []))
-            targets.extend(join("/workflows", i) for m in _WORKFLOW_EXPR.finditer(text)
-                           for i in by_id.get(m.group(1), []))
+            targets.extend(
+                join("/workflows", i)
+                for m in _WORKFLOW_EXPR.finditer(text)
+                for i in by_id.get(m.group(1), [])
+            )
             targets.extend(join("/components", m.group(1), m.group(2)) for m in _COMPONENT.finditer(text))
             local = _LOCAL_REF.match(text) if key == "$ref" else None
             if local:

@@ -30,7 +30,7 @@ from spola.store.records import (
     check_status,
     request_summary,
 )
-from spola.store.schema import MIGRATIONS, Migration, connect, default_store_path, migrate
+from spola.store.schema import MIGRATIONS, SCHEMA_VERSION, Migration, connect, default_store_path, migrate
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -43,6 +43,11 @@ _INSERT_RUN = """
     INSERT INTO runs (run_id, workflow_id, document, document_sha256, status, inputs_json,
                       secret_inputs_json, options_json, started_at, updated_at, store_id, store_path)
     VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)
+"""
+_INSERT_RUN_V1 = """
+    INSERT INTO runs (run_id, workflow_id, document, document_sha256, status, inputs_json,
+                      secret_inputs_json, options_json, started_at, updated_at)
+    VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)
 """
 _STORE_ID = "SELECT value FROM store_meta WHERE key = 'store_id'"
 _RUN_ORIGIN = "SELECT store_id, store_path FROM runs WHERE run_id = ?"
@@ -134,6 +139,9 @@ _SELECT_IN_DOUBT = """
 """
 
 
+_V_LEASES = 3
+"""The schema version that added leases and the runs' store id and path."""
+
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
 
 
@@ -152,6 +160,8 @@ class RunStore:
         """Wrap an open, migrated connection (use `RunStore.open`)."""
         self._conn = conn
         self.path = path
+        self.version = SCHEMA_VERSION
+        """The schema version it was migrated to (older only when a test asks for fewer migrations)."""
         self.commits = 0
         """Transactions committed by this store: how `Journal` shows it batches."""
 
@@ -171,11 +181,13 @@ class RunStore:
         where = str(default_store_path() if path is None else path)
         conn = connect(where, synchronous=synchronous)
         try:
-            migrate(conn, where, migrations)
+            version = migrate(conn, where, migrations)
         except BaseException:
             conn.close()
             raise
-        return cls(conn, where)
+        store = cls(conn, where)
+        store.version = version
+        return store
 
     def close(self) -> None:
         """Close the connection (idempotent)."""
@@ -247,15 +259,15 @@ class RunStore:
         """Record a new run as ``running``; StoreError if the id is taken."""
         if self._exec(_RUN_EXISTS, (header.run_id,)).fetchone():
             raise StoreError(f"a run with id {header.run_id} already exists")
-        self._write(
-            _INSERT_RUN,
-            (
-                header.run_id, header.workflow_id, header.document, header.document_sha256,
-                _dumps(dict(header.inputs)), _dumps(list(header.secret_inputs)),
-                _dumps(dict(header.options)), header.started_at, header.started_at, self.store_id(),
-                self.absolute_path(),
-            ),
+        values = (
+            header.run_id, header.workflow_id, header.document, header.document_sha256,
+            _dumps(dict(header.inputs)), _dumps(list(header.secret_inputs)),
+            _dumps(dict(header.options)), header.started_at, header.started_at,
         )  # fmt: skip
+        if self.version < _V_LEASES:
+            self._write(_INSERT_RUN_V1, values)
+            return
+        self._write(_INSERT_RUN, (*values, self.store_id(), self.absolute_path()))
 
     # --- identity and leases ------------------------------------------------------------------
 
