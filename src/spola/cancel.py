@@ -134,7 +134,11 @@ async def acancel(
         by = {"pid": os.getpid(), "host": socket.gethostname()}
         journal.event(EventRecord(full, REQUEST_KIND, time.time(), {"reason": reason, "by": by}))
         await journal.flush()
-        if record.status == "running" and _owner_alive(record):
+        from spola.lease import HELD, acquire, lease_is_stale
+
+        lease = await journal.get_lease(full)
+        alive = _owner_alive(record) if lease is None else not lease_is_stale(lease)
+        if record.status == "running" and alive:
             deadline = time.monotonic() + wait
             while time.monotonic() < deadline:
                 await asyncio.sleep(poll)
@@ -142,7 +146,7 @@ async def acancel(
                 if record.status != "running":
                     break
             else:
-                owner = record.header.options.get("pid")
+                owner = lease.pid if lease is not None else record.header.options.get("pid")
                 return CancelOutcome(
                     full, "unanswered", record.status,
                     f"asked process {owner} to cancel run {full}, but the run had not ended after {wait:g} s",
@@ -157,9 +161,19 @@ async def acancel(
                 cancel_data,
             )  # fmt: skip
         gone = "its process is gone" if record.status == "running" else f"it was {record.status}"
-        report, why_not = await _cancel_remote(
-            journal, record, reason, inputs, credentials, servers, insecure
-        )
+        # take the lease first, so that no resume drives the run while it is cancelled from here
+        holder, _ = await acquire(journal, full)
+        HELD[full] = holder
+        try:
+            record = await journal.get_run(full)
+            if record.status in ("succeeded", "failed", "cancelled"):
+                return CancelOutcome(full, "finished", record.status, f"run {full} already {record.status}")
+            report, why_not = await _cancel_remote(
+                journal, record, reason, inputs, credentials, servers, insecure
+            )
+        finally:
+            HELD.pop(full, None)
+            await holder.release()
         if report is not None:
             message = f"run {full} marked cancelled ({gone}); spola ran its cancel workflow here"
         elif why_not:

@@ -18,13 +18,15 @@ from spola.drivers.eventlog import JournalLog
 from spola.drivers.journal import failed_transport_exchange, replay, resume_event
 from spola.errors import ResumeRefused
 from spola.exchange import HttpResponse
+from spola.lease import HELD, LeaseHolder
+from spola.lease import acquire as acquire_lease
 from spola.model import load
 from spola.options import MAX_RESPONSE_BYTES, Credential, PollPolicy, RunOptions
 from spola.store import Journal, RunHeader
 from spola.store.records import EventRecord, check_status
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from spola.core.actions import SendRequest
     from spola.core.report import RunResult
@@ -137,11 +139,16 @@ async def execute(
     inputs: Mapping[str, Any] | None = None,
     secret_inputs: frozenset[str] = frozenset(),
     cancel: CancelSignal | None = None,
+    lease: LeaseHolder | None = None,
 ) -> RunResult:
     """Drive a run with every exchange journalled; ``cancel``, Ctrl-C / SIGTERM, ``--timeout`` or a
     ``spola cancel`` from another process stop it and run its ``x-spola-cancel`` workflow.
 
-    Raises ``RunInterrupted`` (carrying the result) when the task was cancelled.
+    A new run takes its lease once created; a resumed one brings the ``lease`` it took. The lease is
+    renewed while the run is driven and released at the end.
+
+    Raises ``RunInterrupted`` (carrying the result) when the task was cancelled, ``LeaseLost`` when
+    another process took the run over (nothing more was sent).
     """
     from spola.cancel import watch_cancel_requests
 
@@ -152,11 +159,16 @@ async def execute(
     if journal is None:
         journal = await Journal.open(durable.store_path)
     watcher: asyncio.Task[None] | None = None
+    holder = lease
     try:
         if new:
             document = str(Path(durable.document_path).resolve())
             header = run_header(run, document, document_digest(document), secret_inputs, inputs)
             await journal.create_run(header)
+            holder, _ = await acquire_lease(journal, run.run_id)
+        if holder is not None:
+            HELD[run.run_id] = holder
+            holder.start()
         watcher = asyncio.ensure_future(watch_cancel_requests(journal, run.run_id, signal))
         observer = JournalLog(journal, run.run_id, observer)  # step outcomes, for reports from the store
         try:
@@ -173,6 +185,9 @@ async def execute(
         if watcher is not None:
             watcher.cancel()
             await asyncio.gather(watcher, return_exceptions=True)
+        if holder is not None:
+            HELD.pop(run.run_id, None)
+            await holder.release()
         if own:
             await journal.close()
         else:
@@ -293,19 +308,39 @@ async def aresume(
     insecure: bool = False,
     env: Mapping[str, str] = os.environ,
     cancel: CancelSignal | None = None,
+    adopt_copy: bool = False,
+    notice: Callable[[str], object] | None = None,
 ) -> RunResult:
     """Continue an interrupted or crashed run from its journal.
 
     Completed steps are not repeated: their responses are replayed into a fresh engine. Secrets
     (withheld inputs, credentials) must be given again: ``inputs`` or ``SPOLA_INPUT_<NAME>``.
+    The run's lease is taken first: a run another live process drives is refused, one whose owner
+    is gone is taken over (``notice`` hears of it). A run read from a copy of the store it was
+    created in is refused unless ``adopt_copy``.
 
     Raises:
         StoreError: no such run. ResumeRefused: finished run, changed document, missing secrets,
             or a non-idempotent request in doubt without ``force_resend``.
     """
     journal = await Journal.open(store_path)
+    holder: LeaseHolder | None = None
     try:
-        record = await journal.get_run(run_id)
+        first = await journal.get_run(run_id)
+        full = first.header.run_id
+        owner = first.header.options.get("pid")
+        if (
+            first.status == "running"
+            and await journal.get_lease(full) is None
+            and isinstance(owner, int)
+            and _alive_spola(owner)
+        ):  # a run journalled before leases existed, by a process still alive
+            raise ResumeRefused(
+                f"run {full} is still running in process {owner}",
+                hint=f"Stop it first (kill -INT {owner}), or wait for it to finish.",
+            )
+        holder, took_over = await acquire_lease(journal, full)
+        record = await journal.get_run(full)  # as it is now that nobody else can write it
         header = record.header
         retry = failed_transport_exchange(record.exchanges) if record.status == "failed" else None
         if record.status in ("succeeded", "failed", "cancelled") and retry is None:
@@ -313,14 +348,9 @@ async def aresume(
                 f"run {header.run_id} already {record.status}; there is nothing to resume",
                 hint="Start a new run with spola run.",
             )
+        await _check_same_store(journal, header.run_id, adopt_copy)
         if retry is not None:
             _check_retry_safe(header.run_id, retry, force_resend)
-        owner = header.options.get("pid")
-        if record.status == "running" and isinstance(owner, int) and _alive_spola(owner):
-            raise ResumeRefused(
-                f"run {header.run_id} is still running in process {owner}",
-                hint=f"Stop it first (kill -INT {owner}), or wait for it to finish.",
-            )
         run, outcome = rebuild(
             record,
             inputs=inputs,
@@ -331,6 +361,14 @@ async def aresume(
             force=force_resend,
             retry=retry.seq if retry else None,
         )
+        if took_over is not None:
+            if notice is not None:
+                notice(took_over)
+            journal.event(
+                EventRecord(
+                    run_id=header.run_id, kind="took-over", at=time.time(), data={"notice": took_over}
+                )
+            )
         if retry is not None:
             journal.reopen(header.run_id, retry.seq)
             journal.event(
@@ -344,6 +382,7 @@ async def aresume(
         journal.set_status(header.run_id, "running", time.time())
         journal.event(resume_event(header.run_id, time.time(), outcome))
         durable = DurableRun(run, header.document, store_path)
+        driving, holder = holder, None  # execute releases it from here on
         return await execute(
             durable,
             observer=observer,
@@ -352,9 +391,32 @@ async def aresume(
             initial=outcome.pending,
             new=False,
             cancel=cancel,
+            lease=driving,
         )
     finally:
+        if holder is not None:
+            await holder.release()
         await journal.close()
+
+
+async def _check_same_store(journal: Journal, run_id: str, adopt_copy: bool) -> None:
+    """Refuse a run read from a copy of the store it was created in, unless adopting the copy."""
+    run_store_id, run_path, store_id, here = await journal.run_origin(run_id)
+    if run_path is None or run_path == here:
+        if run_path is None:  # journalled before stores had ids: bind it to this file now
+            await journal.rebind_run(run_id)
+        return
+    if adopt_copy:
+        await journal.rebind_run(run_id)
+        return
+    same = "a copy of" if run_store_id == store_id else "not"
+    raise ResumeRefused(
+        f"run {run_id} was created in the run store {run_path}, and {here} is {same} that store: "
+        "the original may still be resumed (or be running) from there, and resuming here too would "
+        "trigger its remote work a second time, as leases in one file cannot see the other",
+        hint=f"Resume it from {run_path}; or, if that file is gone for good, resume with --adopt-copy "
+        "to make this copy the run's store.",
+    )
 
 
 def _check_retry_safe(run_id: str, exchange: ExchangeRecord, force: bool) -> None:

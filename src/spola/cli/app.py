@@ -263,6 +263,13 @@ def resume_command(
     force_resend: Annotated[
         bool, typer.Option("--force-resend", help="Re-send a non-idempotent request whose response was lost.")
     ] = False,
+    adopt_copy: Annotated[
+        bool,
+        typer.Option(
+            "--adopt-copy",
+            help="Resume a run from a copy of the store it was created in, making the copy its store.",
+        ),
+    ] = False,
     verbose: VerboseOpt = False,
     quiet: QuietOpt = False,
     otel: OtelOpt = False,
@@ -287,7 +294,7 @@ def resume_command(
         insecure=insecure,
         store=store,
     )
-    raise typer.Exit(execute.resume(run_id, flags, force_resend=force_resend))
+    raise typer.Exit(execute.resume(run_id, flags, force_resend=force_resend, adopt_copy=adopt_copy))
 
 
 @app.command("cancel")

@@ -347,7 +347,7 @@ def run(doc: str, workflow: str | None, flags: RunFlags, **limits: Any) -> int:
     return code
 
 
-def resume(run_id: str, flags: RunFlags, *, force_resend: bool) -> int:
+def resume(run_id: str, flags: RunFlags, *, force_resend: bool, adopt_copy: bool = False) -> int:
     """Everything ``spola resume`` does; returns the exit status."""
     from spola.durable import aresume
     from spola.errors import UsageError
@@ -371,6 +371,8 @@ def resume(run_id: str, flags: RunFlags, *, force_resend: bool) -> int:
             observer=observer,
             insecure=flags.insecure,
             cancel=stop,
+            adopt_copy=adopt_copy,
+            notice=lambda text: sys.stderr.write(f"spola: {text}\n"),
         )
 
     result = drive_with_signals(work, flags, run_id=run_id)

@@ -44,11 +44,17 @@ def _duration(ms: int | None) -> str:
 
 def list_runs(*, store: str | None, json_out: bool, limit: int, status: str | None) -> None:
     """Print runs newest first (a JSON array with ``--json``)."""
+    from spola.lease import run_state
     from spola.store.records import check_status
 
     with _open(store) as db:
         runs = db.list_runs(limit=limit, status=check_status(status) if status else None)
-    rows = [r.to_dict() for r in runs]
+        rows = [r.to_dict() for r in runs]
+        for row in rows:
+            if row["status"] == "running":  # or stale: its owner is gone
+                lease = db.get_lease(row["runId"])
+                options = db.get_run(row["runId"]).header.options if lease is None else {}
+                row["status"] = run_state("running", lease, options)
     if json_out:
         sys.stdout.write(json.dumps(rows) + "\n")
         return
@@ -80,14 +86,19 @@ def show_run(
     run_id: str, *, store: str | None, json_out: bool, html: str | None = None, exchanges: bool = False
 ) -> None:
     """Print one run with its exchanges (``exchanges``: with their bodies; ``html``: write the timeline)."""
+    from spola.lease import run_state
+
     with _open(store) as db:
         record = db.get_run(run_id)
+        lease = db.get_lease(record.header.run_id)
     if html is not None:
         from spola.cli.exchanges import write_html
 
         write_html(record, html)
         return
     data = record.to_dict()
+    data["status"] = run_state(record.status, lease, record.header.options)
+    data["lease"] = None if lease is None else lease.to_dict()
     if json_out:
         sys.stdout.write(json.dumps(data, default=str) + "\n")
         return
@@ -100,6 +111,12 @@ def show_run(
         console.print(f"outputs:  {json.dumps(data['outputs'])}", markup=False)
     if data["error"]:
         console.print(f"error:    {data['error'].get('message')}", markup=False)
+    if lease is not None:
+        held = "held" if data["status"] == "running" else "stale"
+        console.print(
+            f"lease:    {held}, pid {lease.pid} on host {lease.host}, expires {data['lease']['expiresAt']}",
+            markup=False,
+        )
     table = Table(box=None, header_style="bold", pad_edge=False)
     for col in ("#", "step", "attempt", "request", "status", "elapsed"):
         table.add_column(col, overflow="fold" if col == "request" else "ellipsis")

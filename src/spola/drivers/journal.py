@@ -39,7 +39,16 @@ class JournalHooks:
     sent_at: dict[int, float] = field(default_factory=dict)
 
     async def before_send(self, action: SendRequest, now: float) -> None:
-        """Commit the intent of an unsafe request before it leaves; note the time of a safe one."""
+        """Commit the intent of an unsafe request before it leaves; note the time of a safe one.
+
+        First, whatever the request: raise `LeaseLost` when this process no longer holds the run's
+        lease (another one took it over), so nothing more is sent from here.
+        """
+        from spola.lease import HELD
+
+        holder = HELD.get(self.run.run_id)
+        if holder is not None:
+            await holder.check()
         if action.idempotent:
             self.sent_at[action.call_id] = now
             return
@@ -157,11 +166,19 @@ def replay(
     for seq, action in sorted(waiting.items()):
         pending_record = by_seq.get(seq)
         if pending_record is not None and pending_record.in_doubt:
-            if not (pending_record.idempotent or action.idempotent) and not force:
+            # Judged by what was sent (the journalled intent), never by the request rebuilt now: a key
+            # given only at resume (say an idempotency token input) was not on the request that may
+            # have started the job, so it cannot make sending again safe.
+            if not pending_record.idempotent and not force:
+                rebuilt = (
+                    "; the request rebuilt now carries an idempotency key, but the one sent did not"
+                    if action.idempotent
+                    else ""
+                )
                 raise ResumeRefused(
-                    f"step {action.step_id} ({action.request.method} {pending_record.url}) was sent but its "
+                    f"step {action.step_id} ({pending_record.method} {pending_record.url}) was sent but its "
                     "response was never recorded, and sending it again is not known to be safe: it may "
-                    "have started the remote job already",
+                    f"have started the remote job already{rebuilt}",
                     hint="Check the remote system; resume with --force-resend to send it again anyway.",
                 )
             outcome.resent_in_doubt.append(seq)

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
         EventRecord,
         ExchangeRow,
         IntentRecord,
+        LeaseRecord,
         ResponseRecord,
         RunHeader,
         RunRecord,
@@ -246,6 +247,36 @@ class Journal:
     async def __aexit__(self, *exc_info: object) -> None:
         """Close the journal."""
         await self.close()
+
+    # --- identity and leases ------------------------------------------------------------------
+
+    async def acquire_lease(
+        self, lease: LeaseRecord, live: Callable[[LeaseRecord], bool]
+    ) -> tuple[bool, LeaseRecord | None]:
+        """See `RunStore.acquire_lease`; resolves once committed."""
+        return await self._call(lambda store: store.acquire_lease(lease, live))
+
+    async def renew_lease(self, run_id: str, owner: str, expires_at: float) -> bool:
+        """See `RunStore.renew_lease`; resolves once committed."""
+        return await self._call(lambda store: store.renew_lease(run_id, owner, expires_at))
+
+    async def release_lease(self, run_id: str, owner: str) -> None:
+        """See `RunStore.release_lease`; resolves once committed."""
+        await self._call(lambda store: store.release_lease(run_id, owner))
+
+    async def get_lease(self, run_id: str) -> LeaseRecord | None:
+        """The run's (exact id) lease row, or None."""
+        return await self._call(lambda store: store.get_lease(run_id))
+
+    async def run_origin(self, run_id: str) -> tuple[str | None, str | None, str, str]:
+        """The store id and path a run was created in, then this store's id and absolute path."""
+        return await self._call(
+            lambda store: (*store.run_origin(run_id), store.store_id(), store.absolute_path())
+        )
+
+    async def rebind_run(self, run_id: str) -> None:
+        """See `RunStore.rebind_run`."""
+        await self._call(lambda store: store.rebind_run(run_id))
 
     # --- reads --------------------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ __all__ = [
     "EventRecord",
     "ExchangeRecord",
     "IntentRecord",
+    "LeaseRecord",
     "ResponseRecord",
     "RunHeader",
     "RunRecord",
@@ -434,4 +435,26 @@ class RunRecord:
             "updatedAt": iso_utc(self.updated_at),
             "exchanges": [exchange.to_dict() for exchange in self.exchanges],
             "events": [event.to_dict() for event in self.events],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseRecord:
+    """Who drives a run: an owner (one uuid per driving process) on a host, until ``expires_at``."""
+
+    run_id: str
+    owner: str
+    host: str
+    pid: int
+    acquired_at: float
+    expires_at: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form for ``spola runs show --json``."""
+        return {
+            "owner": self.owner,
+            "host": self.host,
+            "pid": self.pid,
+            "acquiredAt": iso_utc(self.acquired_at),
+            "expiresAt": iso_utc(self.expires_at),
         }

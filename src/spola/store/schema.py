@@ -141,7 +141,37 @@ def _v2(conn: sqlite3.Connection) -> None:
         raise sqlite3.DatabaseError("the run store failed its integrity check after adding 'cancelled'")
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1, _v2)
+def _v3(conn: sqlite3.Connection) -> None:
+    """Leases (one owner drives a run at a time) and the store's identity (a copied file is noticed).
+
+    ``store_meta`` holds the store id, random and made once with the store; each run records the id
+    and the absolute path of the store it was created in. Runs from before have neither (NULL).
+    """
+    run_script(
+        conn,
+        """
+        CREATE TABLE store_meta (
+            key   TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        INSERT INTO store_meta (key, value) VALUES ('store_id', lower(hex(randomblob(16))));
+
+        CREATE TABLE leases (
+            run_id      TEXT PRIMARY KEY REFERENCES runs (run_id) ON DELETE CASCADE,
+            owner       TEXT NOT NULL,
+            host        TEXT NOT NULL,
+            pid         INTEGER NOT NULL,
+            acquired_at REAL NOT NULL,
+            expires_at  REAL NOT NULL
+        );
+
+        ALTER TABLE runs ADD COLUMN store_id TEXT;
+        ALTER TABLE runs ADD COLUMN store_path TEXT
+        """,
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1, _v2, _v3)
 """``MIGRATIONS[i]`` migrates schema version ``i`` to ``i + 1``; append, never edit."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

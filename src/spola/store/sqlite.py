@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ from spola.store.records import (
     ExchangeRecord,
     ExchangeRow,
     IntentRecord,
+    LeaseRecord,
     ResponseRecord,
     RunHeader,
     RunRecord,
@@ -28,10 +30,10 @@ from spola.store.records import (
     check_status,
     request_summary,
 )
-from spola.store.schema import MIGRATIONS, Migration, connect, default_store_path, migrate
+from spola.store.schema import MIGRATIONS, SCHEMA_VERSION, Migration, connect, default_store_path, migrate
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping, Sequence
+    from collections.abc import Callable, Iterator, Mapping, Sequence
     from pathlib import Path
 
 __all__ = ["RunStore"]
@@ -39,9 +41,25 @@ __all__ = ["RunStore"]
 # Whole statements as literals: no SQL is ever assembled from values.
 _INSERT_RUN = """
     INSERT INTO runs (run_id, workflow_id, document, document_sha256, status, inputs_json,
+                      secret_inputs_json, options_json, started_at, updated_at, store_id, store_path)
+    VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)
+"""
+_INSERT_RUN_V1 = """
+    INSERT INTO runs (run_id, workflow_id, document, document_sha256, status, inputs_json,
                       secret_inputs_json, options_json, started_at, updated_at)
     VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)
 """
+_STORE_ID = "SELECT value FROM store_meta WHERE key = 'store_id'"
+_RUN_ORIGIN = "SELECT store_id, store_path FROM runs WHERE run_id = ?"
+_REBIND_RUN = "UPDATE runs SET store_id = ?, store_path = ? WHERE run_id = ?"
+_SELECT_LEASE = "SELECT run_id, owner, host, pid, acquired_at, expires_at FROM leases WHERE run_id = ?"
+_UPSERT_LEASE = """
+    INSERT INTO leases (run_id, owner, host, pid, acquired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+    ON CONFLICT (run_id) DO UPDATE SET owner = excluded.owner, host = excluded.host, pid = excluded.pid,
+        acquired_at = excluded.acquired_at, expires_at = excluded.expires_at
+"""
+_RENEW_LEASE = "UPDATE leases SET expires_at = ? WHERE run_id = ? AND owner = ?"
+_RELEASE_LEASE = "DELETE FROM leases WHERE run_id = ? AND owner = ?"
 _INSERT_INTENT = """
     INSERT INTO exchanges (run_id, seq, step_path, step_id, attempt, method, url, request_json,
                            idempotent, intent_at)
@@ -121,6 +139,9 @@ _SELECT_IN_DOUBT = """
 """
 
 
+_V_LEASES = 3
+"""The schema version that added leases and the runs' store id and path."""
+
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
 
 
@@ -139,6 +160,8 @@ class RunStore:
         """Wrap an open, migrated connection (use `RunStore.open`)."""
         self._conn = conn
         self.path = path
+        self.version = SCHEMA_VERSION
+        """The schema version it was migrated to (older only when a test asks for fewer migrations)."""
         self.commits = 0
         """Transactions committed by this store: how `Journal` shows it batches."""
 
@@ -158,11 +181,13 @@ class RunStore:
         where = str(default_store_path() if path is None else path)
         conn = connect(where, synchronous=synchronous)
         try:
-            migrate(conn, where, migrations)
+            version = migrate(conn, where, migrations)
         except BaseException:
             conn.close()
             raise
-        return cls(conn, where)
+        store = cls(conn, where)
+        store.version = version
+        return store
 
     def close(self) -> None:
         """Close the connection (idempotent)."""
@@ -234,14 +259,70 @@ class RunStore:
         """Record a new run as ``running``; StoreError if the id is taken."""
         if self._exec(_RUN_EXISTS, (header.run_id,)).fetchone():
             raise StoreError(f"a run with id {header.run_id} already exists")
-        self._write(
-            _INSERT_RUN,
-            (
-                header.run_id, header.workflow_id, header.document, header.document_sha256,
-                _dumps(dict(header.inputs)), _dumps(list(header.secret_inputs)),
-                _dumps(dict(header.options)), header.started_at, header.started_at,
-            ),
+        values = (
+            header.run_id, header.workflow_id, header.document, header.document_sha256,
+            _dumps(dict(header.inputs)), _dumps(list(header.secret_inputs)),
+            _dumps(dict(header.options)), header.started_at, header.started_at,
         )  # fmt: skip
+        if self.version < _V_LEASES:
+            self._write(_INSERT_RUN_V1, values)
+            return
+        self._write(_INSERT_RUN, (*values, self.store_id(), self.absolute_path()))
+
+    # --- identity and leases ------------------------------------------------------------------
+
+    def store_id(self) -> str:
+        """The store's random id, made once with it (a copy of the file has the same one)."""
+        row = self._exec(_STORE_ID).fetchone()
+        return str(row[0]) if row else ""
+
+    def absolute_path(self) -> str:
+        """The absolute path this store was opened at (``:memory:`` as is)."""
+        if self.path == ":memory:":
+            return self.path
+        return os.path.abspath(self.path)
+
+    def run_origin(self, run_id: str) -> tuple[str | None, str | None]:
+        """The store id and absolute store path a run (exact id) was created in; None for old runs."""
+        row = self._exec(_RUN_ORIGIN, (run_id,)).fetchone()
+        if row is None:
+            raise _no_run(run_id)
+        return row[0], row[1]
+
+    def rebind_run(self, run_id: str) -> None:
+        """Make a run (exact id) belong to this file (``resume --adopt-copy`` of a copied store)."""
+        self._write(_REBIND_RUN, (self.store_id(), self.absolute_path(), run_id))
+
+    def get_lease(self, run_id: str) -> LeaseRecord | None:
+        """The run's (exact id) lease row, live or expired, or None."""
+        row = self._exec(_SELECT_LEASE, (run_id,)).fetchone()
+        return None if row is None else LeaseRecord(*row)
+
+    def acquire_lease(
+        self, lease: LeaseRecord, live: Callable[[LeaseRecord], bool]
+    ) -> tuple[bool, LeaseRecord | None]:
+        """Take the run's lease in one ``BEGIN IMMEDIATE`` transaction (read, check, write).
+
+        Refused (``False`` and the holder) while another owner's lease is ``live``; otherwise the
+        lease is written and ``True`` returned with the previous holder (an expired one), if any.
+        """
+        with self.transaction():
+            previous = self.get_lease(lease.run_id)
+            if previous is not None and previous.owner != lease.owner and live(previous):
+                return False, previous
+            self._exec(
+                _UPSERT_LEASE,
+                (lease.run_id, lease.owner, lease.host, lease.pid, lease.acquired_at, lease.expires_at),
+            )
+            return True, previous
+
+    def renew_lease(self, run_id: str, owner: str, expires_at: float) -> bool:
+        """Extend the owner's lease; False when it is no longer the owner's (taken over)."""
+        return self._write(_RENEW_LEASE, (expires_at, run_id, owner)) == 1
+
+    def release_lease(self, run_id: str, owner: str) -> None:
+        """Drop the owner's lease (another owner's is left alone)."""
+        self._write(_RELEASE_LEASE, (run_id, owner))
 
     def record_intent(self, intent: IntentRecord) -> None:
         """Record that a request is about to be sent.

@@ -1,0 +1,144 @@
+"""Leases: one process drives a run at a time; a copied store is noticed; a run whose owner is gone is stale."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.conftest import shared_or_skip
+from tests.durable.test_resume import TOKEN, dbt_server, newest_run_id, polls, run_args, spola, wait_for
+from tests.stub_server import StubServer
+
+TRIGGER = "/api/v2/accounts/1/jobs/2/run/"
+
+
+def launch(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "spola", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1", **(env or {})},
+    )
+
+
+def killed_mid_poll(stub: StubServer, store: Path, polls_until_done: int) -> tuple[str, int]:
+    dbt_server(stub, polls_until_done=polls_until_done)
+    proc = launch(*run_args(stub, store))
+    wait_for(lambda: len(polls(stub)) >= 3)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=10)
+    return newest_run_id(store), proc.pid
+
+
+def test_two_resumes_at_once_only_one_drives_and_the_job_is_triggered_once(
+    stub: StubServer, tmp_path: Path
+) -> None:
+    shared_or_skip()
+    store = tmp_path / "runs.db"
+    run_id, dead = killed_mid_poll(stub, store, polls_until_done=100)
+    args = [
+        "resume",
+        run_id,
+        "--store",
+        str(store),
+        "-i",
+        f"token={TOKEN}",
+        "--json",
+        "--poll-interval",
+        "0.1",
+    ]
+    both = [launch(*args), launch(*args)]
+    outcomes = [(p, *p.communicate(timeout=120)) for p in both]
+    codes = sorted(p.returncode for p in both)
+    assert codes == [0, 2], [err for _, _, err in outcomes]
+    (winner, out, err) = next(o for o in outcomes if o[0].returncode == 0)
+    (_, _, refused) = next(o for o in outcomes if o[0].returncode == 2)
+    assert json.loads(out)["outputs"]["finalStatus"] == 10
+    assert f"took over run {run_id} from pid {dead}" in err
+    assert f"still running in process {winner.pid} on host" in refused
+    assert "expires at" in refused and "Traceback" not in refused
+    assert len(stub.received("POST", TRIGGER)) == 1
+    assert len(polls(stub)) == 100
+
+
+def test_a_stopped_owner_is_taken_over_and_sends_nothing_more_once_continued(tmp_path: Path) -> None:
+    shared_or_skip()
+    first, second = StubServer().start(), StubServer().start()
+    try:
+        dbt_server(first, polls_until_done=10_000)
+        dbt_server(second, polls_until_done=3)
+        store = tmp_path / "runs.db"
+        owner = launch(*run_args(first, store), env={"SPOLA_LEASE_TTL": "1.5"})
+        wait_for(lambda: len(polls(first)) >= 3)
+        owner.send_signal(signal.SIGSTOP)
+        try:
+            run_id = newest_run_id(store)
+            time.sleep(0.3)
+            seen = len(first.requests)
+            time.sleep(1.5)  # its lease expires: it is alive, but stopped and not renewing
+            resumed = spola(
+                "resume", run_id, "--store", str(store), "-i", f"token={TOKEN}", "--json",
+                "--server", f"dbtAdminApi={second.base_url}/api/v2", "--poll-interval", "0.05",
+            )  # fmt: skip
+            assert resumed.returncode == 0, resumed.stderr
+            assert f"took over run {run_id} from pid {owner.pid}" in resumed.stderr
+            assert "whose lease expired at" in resumed.stderr
+            assert json.loads(resumed.stdout)["outputs"]["finalStatus"] == 10
+            assert second.received("POST") == []
+        finally:
+            owner.send_signal(signal.SIGCONT)
+        _, err = owner.communicate(timeout=30)
+        assert owner.returncode == 75, err
+        assert "taken over by another process" in err and "Traceback" not in err
+        assert len(first.requests) == seen
+        assert len(first.received("POST", TRIGGER)) == 1
+        shown = json.loads(spola("runs", "show", run_id, "--json", "--store", str(store)).stdout)
+        assert shown["status"] == "succeeded"
+    finally:
+        first.stop()
+        second.stop()
+
+
+def test_a_run_in_a_copy_of_its_store_is_refused_unless_the_copy_is_adopted(
+    stub: StubServer, tmp_path: Path
+) -> None:
+    shared_or_skip()
+    store = tmp_path / "runs.db"
+    run_id, _ = killed_mid_poll(stub, store, polls_until_done=8)
+    with sqlite3.connect(store) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    copy = tmp_path / "copy.db"
+    shutil.copyfile(store, copy)
+    seen = len(stub.requests)
+    args = ["resume", run_id, "--store", str(copy), "-i", f"token={TOKEN}", "--poll-interval", "0"]
+    refused = spola(*args)
+    assert refused.returncode == 2, refused.stderr
+    assert str(store) in refused.stderr and "a copy of that store" in refused.stderr
+    assert "second time" in refused.stderr and "--adopt-copy" in refused.stderr
+    assert len(stub.requests) == seen
+
+    adopted = spola(*args, "--adopt-copy", "--json")
+    assert adopted.returncode == 0, adopted.stderr
+    assert json.loads(adopted.stdout)["outputs"]["finalStatus"] == 10
+    assert len(stub.received("POST", TRIGGER)) == 1
+
+
+def test_a_killed_run_is_listed_as_stale_not_running(stub: StubServer, tmp_path: Path) -> None:
+    shared_or_skip()
+    store = tmp_path / "runs.db"
+    run_id, dead = killed_mid_poll(stub, store, polls_until_done=50)
+    listed = json.loads(spola("runs", "--json", "--store", str(store)).stdout)
+    assert listed[0]["runId"] == run_id and listed[0]["status"] == "stale"
+    shown = json.loads(spola("runs", "show", run_id, "--json", "--store", str(store)).stdout)
+    assert shown["status"] == "stale"
+    assert shown["lease"]["pid"] == dead
+    table = spola("runs", "--store", str(store))
+    assert "stale" in table.stdout and "running" not in table.stdout
