@@ -16,7 +16,7 @@ from spola.drivers.aio import Observer, RunInterrupted, make_session
 from spola.drivers.cancel import CancelSignal, check_cancel, drive_cancellable
 from spola.drivers.eventlog import JournalLog
 from spola.drivers.journal import failed_transport_exchange, replay, resume_event
-from spola.errors import ResumeRefused
+from spola.errors import ResumeRefused, StoreError, StoreWriteFailed
 from spola.exchange import HttpResponse
 from spola.lease import HELD, LeaseHolder
 from spola.lease import acquire as acquire_lease
@@ -181,6 +181,8 @@ async def execute(
             raise
         record_end(journal, result)
         return result
+    except StoreError as exc:
+        raise store_failed(journal, run.run_id, holder, exc) from exc
     finally:
         if watcher is not None:
             watcher.cancel()
@@ -188,10 +190,31 @@ async def execute(
         if holder is not None:
             HELD.pop(run.run_id, None)
             await holder.release()
-        if own:
-            await journal.close()
-        else:
-            await journal.flush()
+        try:
+            if own:
+                await journal.close()
+            else:
+                await journal.flush()
+        except StoreError as exc:
+            raise store_failed(journal, run.run_id, holder, exc) from exc
+
+
+def store_failed(
+    journal: Journal, run_id: str, holder: LeaseHolder | None, exc: StoreError
+) -> StoreWriteFailed:
+    """The error for a store that could not be written mid-run, saying how many requests went out."""
+    sent = 0 if holder is None else holder.sent
+    if sent:
+        what = (
+            f"{sent} request{'s' if sent != 1 else ''} had been sent by this process before that, "
+            "and the last one's response may not be journalled"
+        )
+    else:
+        what = "no request had been sent by this process"
+    return StoreWriteFailed(
+        f"the run store {journal.path} could not be written ({exc.message}), so run {run_id} stopped; {what}",
+        hint=f"Free space or fix the store, then spola resume {run_id}: the journal keeps what it recorded.",
+    )
 
 
 def run_header(

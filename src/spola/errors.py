@@ -156,6 +156,12 @@ class StoreError(UserError):
     """The run store cannot be opened, migrated or read."""
 
 
+class StoreWriteFailed(SpolaError):
+    """The run store could not be written while a run was driven (disk full, I/O error): it stopped."""
+
+    exit_status = EXIT_IOERR
+
+
 class ResumeRefused(UserError):
     """A run cannot be resumed without risking a duplicate side effect."""
 

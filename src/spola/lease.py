@@ -111,6 +111,8 @@ class LeaseHolder:
     expires_at: float
     owner: str
     lost: bool = False
+    sent: int = 0
+    """Requests sent by this process while it held the lease."""
     _task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     async def check(self) -> None:

@@ -46,9 +46,15 @@ class JournalHooks:
         """
         from spola.lease import HELD
 
+        self.journal.check()
         holder = HELD.get(self.run.run_id)
         if holder is not None:
             await holder.check()
+        await self._record_intent(action, now)
+        if holder is not None:
+            holder.sent += 1
+
+    async def _record_intent(self, action: SendRequest, now: float) -> None:
         if action.idempotent:
             self.sent_at[action.call_id] = now
             return

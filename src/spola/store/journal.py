@@ -248,6 +248,11 @@ class Journal:
         """Close the journal."""
         await self.close()
 
+    def check(self) -> None:
+        """Raise the StoreError of a queued record that could not be written, if any (a driver calls
+        this before each send, so a full disk stops a run at once, not at its end)."""
+        self._raise_failures()
+
     # --- identity and leases ------------------------------------------------------------------
 
     async def acquire_lease(

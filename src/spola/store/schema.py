@@ -204,6 +204,9 @@ def connect(path: Path | str, *, synchronous: str = "NORMAL") -> sqlite3.Connect
         conn.execute("PRAGMA journal_mode = WAL").fetchone()
         conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
         conn.execute("PRAGMA foreign_keys = ON")
+        limit = os.environ.get("SPOLA_TEST_MAX_PAGE_COUNT")
+        if limit and limit.isdigit():  # test-only: a store that fills up after so many pages (disk full)
+            conn.execute(f"PRAGMA max_page_count = {int(limit)}").fetchone()
     except sqlite3.Error as exc:
         if conn is not None:
             conn.close()
