@@ -64,9 +64,10 @@ def _azure(base: str) -> Seed:
     return Seed(
         "azure-databricks-submit-one-time-run-workflow.yml",
         (
-            "-i", f"token={TOKEN}", "-i", "runName=once", "-i", "taskKey=main", "-i", "notebookPath=/Shared/x",
-            "-i", "existingClusterId=0923-164208-simcl0ud", "--server", f"azureDatabricksApi={base}/api",
-        ),  # fmt: skip
+            *("-i", f"token={TOKEN}", "-i", "runName=once", "-i", "taskKey=main"),
+            *("-i", "notebookPath=/Shared/x", "-i", "existingClusterId=0923-164208-simcl0ud"),
+            *("--server", f"azureDatabricksApi={base}/api"),
+        ),
         ("-i", f"token={TOKEN}"),
         "runs/submit",
         EXCHANGES["azure"],
@@ -130,8 +131,8 @@ def _ending(result: dict[str, Any]) -> tuple[Any, ...]:
     return result["status"], result["outputs"], error.get("stepId")
 
 
-def _received(sim: Sim) -> Counter[tuple[str, str]]:
-    log = sim.call("GET", "/_sim/requests", token=None)["requests"]
+def _received(server: Sim) -> Counter[tuple[str, str]]:
+    log = server.call("GET", "/_sim/requests", token=None)["requests"]
     return Counter((r["method"], r["path"]) for r in log)
 
 

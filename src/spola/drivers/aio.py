@@ -20,8 +20,8 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
 
 from spola import __version__
-from spola.drivers import killpoint
 from spola.core.actions import Finish, SendRequest, Wait
+from spola.drivers import killpoint
 from spola.drivers.oauth import TokenCache, TokenError
 from spola.exchange import REFUSED_PREFIX, HttpResponse
 from spola.hosts import HostPolicy, HostRefused

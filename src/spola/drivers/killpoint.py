@@ -46,16 +46,16 @@ _TARGET = _parse(os.environ.get(ENV))
 ARMED = _TARGET is not None
 """Whether a kill point is set; the driver checks this before calling anything here."""
 
-_exchanges = 0
+_exchanges = [0]
+"""How many exchanges this process started (one counter, mutated in place)."""
 
 
 def exchange_started() -> None:
     """Count an exchange the driver is about to journal and send (only called when ``ARMED``)."""
-    global _exchanges
-    _exchanges += 1
+    _exchanges[0] += 1
 
 
 def reached(point: str) -> None:
     """SIGKILL this process if ``point`` of the current exchange is the target (only when ``ARMED``)."""
-    if _TARGET == (point, _exchanges):
+    if (point, _exchanges[0]) == _TARGET:
         os.kill(os.getpid(), signal.SIGKILL)
