@@ -21,6 +21,7 @@ from yarl import URL
 
 from spola import __version__
 from spola.core.actions import Finish, SendRequest, Wait
+from spola.drivers import killpoint
 from spola.drivers.oauth import TokenCache, TokenError
 from spola.exchange import REFUSED_PREFIX, HttpResponse
 from spola.hosts import HostPolicy, HostRefused
@@ -202,6 +203,8 @@ async def send(session: aiohttp.ClientSession, action: SendRequest) -> HttpRespo
             timeout=aiohttp.ClientTimeout(total=action.timeout),
             allow_redirects=True,
         ) as resp:
+            if killpoint.ARMED:
+                killpoint.reached("before-response")
             body, too_big = await _read_bounded(resp, action.max_bytes)
             return HttpResponse(
                 status=resp.status,
@@ -258,14 +261,23 @@ async def drive(
     in_flight: dict[asyncio.Task[tuple[HttpResponse, float]], SendRequest] = {}
 
     async def exchange(action: SendRequest) -> tuple[HttpResponse, float]:
+        if killpoint.ARMED:  # test-only SIGKILL points (SPOLA_TEST_KILL_AT), inert unless set
+            killpoint.exchange_started()
+            killpoint.reached("before-intent")
         if journal is not None:
             await journal.before_send(action, clock())
+        if killpoint.ARMED:
+            killpoint.reached("before-send")
         response = await sender(session, action)
         received_at = clock()
         if response.secrets:  # an OAuth2 token fetched for this request: redacted from here on
             run.learn_secrets(response.secrets)
+        if killpoint.ARMED:
+            killpoint.reached("before-journal")
         if journal is not None:
             await journal.after_receive(action, response, received_at)
+        if killpoint.ARMED:
+            killpoint.reached("after-journal")
         return response, received_at
 
     run.observed = observer is not None
