@@ -1,7 +1,8 @@
 """The ``spola`` command: Typer commands and the single error exit.
 
 Exit statuses: 0 succeeded, 1 the workflow failed, 2 invalid document / workflow id / inputs /
-arguments (nothing was sent), 130 interrupted, 70 an internal error (a bug: please report it).
+arguments, a refused resume (nothing was sent), 74 the run store could not be written mid-run,
+75 the run's lease was taken over, 130 interrupted, 70 an internal error (a bug: please report it).
 """
 
 from __future__ import annotations
