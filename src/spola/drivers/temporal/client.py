@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -121,25 +122,35 @@ def tls_from_env() -> TLSConfig | bool:
     )
 
 
+STARTING_SERVER_WAIT = 20.0
+"""Seconds `connect` waits for a Temporal server that answers but is still starting."""
+
+
 async def connect(target: Target, *, key: bytes | None = None) -> Client:
     """A client with spola's encrypting data converter (TLS and API key from the environment).
 
     Raises:
         TemporalUnavailable: the server does not answer.
     """
-    try:
-        return await Client.connect(
-            target.address,
-            namespace=target.namespace,
-            data_converter=data_converter(key),
-            tls=tls_from_env(),
-            api_key=os.environ.get("SPOLA_TEMPORAL_API_KEY") or None,
-        )
-    except (RuntimeError, RPCError, OSError) as exc:
-        raise TemporalUnavailable(
-            f"cannot reach the Temporal server at {target.address} (namespace {target.namespace}): {exc}",
-            hint="Start one with `temporal server start-dev` or check --temporal HOST:PORT.",
-        ) from exc
+    deadline = time.monotonic() + STARTING_SERVER_WAIT
+    while True:
+        try:
+            return await Client.connect(
+                target.address,
+                namespace=target.namespace,
+                data_converter=data_converter(key),
+                tls=tls_from_env(),
+                api_key=os.environ.get("SPOLA_TEMPORAL_API_KEY") or None,
+            )
+        except (RuntimeError, RPCError, OSError) as exc:
+            # a server that is still starting answers "not healthy yet": wait for it a little
+            if "not healthy yet" in str(exc) and time.monotonic() < deadline:
+                await asyncio.sleep(0.25)
+                continue
+            raise TemporalUnavailable(
+                f"cannot reach the Temporal server at {target.address} (namespace {target.namespace}): {exc}",
+                hint="Start one with `temporal server start-dev` or check --temporal HOST:PORT.",
+            ) from exc
 
 
 def start_argument(
