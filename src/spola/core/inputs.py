@@ -161,9 +161,9 @@ def check_declared(schema: Any, inputs: Mapping[str, Any], workflow_id: str) -> 
     unknown = [name for name in inputs if name not in names]
     if not unknown:
         return
+    folded = {n.lower().replace("_", "").replace("-", ""): n for n in names}
     parts = []
     for name in unknown:
-        folded = {n.lower().replace("_", "").replace("-", ""): n for n in names}
         close = folded.get(name.lower().replace("_", "").replace("-", ""))
         if close is None:
             matches = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
