@@ -131,8 +131,9 @@ _LAST_EVENT = (
 _LIST_RUNS = """
     SELECT run_id, workflow_id, document, status, started_at, finished_at, updated_at
     FROM runs WHERE ?1 IS NULL OR status = ?1
-    ORDER BY started_at DESC, rowid DESC LIMIT ?2
+    ORDER BY started_at DESC, rowid DESC LIMIT ?2 OFFSET ?3
 """
+_RUN_OPTIONS = "SELECT options_json FROM runs WHERE run_id = ?"
 _SELECT_IN_DOUBT = """
     SELECT run_id, seq, step_path, step_id, attempt, method, url, request_json, idempotent, intent_at
     FROM exchanges WHERE run_id = ? AND received_at IS NULL ORDER BY seq
@@ -467,12 +468,20 @@ class RunStore:
             finished_at=row[11], updated_at=row[12], exchanges=exchanges, events=events,
         )  # fmt: skip
 
-    def list_runs(self, limit: int = 50, status: RunStatus | None = None) -> list[RunSummary]:
-        """The most recently started runs first, optionally only those with ``status``."""
+    def list_runs(
+        self, limit: int = 50, status: RunStatus | None = None, offset: int = 0
+    ) -> list[RunSummary]:
+        """The most recently started runs first (after ``offset`` of them), optionally only ``status``."""
         if status is not None:
             check_status(status)
-        rows = self._exec(_LIST_RUNS, (status, limit))
+        rows = self._exec(_LIST_RUNS, (status, limit, offset))
         return [RunSummary(r[0], r[1], r[2], check_status(r[3]), r[4], r[5], r[6]) for r in rows]
+
+    def run_options(self, run_id: str) -> dict[str, Any]:
+        """The options a run (exact id) recorded when it started (no credential values), or {}."""
+        row = self._exec(_RUN_OPTIONS, (run_id,)).fetchone()
+        options = None if row is None else _loads(row[0])
+        return options if isinstance(options, dict) else {}
 
     def last_event(self, run_id: str, kind: str) -> EventRecord | None:
         """The run's (exact id) most recent event of ``kind``, or None (e.g. a ``cancel-requested``)."""
