@@ -59,6 +59,13 @@ _UPSERT_LEASE = """
         acquired_at = excluded.acquired_at, expires_at = excluded.expires_at
 """
 _RENEW_LEASE = "UPDATE leases SET expires_at = ? WHERE run_id = ? AND owner = ?"
+_RENEW_LEASES = """
+    UPDATE leases SET expires_at = ?1
+    WHERE (run_id, owner) IN (
+        SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?2)
+    )
+    RETURNING run_id
+"""
 _RELEASE_LEASE = "DELETE FROM leases WHERE run_id = ? AND owner = ?"
 _INSERT_INTENT = """
     INSERT INTO exchanges (run_id, seq, step_path, step_id, attempt, method, url, request_json,
@@ -320,6 +327,17 @@ class RunStore:
     def renew_lease(self, run_id: str, owner: str, expires_at: float) -> bool:
         """Extend the owner's lease; False when it is no longer the owner's (taken over)."""
         return self._write(_RENEW_LEASE, (expires_at, run_id, owner)) == 1
+
+    def renew_leases(self, leases: Sequence[tuple[str, str]], expires_at: float) -> set[str]:
+        """Extend many (run id, owner) leases in one statement; returns the run ids still those owners'."""
+        rows = self._write_rows(_RENEW_LEASES, (expires_at, _dumps([list(pair) for pair in leases])))
+        return {str(row[0]) for row in rows}
+
+    def _write_rows(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        if self._conn.in_transaction:
+            return self._exec(sql, params).fetchall()
+        with self.transaction():
+            return self._exec(sql, params).fetchall()
 
     def release_lease(self, run_id: str, owner: str) -> None:
         """Drop the owner's lease (another owner's is left alone)."""
