@@ -173,7 +173,7 @@ class Batch:
 
     async def run(self, rows: Iterable[Row], total: int | None = None) -> None:
         """Run every row (until `stop`); results go to ``on_result`` as they come."""
-        from spola.drivers.aio import make_session
+        from spola.drivers.pauses import CollectorPolicy
 
         self.counts.total = total
         self.counts.started_at = time.monotonic()
@@ -181,30 +181,34 @@ class Batch:
             await self._open_journal(self.store_path)
         queue = enumerate(rows)
         try:
-            async with make_session(
-                insecure=self.insecure, limit=connection_limit(self.concurrency)
-            ) as session:
-                workers = [asyncio.ensure_future(self._work(queue, session)) for _ in range(self.concurrency)]
-                self._workers = workers
-                try:
-                    _done, pending = await asyncio.wait(workers, return_when=asyncio.FIRST_EXCEPTION)
-                except BaseException:  # this task was cancelled: stop the runs, then go
-                    self.stop()
-                    await asyncio.wait(workers)
-                    raise
-                if pending:  # a worker broke (the journal failed, a callback raised): stop the others
-                    self.stop()
-                    await asyncio.wait(pending)
-                errors = [w.exception() for w in workers if not w.cancelled()]  # (retrieves them all)
-                for error in errors:
-                    if error is not None:
-                        raise error
+            with CollectorPolicy():
+                await self._run_rows(queue)
         finally:
             self._workers = []
             if self._journal is not None:
                 journal, self._journal = self._journal, None
                 await journal.close()
                 self.journal_stats = journal.stats
+
+    async def _run_rows(self, queue: Iterator[tuple[int, Row]]) -> None:
+        from spola.drivers.aio import make_session
+
+        async with make_session(insecure=self.insecure, limit=connection_limit(self.concurrency)) as session:
+            workers = [asyncio.ensure_future(self._work(queue, session)) for _ in range(self.concurrency)]
+            self._workers = workers
+            try:
+                _done, pending = await asyncio.wait(workers, return_when=asyncio.FIRST_EXCEPTION)
+            except BaseException:  # this task was cancelled: stop the runs, then go
+                self.stop()
+                await asyncio.wait(workers)
+                raise
+            if pending:  # a worker broke (the journal failed, a callback raised): stop the others
+                self.stop()
+                await asyncio.wait(pending)
+            errors = [w.exception() for w in workers if not w.cancelled()]  # (retrieves them all)
+            for error in errors:
+                if error is not None:
+                    raise error
 
     async def _open_journal(self, path: str) -> None:
         from spola.durable import document_digest

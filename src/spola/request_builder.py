@@ -236,7 +236,7 @@ def build_request(
             name, path_values[name], getattr(spec, "style", None), getattr(spec, "explode", None)
         )
 
-    path = _TEMPLATE_VAR.sub(fill_path, operation.path)
+    path = _TEMPLATE_VAR.sub(fill_path, operation.path) if "{" in operation.path else operation.path
     secrets = set(secret_values)
     body_bytes: bytes | None = None
     body_value: Any = None
@@ -257,6 +257,8 @@ def build_request(
         url += "?" + serialize.encode_query(query)
     method = operation.method.upper()
     idempotent = method in SAFE_METHODS or _carries_idempotency_key(headers, query_values, body_value)
+    same = secrets == secret_values and "" not in secrets  # nothing added: no new set per request
+    kept = secret_values if same else frozenset(s for s in secrets if s)
     request = HttpRequest(
         method=method,
         url=url,
@@ -265,7 +267,7 @@ def build_request(
         path_params=path_values,
         query_params=query_values,
         body_value=body_value,
-        secrets=frozenset(s for s in secrets if s),
+        secrets=kept,
         grants=tuple(grants),
     )
     return BuiltRequest(request=request, idempotent=idempotent)

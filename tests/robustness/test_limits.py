@@ -68,6 +68,22 @@ async def test_a_response_over_the_size_limit_fails_its_step_and_is_kept_truncat
 
 
 @pytest.mark.timeout(60)
+async def test_a_small_gzip_body_that_inflates_over_the_limit_is_cut_off(stub: StubServer, tmp_path: Path) -> None:
+    # the declared length is the compressed one: the limit is on what the body inflates to
+    import gzip
+
+    inflated = b'{"x": "' + b"a" * (4 * 1024 * 1024) + b'"}'
+    packed = gzip.compress(inflated)
+    assert len(packed) < 64 * 1024
+    headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+    stub.add("GET", "/api/jobs/runs/get", Reply(raw=packed, headers=headers))
+    doc = write(tmp_path, GET)
+    options = make_options(servers={"jobs": stub.base_url + "/api"}, max_response_bytes=1024 * 1024)
+    result = await spola.arun(doc, options=options)
+    assert result.status == "failed"
+    assert "over the limit of 1048576 bytes (--max-response-bytes)" in result.error.message
+
+
 async def test_a_streamed_body_without_length_is_cut_off_not_buffered(tmp_path: Path) -> None:
     sent = 0
 

@@ -46,6 +46,16 @@ class _Text:
 
 
 @dataclass(frozen=True, slots=True)
+class _Whole:
+    """A string that is one expression and nothing else: its typed value, with no template around it."""
+
+    expression: Expression
+
+    def evaluate(self, scope: Scope) -> Any:
+        return self.expression.evaluate(scope)
+
+
+@dataclass(frozen=True, slots=True)
 class _Select:
     context: Expression
     selector: Selector
@@ -76,7 +86,7 @@ class _Array:
         return [value for value in values if value is not MISSING]
 
 
-_Node = _Literal | _Text | _Select | _Object | _Array
+_Node = _Literal | _Text | _Whole | _Select | _Object | _Array
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +137,8 @@ def _compile(raw: Any, found: list[Expression], bare: list[bool]) -> _Node:
             return _Literal(raw)
         found.extend(template.expressions)
         bare.append(template.has_bare)
+        if template.whole:
+            return _Whole(template.expressions[0])
         return _Text(template)
     if is_selector_object(raw):
         context = parse_expression(raw["context"])

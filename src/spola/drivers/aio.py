@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import os
 import socket
 import time
@@ -140,6 +141,8 @@ MARK_BYTES = 64 * 1024
 async def _read_bounded(resp: aiohttp.ClientResponse, limit: int) -> tuple[bytes, str | None]:
     """The body, or its first ``MARK_BYTES`` and an error when it is larger than ``limit`` bytes."""
     declared = resp.content_length
+    if declared is not None and declared <= limit and "Content-Encoding" not in resp.headers:
+        return await resp.read(), None  # a declared size within bounds, not to be inflated: read it whole
     chunks: list[bytes] = []
     total = 0
     if declared is None or declared <= limit:
@@ -166,6 +169,12 @@ async def _read_bounded(resp: aiohttp.ClientResponse, limit: int) -> tuple[bytes
 
 
 TOKENS = TokenCache()
+
+
+@functools.lru_cache(maxsize=64)
+def _timeout(total: float) -> aiohttp.ClientTimeout:
+    """One (immutable) timeout object per distinct value: a poll loop asks the same one each time."""
+    return aiohttp.ClientTimeout(total=total)
 
 
 async def send(session: aiohttp.ClientSession, action: SendRequest) -> HttpResponse:
@@ -200,7 +209,7 @@ async def send(session: aiohttp.ClientSession, action: SendRequest) -> HttpRespo
             url,
             headers=headers,
             data=request.body,
-            timeout=aiohttp.ClientTimeout(total=action.timeout),
+            timeout=_timeout(action.timeout),
             allow_redirects=True,
         ) as resp:
             if killpoint.ARMED:

@@ -81,6 +81,11 @@ def resolve_tokens(value: Any, tokens: Sequence[str]) -> Any:
     """
     current = value
     for token in tokens:
+        if type(current) is dict:  # parsed JSON: the common case, in one look-up
+            current = current.get(token, MISSING)
+            if current is MISSING:
+                return MISSING
+            continue
         current = _as_json(current)
         if isinstance(current, Mapping):
             current = current.get(token, MISSING)

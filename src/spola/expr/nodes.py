@@ -12,7 +12,7 @@ from spola.expr.navigate import lookup_dotted, resolve_tokens, step
 from spola.expr.scope import MISSING
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from spola.expr.scope import RequestView, ResponseView, Scope
 
@@ -129,6 +129,14 @@ class Expression:
     step: str | None = None
     note: str | None = dataclasses.field(default=None, compare=False)  # `field` is taken above
     habit: str | None = dataclasses.field(default=None, compare=False)
+    _base: Callable[[Scope], Any] = dataclasses.field(init=False, repr=False, compare=False)
+    _tokens: tuple[str, ...] | None = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # compiled once: the root's look-up, and the pointer tokens when the navigation is one pointer
+        object.__setattr__(self, "_base", _base_of(self))
+        single = self.segments[0] if len(self.segments) == 1 else None
+        object.__setattr__(self, "_tokens", single.tokens if isinstance(single, Pointer) else None)
 
     def __str__(self) -> str:
         text = "$" + self.root
@@ -181,6 +189,11 @@ class Expression:
             Unsupported: for ``$message`` and ``payload`` expressions (AsyncAPI).
         """
         value = self._base(scope)
+        if value is MISSING:
+            return MISSING
+        tokens = self._tokens
+        if tokens is not None:  # the common shape: `$response.body#/a/b`
+            return resolve_tokens(value, tokens)
         for segment in self.segments:
             if value is MISSING:
                 return MISSING
@@ -192,39 +205,49 @@ class Expression:
                 value = step(value, segment.key)
         return value
 
-    def _base(self, scope: Scope) -> Any:
-        root = self.root
-        if root in ("url", "method", "statusCode", "self"):
-            simple = {
-                "url": scope.url,
-                "method": scope.method,
-                "statusCode": scope.status_code,
-                "self": scope.self_uri,
-            }[root]
-            return MISSING if simple is None else simple
-        if root == "inputs":
-            return _named(scope.inputs, self.name)
-        if root == "outputs":
-            return _named(scope.outputs, self.name)
-        if root == "steps":
-            return _named(_get(scope.steps, self.id), self.name)
-        if root == "workflows":
-            workflow = _get(scope.workflows, self.id)
-            if self.field == "steps":  # {"steps": {step id: outputs}}, if the engine keeps them
-                return _named(_get(_get(workflow, "steps"), self.step), self.name)
-            return _named(_get(workflow, self.field), self.name)
-        if root == "sourceDescriptions":
-            return _get(_get(scope.source_descriptions, self.id), self.name)
-        if root == "components":
-            return _named(_get(scope.components, self.id), self.name)
-        kind, _, part = root.partition(".")
-        if kind == "message" or part == "payload":
-            raise Unsupported(f"`{self}` reads an AsyncAPI message, which spola does not run yet")
-        view = scope.request if kind == "request" else scope.response
-        return _from_view(view, part, self.name)
+
+def _base_of(expression: Expression) -> Callable[[Scope], Any]:
+    """The look-up of an expression's root and name, chosen once (the expression's hot path)."""
+    root, key, name = expression.root, expression.id, expression.name
+    if root in ("url", "method", "statusCode", "self"):
+        attribute = {"url": "url", "method": "method", "statusCode": "status_code", "self": "self_uri"}[root]
+
+        def simple(scope: Scope) -> Any:
+            found = getattr(scope, attribute)
+            return MISSING if found is None else found
+
+        return simple
+    if root == "inputs":
+        return lambda scope: _named(scope.inputs, name)
+    if root == "outputs":
+        return lambda scope: _named(scope.outputs, name)
+    if root == "steps":
+        return lambda scope: _named(_get(scope.steps, key), name)
+    if root == "workflows":
+        field, step_id = expression.field, expression.step
+        if field == "steps":  # {"steps": {step id: outputs}}, if the engine keeps them
+            return lambda scope: _named(_get(_get(_get(scope.workflows, key), "steps"), step_id), name)
+        return lambda scope: _named(_get(_get(scope.workflows, key), field), name)
+    if root == "sourceDescriptions":
+        return lambda scope: _get(_get(scope.source_descriptions, key), name)
+    if root == "components":
+        return lambda scope: _named(_get(scope.components, key), name)
+    kind, _, part = root.partition(".")
+    if kind == "message" or part == "payload":
+        text = str(expression)
+
+        def unsupported(scope: Scope) -> Any:
+            raise Unsupported(f"`{text}` reads an AsyncAPI message, which spola does not run yet")
+
+        return unsupported
+    if kind == "request":
+        return lambda scope: _from_view(scope.request, part, name)
+    return lambda scope: _from_view(scope.response, part, name)
 
 
 def _get(container: Any, key: str | None) -> Any:
+    if type(container) is dict and key is not None:
+        return container.get(key, MISSING)
     if key is None or container is MISSING or container is None:
         return MISSING
     try:
@@ -234,6 +257,10 @@ def _get(container: Any, key: str | None) -> Any:
 
 
 def _named(container: Mapping[str, Any] | Any, name: str | None) -> Any:
+    if type(container) is dict and name is not None:
+        found = container.get(name, MISSING)
+        if found is not MISSING or "." not in name:  # what lookup_dotted answers, in one step
+            return found
     if container is MISSING or container is None or name is None:
         return MISSING if name is not None else container
     return lookup_dotted(container, name)

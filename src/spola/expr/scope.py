@@ -51,49 +51,57 @@ class Headers(Mapping[str, str]):
     Built from a mapping or from (name, value) pairs; a repeated name keeps its first value.
     """
 
-    __slots__ = ("_items",)
+    __slots__ = ("_items", "_pairs")
 
     def __init__(self, source: Mapping[str, str] | Iterable[tuple[str, str]] = ()) -> None:
         pairs = source.items() if isinstance(source, Mapping) else source
         items: dict[str, tuple[str, str]] = {}
         for name, value in pairs:
             items.setdefault(str(name).lower(), (str(name), str(value)))
-        self._items = items
+        self._items: dict[str, tuple[str, str]] | None = items
+        self._pairs: Iterable[tuple[str, str]] = ()
 
     @classmethod
     def joined(cls, pairs: Iterable[tuple[str, str]]) -> Headers:
         """From (name, value) pairs of a message, names lower-cased and the values of a repeated name
-        joined with ``", "`` (RFC 9110 5.3), in one pass."""
-        items: dict[str, tuple[str, str]] = {}
-        for name, value in pairs:
-            low = name.lower()
-            known = items.get(low)
-            items[low] = (low, value) if known is None else (low, f"{known[1]}, {value}")
+        joined with ``", "`` (RFC 9110 5.3). Built on first look-up: most exchanges read no header."""
         headers = cls.__new__(cls)
-        headers._items = items
+        headers._items = None
+        headers._pairs = pairs
         return headers
 
+    def _table(self) -> dict[str, tuple[str, str]]:
+        items = self._items
+        if items is None:
+            items = {}
+            for name, value in self._pairs:
+                low = name.lower()
+                known = items.get(low)
+                items[low] = (low, value) if known is None else (low, f"{known[1]}, {value}")
+            self._items, self._pairs = items, ()
+        return items
+
     def __getitem__(self, name: str) -> str:
-        return self._items[name.lower()][1]
+        return self._table()[name.lower()][1]
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name.lower() in self._items
+        return isinstance(name, str) and name.lower() in self._table()
 
     def __iter__(self) -> Iterator[str]:
-        return (original for original, _ in self._items.values())
+        return (original for original, _ in self._table().values())
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._table())
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Mapping):
-            return {key: value for key, (_, value) in self._items.items()} == {
+            return {key: value for key, (_, value) in self._table().items()} == {
                 str(k).lower(): v for k, v in other.items()
             }
         return NotImplemented
 
     def __hash__(self) -> int:
-        return hash(tuple(sorted(self._items)))
+        return hash(tuple(sorted(self._table())))
 
     def __repr__(self) -> str:
         return f"Headers({dict(self.items())!r})"

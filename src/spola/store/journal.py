@@ -424,7 +424,9 @@ class Journal:
                         errors[index] = _as_store_error(exc, store.path)
         except Exception as exc:
             failure = _as_store_error(exc, store.path)
-            return [failure] * len(ops)
+            # an op's own error (SQLITE_FULL, say, which rolls the transaction back) explains the
+            # failed commit better than "cannot commit": keep it for that op
+            return [error or failure for error in errors]
         return errors
 
 

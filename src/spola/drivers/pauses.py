@@ -1,0 +1,73 @@
+"""Keep Python's cyclic garbage collector from pausing a loop that holds thousands of runs.
+
+CPython collects its oldest generation whenever the objects that survived collections grew by a
+quarter; a full collection walks every tracked object. With 10,000 runs in flight that is millions
+of objects and a pause of up to a second or more, during which no timer fires and no response is
+read (bench/README.md, the scale table). The objects are not garbage: they are the live runs.
+
+`CollectorPolicy`, used by a batch while it runs, moves the survivors of an oldest-generation
+collection that took longer than ``slow_s`` into the permanent generation (``gc.freeze``), so later
+collections walk only what is new. Frozen objects are still freed by reference counting when a run
+ends; only reference cycles among them wait, until the batch ends and ``gc.unfreeze`` hands them
+back to the collector. A process that already froze objects itself (a pre-forking server) is left
+alone: unfreezing at the end would undo its own freeze.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import time
+from typing import Any
+
+__all__ = ["CollectorPolicy"]
+
+
+class CollectorPolicy:
+    """Freeze long-lived survivors after a slow full collection; unfreeze when the batch ends."""
+
+    def __init__(self, slow_s: float = 0.02) -> None:
+        self.slow_s = slow_s
+        self.freezes = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._started: float | None = None
+        self._pending = False
+        self._active = False
+
+    def __enter__(self) -> CollectorPolicy:
+        if gc.get_freeze_count() > 0 or not gc.isenabled():  # someone else manages the collector
+            return self
+        self._loop = asyncio.get_running_loop()
+        self._active = True
+        gc.callbacks.append(self._observe)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if not self._active:
+            return
+        self._active = False
+        gc.callbacks.remove(self._observe)
+        if self.freezes:
+            gc.unfreeze()  # the runs are over: their cycles (if any) are the collector's again
+
+    def _observe(self, phase: str, info: dict[str, Any]) -> None:
+        if info.get("generation") != 2:
+            return
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        started, self._started = self._started, None
+        if started is None or time.perf_counter() - started < self.slow_s or self._pending:
+            return
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        self._pending = True
+        # the collection may have run on another thread (the journal's writer): freeze from the loop
+        loop.call_soon_threadsafe(self._freeze)
+
+    def _freeze(self) -> None:
+        self._pending = False
+        if self._active:
+            gc.freeze()
+            self.freezes += 1
