@@ -279,6 +279,27 @@ def rebuild(
         ResumeRefused: the document is gone or changed, a secret input or credential is not given
             again, or (unless ``force``) a non-idempotent request is in doubt.
     """
+    run = fresh_engine(
+        record, inputs=inputs, credentials=credentials, servers=servers, poll_interval=poll_interval, env=env
+    )
+    return run, replay(run, record.exchanges, force=force, retry=retry)
+
+
+def fresh_engine(
+    record: RunRecord,
+    *,
+    inputs: Mapping[str, Any] | None = None,
+    credentials: Sequence[Credential] = (),
+    servers: Mapping[str, str] | None = None,
+    poll_interval: float | None = None,
+    env: Mapping[str, str] = os.environ,
+) -> Run:
+    """A fresh engine for a journalled run, nothing replayed yet (see `rebuild`).
+
+    Raises:
+        ResumeRefused: the document is gone or changed, or a secret input or credential is not
+            given again.
+    """
     header = record.header
     if not Path(header.document).is_file():
         raise ResumeRefused(f"the run's document {header.document} is gone")
@@ -306,7 +327,7 @@ def rebuild(
             restored[name] = value
     options = options_from_record(header.options, credentials, servers, poll_interval)
     document = load(header.document)
-    run = Run(
+    return Run(
         document,
         header.workflow_id,
         restored,
@@ -315,7 +336,95 @@ def rebuild(
         started_at=header.started_at,
         secret_inputs=frozenset(header.secret_inputs),
     )
-    return run, replay(run, record.exchanges, force=force, retry=retry)
+
+
+def logins_withheld(run: Run, record: RunRecord) -> bool:
+    """Whether a step that obtains a credential (its outputs are sent as one) has a stored, redacted
+    response: then resume repeats it (`replay_reliving`) instead of replaying ``***``."""
+    from spola.redact import REDACTED
+
+    steps = {step for step, _ in run.secret_outputs}
+    return any(
+        e.step_id in steps
+        and e.received_at is not None
+        and (e.body_redacted or any(REDACTED in value for _, value in e.response_headers or ()))
+        for e in record.exchanges
+    )
+
+
+async def replay_reliving(
+    run: Run,
+    record: RunRecord,
+    journal: Journal,
+    holder: LeaseHolder | None,
+    *,
+    force: bool = False,
+    retry: int | None = None,
+    insecure: bool = False,
+) -> ReplayOutcome:
+    """Replay the journal into ``run``; a step whose stored response withholds a credential it obtained
+    (a login's token, never stored in clear) is sent again live — a re-login — and its new response
+    fed to the run in place of the stored one; the rest of the journal replays as recorded.
+
+    Raises:
+        ResumeRefused: as `replay`; or a repeated login did not give the credential again (nothing
+            else was sent).
+    """
+    from spola.drivers.aio import HOSTS, send
+    from spola.drivers.journal import replay_steps
+    from spola.hosts import HostPolicy
+    from spola.store.records import ResponseRecord
+
+    steps = replay_steps(run, record.exchanges, force=force, retry=retry, relive=True)
+    try:
+        action = next(steps)
+    except StopIteration as stop:
+        done: ReplayOutcome = stop.value
+        return done
+    by_seq = {e.seq: e for e in record.exchanges}
+    hosts = HOSTS.set(HostPolicy(run.options.allow_hosts))
+    try:
+        async with make_session(insecure=insecure) as session:
+            while True:
+                stored = by_seq[action.call_id]
+                assert stored.received_at is not None
+                if holder is not None:
+                    await holder.check()
+                response = await send(session, action)
+                if holder is not None:
+                    holder.sent += 1
+                if response.secrets:
+                    run.learn_secrets(response.secrets)
+                values = run.secret_output_values(action.call_id, response) or []
+                run.learn_secrets(v for v in values if v)
+                await journal.relived_response(
+                    ResponseRecord.from_response(
+                        run_id=run.run_id, seq=action.call_id, response=response,
+                        received_at=stored.received_at, redactor=run.redactor,
+                    )
+                )  # fmt: skip
+                got = "no response" if response.status is None else f"HTTP {response.status}"
+                journal.event(
+                    EventRecord(
+                        run_id=run.run_id, kind="relived", at=time.time(), seq=action.call_id,
+                        data={"stepId": action.step_id, "status": response.status},
+                    )
+                )  # fmt: skip
+                if not values or not all(values):
+                    why = run.redactor.redact_text(response.error or got)
+                    raise ResumeRefused(
+                        f"step {action.step_id} obtains a credential, which the journal never keeps, so it "
+                        f"was sent again ({action.request.method} a fresh login) to continue the run; it "
+                        f"answered {why} without one, and nothing else was sent",
+                        hint="Check the credentials it uses (give secret inputs again with -i), then resume.",
+                    )
+                try:
+                    action = steps.send((response, stored.received_at))
+                except StopIteration as stop:
+                    outcome: ReplayOutcome = stop.value
+                    return outcome
+    finally:
+        HOSTS.reset(hosts)
 
 
 async def aresume(
@@ -374,16 +483,25 @@ async def aresume(
         await _check_same_store(journal, header.run_id, adopt_copy)
         if retry is not None:
             _check_retry_safe(header.run_id, retry, force_resend)
+        # first without sending anything: a resume that is refused (in doubt, diverged) sends nothing
         run, outcome = rebuild(
-            record,
-            inputs=inputs,
-            credentials=credentials,
-            servers=servers,
-            poll_interval=poll_interval,
-            env=env,
-            force=force_resend,
-            retry=retry.seq if retry else None,
-        )
+            record, inputs=inputs, credentials=credentials, servers=servers, poll_interval=poll_interval,
+            env=env, force=force_resend, retry=retry.seq if retry else None,
+        )  # fmt: skip
+        if logins_withheld(run, record):
+            run = fresh_engine(
+                record, inputs=inputs, credentials=credentials, servers=servers, poll_interval=poll_interval,
+                env=env,
+            )  # fmt: skip
+            outcome = await replay_reliving(
+                run,
+                record,
+                journal,
+                holder,
+                force=force_resend,
+                retry=retry.seq if retry else None,
+                insecure=insecure,
+            )
         if took_over is not None:
             if notice is not None:
                 notice(took_over)

@@ -198,6 +198,40 @@ class Run:
             self.secret_values = self.secret_values | frozenset(fresh)
             self.redactor = self.redactor.with_secrets(fresh)
 
+    def secret_output_values(self, call_id: int, response: HttpResponse) -> list[str] | None:
+        """What the step owed ``call_id`` would take from ``response`` for its outputs that are sent
+        as credentials (a login's token), or None when it has none; nothing changes in the run.
+
+        The journal asks before it records the response, so that value is never stored in clear;
+        resume asks of a stored response, to see whether that step must be repeated. A value that
+        cannot be found (or is not a string or number) is ``""``.
+        """
+        if not self.secret_outputs:
+            return None
+        fid = self.calls.get(call_id)
+        frame = None if fid is None else self.frames.get(fid)
+        if frame is None or frame.call_id != call_id:
+            return None
+        step = frame.step
+        wanted = {n: v for n, v in step.outputs.items() if (step.step_id, n) in self.secret_outputs}
+        if not wanted:
+            return None
+        body, _ = read_body(response)
+        scope = build_scope(frame, self.workflow_states, response=response, body=body)
+        return [
+            str(value) if isinstance(value, str | int | float) and not isinstance(value, bool) else ""
+            for value in evaluate_outputs(wanted, scope).values()
+        ]
+
+    def foresee_secrets(self, call_id: int, response: HttpResponse) -> bool:
+        """Learn the credential outputs ``response`` will give its step (see `secret_output_values`)
+        before it is received; True when there were any."""
+        values = self.secret_output_values(call_id, response)
+        if not values:
+            return False
+        self.learn_secrets(v for v in values if v)
+        return True
+
     def _learn_outputs(self, frame: Frame) -> None:
         outputs = frame.step_outputs.get(frame.step.step_id) or {}
         found = [

@@ -15,9 +15,12 @@ from typing import TYPE_CHECKING
 
 from spola.core.actions import Finish, SendRequest, Wait
 from spola.errors import ResumeRefused
+from spola.redact import REDACTED
 from spola.store.records import EventRecord, IntentRecord, ResponseRecord, exchange_row
 
 if TYPE_CHECKING:
+    from collections.abc import Generator
+
     from spola.core.engine import Run
     from spola.exchange import HttpResponse
     from spola.store.journal import Journal
@@ -72,7 +75,13 @@ class JournalHooks:
         await self.journal.intent(record)
 
     async def after_receive(self, action: SendRequest, response: HttpResponse, now: float) -> None:
-        """Record the response: committed before the run goes on when re-sending would not be safe."""
+        """Record the response: committed before the run goes on when re-sending would not be safe.
+
+        A response carrying a value its step's outputs send on as a credential (a login's token) is
+        recorded with that value already withheld: the engine learns it first.
+        """
+        if self.run.secret_outputs:
+            self.run.foresee_secrets(action.call_id, response)
         if action.idempotent:
             self.journal.exchange(
                 exchange_row(
@@ -108,6 +117,8 @@ class ReplayOutcome:
     replayed: int = 0
     resent_in_doubt: list[int] = field(default_factory=list)
     finished: bool = False
+    relived: list[int] = field(default_factory=list)
+    """Exchanges sent again live because their stored response withheld a credential (re-logins)."""
 
 
 def failed_transport_exchange(exchanges: tuple[ExchangeRecord, ...]) -> ExchangeRecord | None:
@@ -133,6 +144,34 @@ def replay(
         ResumeRefused: the run diverged from its journal (document changed), or a non-idempotent
             request is in doubt and ``force`` is not set.
     """
+    steps = replay_steps(run, exchanges, force=force, retry=retry)
+    try:
+        next(steps)
+    except StopIteration as stop:
+        outcome: ReplayOutcome = stop.value
+        return outcome
+    raise AssertionError("replay without reliving asked for a live request")  # pragma: no cover
+
+
+def withheld(run: Run, record: ExchangeRecord, response: HttpResponse) -> bool:
+    """Whether a stored response lacks, redacted, a value its step sends on as a credential (a login's
+    token): replaying it would hand the run ``***`` instead of the token, so the step is repeated."""
+    values = run.secret_output_values(record.seq, response)
+    return values is not None and (record.body_redacted or any(REDACTED in v for v in values))
+
+
+def replay_steps(
+    run: Run,
+    exchanges: tuple[ExchangeRecord, ...],
+    *,
+    force: bool = False,
+    retry: int | None = None,
+    relive: bool = False,
+) -> Generator[SendRequest, tuple[HttpResponse, float], ReplayOutcome]:
+    """`replay`, as a generator (it yields a request to send again live and is sent its response and
+    when it was received); with ``relive``, a stored response that is `withheld` is not fed to
+    the run: its request is yielded, to be sent live, and the response sent back is fed instead (at
+    the time the stored one was received, so the rest of the journal replays in its order)."""
     exchanges = tuple(e for e in exchanges if not e.step_path.startswith("cancel>"))  # a cancel workflow's
     by_seq = {e.seq: e for e in exchanges}
     answered = sorted(
@@ -158,7 +197,10 @@ def replay(
             record = by_seq[next_seq]
             response = record.to_response()
             assert response is not None and record.received_at is not None
-            waiting.pop(next_seq)
+            asked = waiting.pop(next_seq)
+            if relive and withheld(run, record, response):
+                response, _ = yield asked
+                outcome.relived.append(next_seq)
             clock = max(clock, record.received_at)
             run.receive(next_seq, response, record.received_at)
             position += 1
@@ -210,5 +252,9 @@ def resume_event(run_id: str, at: float, outcome: ReplayOutcome) -> EventRecord:
         run_id=run_id,
         kind="resumed",
         at=at,
-        data={"replayed": outcome.replayed, "resentInDoubt": outcome.resent_in_doubt},
+        data={
+            "replayed": outcome.replayed,
+            "resentInDoubt": outcome.resent_in_doubt,
+            "relived": outcome.relived,
+        },
     )

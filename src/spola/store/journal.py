@@ -179,6 +179,10 @@ class Journal:
         """Record a response and wait for its commit (the answer to a request that must not be re-sent)."""
         await self._call(lambda store: store.record_response(response))
 
+    async def relived_response(self, response: ResponseRecord) -> None:
+        """See `RunStore.record_relived`; resolves once committed."""
+        await self._call(lambda store: store.record_relived(response))
+
     def response(self, response: ResponseRecord) -> None:
         """Queue a response record (committed with the next batch)."""
         self._post(lambda store: store.record_response(response))

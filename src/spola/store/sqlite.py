@@ -94,6 +94,11 @@ _UPDATE_RESPONSE = """
                          error = ?, elapsed = ?, received_at = ?, outputs_json = ?
     WHERE run_id = ? AND seq = ?
 """
+_RELIVE_RESPONSE = """
+    UPDATE exchanges SET sends = sends + 1, status = ?, response_headers_json = ?, response_body = ?,
+                         body_redacted = ?, error = ?, elapsed = ?
+    WHERE run_id = ? AND seq = ? AND received_at IS NOT NULL
+"""
 _REOPEN_EXCHANGE = """
     UPDATE exchanges SET status = NULL, response_headers_json = NULL, response_body = NULL,
                          body_redacted = 0, error = NULL, elapsed = NULL, received_at = NULL,
@@ -372,6 +377,20 @@ class RunStore:
         )  # fmt: skip
         if changed == 0:
             raise StoreError(f"run {response.run_id}: no intent recorded for exchange {response.seq}")
+
+    def record_relived(self, response: ResponseRecord) -> None:
+        """Record the response to an answered exchange sent again on resume (a re-login): one more
+        send, the new (redacted) response, and the time it was first received kept, so the journal
+        replays in its order (StoreError if the exchange has no response)."""
+        changed = self._write(
+            _RELIVE_RESPONSE,
+            (
+                response.status, _dumps([list(pair) for pair in response.headers]), response.body,
+                int(response.body_redacted), response.error, response.elapsed, response.run_id, response.seq,
+            ),
+        )  # fmt: skip
+        if changed == 0:
+            raise StoreError(f"run {response.run_id}: exchange {response.seq} has no response to replace")
 
     def record_exchanges(self, rows: Sequence[ExchangeRow]) -> None:
         """Record answered exchanges (intent and response at once, see `exchange_row`) with one
