@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import shared_or_skip
-from tests.durable.test_resume import run_args, spola
+from tests.conftest import shared_or_skip, spola_cli
+from tests.durable.test_resume import run_args
 from tests.stub_server import Reply, StubServer
 
 PADDING = "x" * 3000  # each poll's journalled response takes most of a page
@@ -56,7 +56,7 @@ def test_a_full_store_stops_the_run_with_exit_74_and_counts_what_was_sent(
     shared_or_skip()
     padded_dbt_server(stub)
     store = tmp_path / "runs.db"
-    assert spola("runs", "--store", str(store)).returncode == 0  # create the empty store
+    assert spola_cli("runs", "--store", str(store)).returncode == 0  # create the empty store
     with sqlite3.connect(store) as conn:
         pages = conn.execute("PRAGMA page_count").fetchone()[0]
     proc = run_until_the_store_is_full(stub, store, {"SPOLA_TEST_MAX_PAGE_COUNT": str(pages + 6)})

@@ -5,8 +5,8 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
-from tests.conftest import SEEDS, shared_or_skip
-from tests.durable.test_resume import newest_run_id, spola, start, wait_for
+from tests.conftest import SEEDS, shared_or_skip, spola_cli
+from tests.durable.test_resume import newest_run_id, start, wait_for
 from tests.stub_server import Reply, StubServer
 
 DATABRICKS = SEEDS / "databricks-run-job-and-wait-workflow.yml"
@@ -32,7 +32,7 @@ def test_an_idempotency_token_given_only_at_resume_does_not_make_the_lost_trigge
         assert sent.json == {"job_id": 123}
         run_id = newest_run_id(store)
 
-        refused = spola(
+        refused = spola_cli(
             "resume", run_id, "--store", str(store), *base[2:], "-i", "idempotency_token=tok-late-1"
         )
         assert refused.returncode == 2, refused.stderr

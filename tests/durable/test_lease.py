@@ -12,8 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from tests.conftest import shared_or_skip
-from tests.durable.test_resume import TOKEN, dbt_server, newest_run_id, polls, run_args, spola, wait_for
+from tests.conftest import shared_or_skip, spola_cli
+from tests.durable.test_resume import TOKEN, dbt_server, newest_run_id, polls, run_args, wait_for
 from tests.stub_server import StubServer
 
 TRIGGER = "/api/v2/accounts/1/jobs/2/run/"
@@ -84,7 +84,7 @@ def test_a_stopped_owner_is_taken_over_and_sends_nothing_more_once_continued(tmp
             time.sleep(0.3)
             seen = len(first.requests)
             time.sleep(1.5)  # its lease expires: it is alive, but stopped and not renewing
-            resumed = spola(
+            resumed = spola_cli(
                 "resume", run_id, "--store", str(store), "-i", f"token={TOKEN}", "--json",
                 "--server", f"dbtAdminApi={second.base_url}/api/v2", "--poll-interval", "0.05",
             )  # fmt: skip
@@ -100,7 +100,7 @@ def test_a_stopped_owner_is_taken_over_and_sends_nothing_more_once_continued(tmp
         assert "taken over by another process" in err and "Traceback" not in err
         assert len(first.requests) == seen
         assert len(first.received("POST", TRIGGER)) == 1
-        shown = json.loads(spola("runs", "show", run_id, "--json", "--store", str(store)).stdout)
+        shown = json.loads(spola_cli("runs", "show", run_id, "--json", "--store", str(store)).stdout)
         assert shown["status"] == "succeeded"
     finally:
         first.stop()
@@ -119,13 +119,13 @@ def test_a_run_in_a_copy_of_its_store_is_refused_unless_the_copy_is_adopted(
     shutil.copyfile(store, copy)
     seen = len(stub.requests)
     args = ["resume", run_id, "--store", str(copy), "-i", f"token={TOKEN}", "--poll-interval", "0"]
-    refused = spola(*args)
+    refused = spola_cli(*args)
     assert refused.returncode == 2, refused.stderr
     assert str(store) in refused.stderr and "a copy of that store" in refused.stderr
     assert "second time" in refused.stderr and "--adopt-copy" in refused.stderr
     assert len(stub.requests) == seen
 
-    adopted = spola(*args, "--adopt-copy", "--json")
+    adopted = spola_cli(*args, "--adopt-copy", "--json")
     assert adopted.returncode == 0, adopted.stderr
     assert json.loads(adopted.stdout)["outputs"]["finalStatus"] == 10
     assert len(stub.received("POST", TRIGGER)) == 1
@@ -135,12 +135,12 @@ def test_a_killed_run_is_listed_as_stale_not_running(stub: StubServer, tmp_path:
     shared_or_skip()
     store = tmp_path / "runs.db"
     run_id, dead = killed_mid_poll(stub, store, polls_until_done=50)
-    listed = json.loads(spola("runs", "--json", "--store", str(store)).stdout)
+    listed = json.loads(spola_cli("runs", "--json", "--store", str(store)).stdout)
     assert listed[0]["runId"] == run_id and listed[0]["status"] == "stale"
-    shown = json.loads(spola("runs", "show", run_id, "--json", "--store", str(store)).stdout)
+    shown = json.loads(spola_cli("runs", "show", run_id, "--json", "--store", str(store)).stdout)
     assert shown["status"] == "stale"
     assert shown["lease"]["pid"] == dead
-    table = spola("runs", "--store", str(store))
+    table = spola_cli("runs", "--store", str(store))
     assert "stale" in table.stdout and "running" not in table.stdout
 
 
@@ -158,7 +158,7 @@ def test_status_running_leaves_stale_runs_out_and_status_stale_selects_them(
         wait_for(lambda: len(polls(stub)) > seen + 2)  # the live run is polling
 
         def listed(*args: str) -> list[str]:
-            proc = spola("runs", "--json", "--store", str(store), *args)
+            proc = spola_cli("runs", "--json", "--store", str(store), *args)
             assert proc.returncode == 0, proc.stderr
             return [row["runId"] for row in json.loads(proc.stdout)]
 
@@ -166,11 +166,11 @@ def test_status_running_leaves_stale_runs_out_and_status_stale_selects_them(
         assert listed("--status", "stale") == [dead_id]
         assert listed("--status", "stale", "--limit", "1") == [dead_id]
         assert listed() == [live_id, dead_id]
-        table = spola("runs", "--status", "running", "--store", str(store))
+        table = spola_cli("runs", "--status", "running", "--store", str(store))
         assert live_id in table.stdout and dead_id not in table.stdout and "stale" not in table.stdout
-        table = spola("runs", "--status", "stale", "--store", str(store))
+        table = spola_cli("runs", "--status", "stale", "--store", str(store))
         assert dead_id in table.stdout and live_id not in table.stdout and "running" not in table.stdout
-        bad = spola("runs", "--status", "stuck", "--store", str(store))
+        bad = spola_cli("runs", "--status", "stuck", "--store", str(store))
         assert bad.returncode == 2 and "stale" in bad.stderr and "Traceback" not in bad.stderr
     finally:
         live.send_signal(signal.SIGINT)

@@ -13,23 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SEEDS, shared_or_skip
+from tests.conftest import SEEDS, shared_or_skip, spola_cli
 from tests.integration.documents import write
 from tests.stub_server import Recorded, Reply, StubServer
 
 DBT = SEEDS / "dbt-trigger-run-and-poll-workflow.yml"
 TOKEN = "dbt-secret-token-6789"
 AUTH_TOKEN = "auth-secret-4242"
-
-
-def spola(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "spola", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "NO_COLOR": "1", **(env or {})},
-    )
 
 
 def start(*args: str) -> subprocess.Popen[str]:
@@ -65,7 +55,7 @@ def wait_for(predicate, timeout: float = 20.0) -> None:  # type: ignore[no-untyp
 
 
 def newest_run_id(store: Path) -> str:
-    proc = spola("runs", "--json", "--store", str(store))
+    proc = spola_cli("runs", "--json", "--store", str(store))
     assert proc.returncode == 0, proc.stderr
     runs = json.loads(proc.stdout)
     return str(runs[0]["runId"])
@@ -103,7 +93,7 @@ def test_a_killed_run_resumes_without_triggering_the_job_twice(stub: StubServer,
     assert seen_before < 12
     run_id = newest_run_id(store)
 
-    resumed = spola(
+    resumed = spola_cli(
         "resume", run_id, "--store", str(store), "-i", f"token={TOKEN}", "--json", "--poll-interval", "0.05"
     )
     assert resumed.returncode == 0, resumed.stderr
@@ -114,7 +104,7 @@ def test_a_killed_run_resumes_without_triggering_the_job_twice(stub: StubServer,
     assert len(polls(stub)) == 12
     assert len(polls(stub)) > seen_before
     assert all(p.headers["authorization"] == f"Bearer {TOKEN}" for p in polls(stub))
-    shown = json.loads(spola("runs", "show", run_id, "--json", "--store", str(store)).stdout)
+    shown = json.loads(spola_cli("runs", "show", run_id, "--json", "--store", str(store)).stdout)
     assert shown["status"] == "succeeded"
 
 
@@ -131,10 +121,10 @@ def test_an_interrupted_run_is_marked_and_resumes(stub: StubServer, tmp_path: Pa
     assert "spola resume" in err
     assert json.loads(out)["status"] == "interrupted"
     run_id = newest_run_id(store)
-    listed = json.loads(spola("runs", "--json", "--store", str(store)).stdout)
+    listed = json.loads(spola_cli("runs", "--json", "--store", str(store)).stdout)
     assert listed[0]["status"] == "interrupted"
 
-    resumed = spola(
+    resumed = spola_cli(
         "resume",
         run_id[:12],
         "--store",
@@ -158,7 +148,7 @@ def test_resume_asks_for_withheld_secrets(stub: StubServer, tmp_path: Path) -> N
     proc.send_signal(signal.SIGINT)
     proc.communicate(timeout=20)
     run_id = newest_run_id(store)
-    refused = spola("resume", run_id, "--store", str(store))
+    refused = spola_cli("resume", run_id, "--store", str(store))
     assert refused.returncode == 2
     assert "token" in refused.stderr and "Traceback" not in refused.stderr
 
@@ -175,7 +165,7 @@ def test_a_lost_response_to_a_non_idempotent_request_blocks_resume(tmp_path: Pat
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=10)
         run_id = newest_run_id(store)
-        refused = spola("resume", run_id, "--store", str(store), "-i", f"token={TOKEN}")
+        refused = spola_cli("resume", run_id, "--store", str(store), "-i", f"token={TOKEN}")
         assert refused.returncode == 2
         assert "--force-resend" in refused.stderr
         assert len(server.received("POST")) == 1
@@ -187,7 +177,7 @@ def test_secrets_are_nowhere_on_disk_or_in_output(stub: StubServer, tmp_path: Pa
     shared_or_skip()
     dbt_server(stub, polls_until_done=2)
     store = tmp_path / "runs.db"
-    proc = spola(*run_args(stub, store), "-v")
+    proc = spola_cli(*run_args(stub, store), "-v")
     assert proc.returncode == 0, proc.stderr
     # a second run where the credential comes through --auth and the security scheme
     stub.reset()
@@ -203,7 +193,7 @@ def test_secrets_are_nowhere_on_disk_or_in_output(stub: StubServer, tmp_path: Pa
             outputs: {echo: $steps.s.outputs.echo}
         """,
     )
-    second = spola(
+    second = spola_cli(
         "run",
         str(doc),
         "--server",
@@ -218,8 +208,8 @@ def test_secrets_are_nowhere_on_disk_or_in_output(stub: StubServer, tmp_path: Pa
     assert second.returncode == 0, second.stderr
     assert stub.requests[0].headers["authorization"] == f"Bearer {AUTH_TOKEN}"
     shows = [
-        spola("runs", "show", r["runId"], "--json", "--store", str(store)).stdout
-        for r in json.loads(spola("runs", "--json", "--store", str(store)).stdout)
+        spola_cli("runs", "show", r["runId"], "--json", "--store", str(store)).stdout
+        for r in json.loads(spola_cli("runs", "--json", "--store", str(store)).stdout)
     ]
     sqlite3.connect(store).execute("PRAGMA wal_checkpoint(FULL)").close()
     blobs = [p.read_bytes() for p in tmp_path.glob("runs.db*")]
@@ -252,7 +242,7 @@ def test_a_run_still_alive_elsewhere_is_not_resumed(stub: StubServer, tmp_path: 
     proc = start(*run_args(stub, store))
     try:
         wait_for(lambda: len(polls(stub)) >= 2)
-        refused = spola("resume", newest_run_id(store), "--store", str(store), "-i", f"token={TOKEN}")
+        refused = spola_cli("resume", newest_run_id(store), "--store", str(store), "-i", f"token={TOKEN}")
         assert refused.returncode == 2
         assert "still running in process" in refused.stderr
     finally:

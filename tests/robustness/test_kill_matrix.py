@@ -20,7 +20,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +31,7 @@ import pytest
 from spola.drivers.killpoint import ENV, POINTS
 from spola.store import Journal
 from spola.store.records import RunRecord
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, spola_cli
 from tests.e2e.test_seeds_on_simulators import TOKEN, Sim, _sim_server, sim  # noqa: F401 (fixtures)
 
 LONG = bool(os.environ.get("SPOLA_LONG_TESTS"))
@@ -93,26 +92,16 @@ CASES = [
 ]
 
 
-def _spola(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "spola", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "NO_COLOR": "1", **(env or {})},
-    )
-
-
 def _run(seed: Seed, store: Path, kill_at: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {ENV: kill_at} if kill_at else {}
-    return _spola(
+    return spola_cli(
         "run", str(SEEDS / seed.document), "--json", "--store", str(store), "--poll-interval", "0.05",
         *seed.args, env=env,
     )  # fmt: skip
 
 
 def _resume(seed: Seed, store: Path, run_id: str) -> subprocess.CompletedProcess[str]:
-    return _spola("resume", run_id, "--json", "--store", str(store), *seed.resume_args)
+    return spola_cli("resume", run_id, "--json", "--store", str(store), *seed.resume_args)
 
 
 def _only_run(store: Path) -> RunRecord:
