@@ -202,14 +202,19 @@ async def _cancel_remote(
 ) -> tuple[dict[str, Any] | None, str | None]:
     """Run a dead run's cancel workflow from here: (its report, None) or (None, why it did not run)."""
     from spola.drivers.aio import make_session
-    from spola.durable import rebuild
+    from spola.durable import fresh_engine, logins_withheld, rebuild, replay_reliving
     from spola.errors import SpolaError
+    from spola.lease import HELD
     from spola.model.cancel import cancel_spec
 
     try:
         run, _ = rebuild(record, inputs=inputs, credentials=credentials, servers=servers, force=True)
         if cancel_spec(run.document, run.root.workflow) is None:
             return None, None
+        if logins_withheld(run, record):  # a login's token is never stored: log in again, as resume does
+            run = fresh_engine(record, inputs=inputs, credentials=credentials, servers=servers)
+            holder = HELD.get(record.header.run_id)
+            await replay_reliving(run, record, journal, holder, force=True, insecure=insecure)
     except SpolaError as exc:
         return None, str(exc)
     run.interrupt(f"cancelled: {reason}")

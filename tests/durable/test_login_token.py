@@ -36,6 +36,13 @@ OPENAPI = dedent(
           operationId: runJob
           parameters: [{name: Authorization, in: header, schema: {type: string}}]
           responses: {"200": {description: ok}}
+      /jobs/{id}/cancel:
+        post:
+          operationId: cancelJob
+          parameters:
+            - {name: id, in: path, required: true, schema: {type: integer}}
+            - {name: Authorization, in: header, schema: {type: string}}
+          responses: {"200": {description: ok}}
       /jobs/{id}:
         get:
           operationId: getJob
@@ -243,3 +250,54 @@ def test_a_login_refused_on_resume_is_a_clear_refusal_and_sends_nothing_else(
     assert "Traceback" not in refused.stderr
     assert [(r.method, r.path) for r in stub.requests[seen:]] == [("POST", "/login")]
     assert api.tokens == [token(1)]
+
+
+CANCEL = """\
+    x-spola-cancel:
+      workflowId: cancelJob
+      inputs: {id: $steps.trigger.outputs.id, token: $steps.login.outputs.token}
+"""
+CANCEL_WORKFLOW = """\
+  - workflowId: cancelJob
+    inputs:
+      type: object
+      properties:
+        id: {type: integer}
+        token: {type: string}
+    steps:
+      - stepId: cancel
+        operationId: cancelJob
+        parameters:
+          - {name: id, in: path, value: $inputs.id}
+          - {name: Authorization, in: header, value: "Bearer {$inputs.token}"}
+        successCriteria: [{condition: $statusCode == 200}]
+"""
+
+
+def test_cancelling_a_dead_run_logs_in_again_for_its_cancel_workflow(
+    flow: Path, stub: StubServer, tmp_path: Path
+) -> None:
+    head = "  - workflowId: loginAndWait\n"
+    assert head in FLOW
+    flow.write_text(FLOW.replace(head, head + CANCEL).rstrip("\n") + "\n" + CANCEL_WORKFLOW)
+    api = Api(stub, polls=1000)
+    stub.add(
+        "POST", "/jobs/7/cancel", lambda r, n: Reply(body={}) if api.authorized(r) else Reply(status=401)
+    )
+    store = tmp_path / "runs.db"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "spola", *run_args(flow, stub, store, "-w", "loginAndWait")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "NO_COLOR": "1"},
+    )  # fmt: skip
+    wait_for(lambda: len(stub.received("GET", "/jobs/7")) >= 2)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=10)
+    run_id = json.loads(spola_cli("runs", "--json", "--store", str(store)).stdout)[0]["runId"]
+    cancelled = spola_cli("cancel", run_id, "--store", str(store), "-i", f"password={PASSWORD}")
+    assert cancelled.returncode == 0, cancelled.stderr
+    assert "ran its cancel workflow here" in cancelled.stdout + cancelled.stderr
+    (sent,) = stub.received("POST", "/jobs/7/cancel")
+    assert sent.headers["authorization"] == f"Bearer {token(2)}"  # a fresh login, not "Bearer ***"
+    assert len(stub.received("POST", "/login")) == 2 and len(stub.received("POST", "/jobs")) == 1
+    on_disk = store_bytes(store)
+    assert token(1).encode() not in on_disk and token(2).encode() not in on_disk
