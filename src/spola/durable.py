@@ -414,8 +414,9 @@ async def replay_reliving(
                     why = run.redactor.redact_text(response.error or got)
                     raise ResumeRefused(
                         f"step {action.step_id} obtains a credential, which the journal never keeps, so it "
-                        f"was sent again ({action.request.method} a fresh login) to continue the run; it "
-                        f"answered {why} without one, and nothing else was sent",
+                        f"was sent again to continue the run (a fresh login: {action.request.method} "
+                        f"{run.redactor.redact_url(action.request.url)}); it answered {why} without one, "
+                        "and nothing else was sent",
                         hint="Check the credentials it uses (give secret inputs again with -i), then resume.",
                     )
                 try:
