@@ -445,11 +445,19 @@ def _settle(settlements: list[tuple[_Op[Any], Any, StoreError | None]]) -> None:
             loop.call_soon_threadsafe(_resolve, items)
 
 
-def _resolve(items: list[_Settlement]) -> None:
-    for future, result, error in items:
+WAKE_PER_ITERATION = 256
+"""How many waiting writers one loop iteration resumes. A commit that settles the intents of 10,000
+runs would otherwise resume them all in the same iteration and hold the loop for all of it."""
+
+
+def _resolve(items: list[_Settlement], start: int = 0) -> None:
+    end = min(start + WAKE_PER_ITERATION, len(items))
+    for future, result, error in items[start:end]:
         if future.done():
             continue
         if error is not None:
             future.set_exception(error)
         else:
             future.set_result(result)
+    if end < len(items):
+        asyncio.get_running_loop().call_soon(_resolve, items, end)
