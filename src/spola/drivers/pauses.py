@@ -26,7 +26,7 @@ __all__ = ["CollectorPolicy"]
 class CollectorPolicy:
     """Freeze long-lived survivors after a slow full collection; unfreeze when the batch ends."""
 
-    def __init__(self, slow_s: float = 0.005) -> None:
+    def __init__(self, slow_s: float = 0.02) -> None:
         self.slow_s = slow_s
         self.freezes = 0
         self._loop: asyncio.AbstractEventLoop | None = None

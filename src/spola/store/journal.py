@@ -79,8 +79,13 @@ _STOP = object()
 _Settlement = tuple["asyncio.Future[Any]", Any, BaseException | None]
 
 
-LINGER = 0.005
-"""Seconds fire-and-forget records wait on the loop's side before going to the writer together."""
+LINGER = 0.02
+"""Seconds fire-and-forget records wait on the loop's side before going to the writer together.
+
+Each hand-over wakes the writer thread, which then takes the GIL from the loop for a commit: on two
+cores that costs ~1 ms of CPU per commit (bench/README.md), far more than the rows themselves. What
+waits here is only what is safe to lose: answered safe exchanges (resume sends them again), events
+and run ends; an unsafe request's intent and response are committed before the run goes on."""
 
 
 class _Rows:
