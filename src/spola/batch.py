@@ -272,7 +272,10 @@ class Batch:
             return failed_result(workflow_id, f"{where}: {exc.message}" if where else exc.message, run_id)
 
     async def _one(self, index: int, row: Row, session: aiohttp.ClientSession) -> RunResult | None:
+        """Run one row; a journalled run holds its lease like a single run (see `spola.lease`)."""
         from spola.drivers.aio import RunInterrupted, drive
+        from spola.lease import HELD, LeaseHolder, LeaseLost
+        from spola.lease import acquire as acquire_lease
 
         try:
             await self._gate.enter()
@@ -283,6 +286,8 @@ class Batch:
             return started
         run = started
         journal = self._journal
+        holder: LeaseHolder | None = None
+        lost = False
         self.counts.running += 1
         try:
             if journal is None:
@@ -290,18 +295,33 @@ class Batch:
             from spola.drivers.journal import JournalHooks
 
             await journal.create_run(self._header(run))
+            holder, _ = await acquire_lease(journal, run.run_id)
+            HELD[run.run_id] = holder
+            holder.start()  # one keeper renews every lease of the batch, in one statement
             await self._gate.enter()  # runs whose records were committed together go on in slices
             result = await drive(run, session, journal=JournalHooks(journal, run), sender=self._send)
         except RunInterrupted as stop:
             result = stop.result
         except asyncio.CancelledError:  # stopped before the driver ran
             result = run.interrupt("interrupted before the run finished")
+        except LeaseLost as exc:  # another process drives it now: nothing more is recorded from here
+            lost = True
+            result = failed_result(self.workflow.workflow_id, exc.message, run.run_id)
+        except BaseException:
+            if holder is not None:  # the journal failed (or worse): the batch stops, the lease goes
+                HELD.pop(run.run_id, None)
+                await holder.release()
+            raise
         finally:
             self.counts.running -= 1
         if journal is not None:
             from spola.durable import record_end
 
-            record_end(journal, result)
+            if not lost:
+                record_end(journal, result)
+            if holder is not None:
+                HELD.pop(run.run_id, None)
+                await holder.release()  # after the run's end is queued: a resume then sees it ended
         return result
 
     async def _send(self, session: aiohttp.ClientSession, action: SendRequest) -> HttpResponse:

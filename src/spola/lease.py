@@ -2,7 +2,9 @@
 
 A driver takes the run's lease (a row in the store, read-checked-written in one ``BEGIN IMMEDIATE``
 transaction) before it sends anything, a keeper task renews it while the run is driven, and it is
-released at the end. Another process may take the lease over only once it is *stale*: expired
+released at the end. One keeper task per journal renews every lease the process holds there in
+one statement (a batch of 10,000 runs costs one write every few seconds, not 10,000). Another
+process may take the lease over only once it is *stale*: expired
 (its owner stopped renewing) or, on the same host, held by a process that no longer exists. Before
 every send the driver checks it still holds the lease; once its own expiry has passed it asks the
 store, and a lease taken over in the meantime (the process was stopped, ``SIGSTOP``, and resumed)
@@ -17,6 +19,7 @@ import os
 import socket
 import time
 import uuid
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "HELD",
     "LEASE_TTL_SECONDS",
+    "LeaseKeeper",
     "LeaseLost",
     "LeaseHolder",
     "acquire",
@@ -103,7 +107,7 @@ def why_stale(lease: LeaseRecord) -> str:
 
 @dataclass
 class LeaseHolder:
-    """This process's lease on one run: renewed by `keep`, checked by `check` before every send."""
+    """This process's lease on one run: renewed by its journal's `LeaseKeeper`, checked before each send."""
 
     journal: Journal
     run_id: str
@@ -113,7 +117,7 @@ class LeaseHolder:
     lost: bool = False
     sent: int = 0
     """Requests sent by this process while it held the lease."""
-    _task: asyncio.Task[None] | None = field(default=None, repr=False)
+    _keeper: LeaseKeeper | None = field(default=None, repr=False)
 
     async def check(self) -> None:
         """Before a send: raise `LeaseLost` unless this process still holds the lease.
@@ -138,21 +142,15 @@ class LeaseHolder:
             self.lost = True
 
     def start(self) -> None:
-        """Start the keeper task."""
-        self._task = asyncio.ensure_future(self._keep())
-
-    async def _keep(self) -> None:
-        while not self.lost:
-            await asyncio.sleep(self.ttl / 3)
-            with contextlib.suppress(StoreError):  # a failed renewal is retried; check() decides
-                await self.renew()
+        """Have this journal's keeper renew the lease until `release`."""
+        self._keeper = LeaseKeeper.of(self.journal, self.ttl)
+        self._keeper.add(self)
 
     async def release(self) -> None:
-        """Stop the keeper and give the lease up (unless it was lost to another owner)."""
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        """Stop renewing and give the lease up (unless it was lost to another owner)."""
+        keeper, self._keeper = self._keeper, None
+        if keeper is not None:
+            await keeper.remove(self)
         if not self.lost:
             with contextlib.suppress(StoreError):
                 await self.journal.release_lease(self.run_id, self.owner)
@@ -163,6 +161,78 @@ class LeaseHolder:
             "(was this process stopped?); nothing more is sent from here",
             hint="spola runs show RUN tells who drives it now.",
         )
+
+
+class LeaseKeeper:
+    """Renews every lease this process holds in one journal (with one TTL): one task, one statement.
+
+    Every third of the TTL it extends all of them with one ``UPDATE … RETURNING``; a lease missing
+    from what it returns was taken over by another process, and its holder is marked lost (its
+    next send raises `LeaseLost`). The task ends when the last holder is released.
+    """
+
+    def __init__(self, journal: Journal, ttl: float) -> None:
+        """A keeper for ``journal``'s leases of ``ttl`` seconds (use `LeaseKeeper.of`)."""
+        self.journal = journal
+        self.ttl = ttl
+        self.holders: dict[str, LeaseHolder] = {}
+        self.renewals = 0
+        """Statements run to renew leases: one per round, however many leases."""
+        self._task: asyncio.Task[None] | None = None
+
+    @classmethod
+    def of(cls, journal: Journal, ttl: float) -> LeaseKeeper:
+        """The keeper of ``journal``'s leases of ``ttl`` seconds, made on first use."""
+        keepers = _KEEPERS.setdefault(journal, {})
+        keeper = keepers.get(ttl)
+        if keeper is None:
+            keeper = keepers[ttl] = cls(journal, ttl)
+        return keeper
+
+    def add(self, holder: LeaseHolder) -> None:
+        """Renew ``holder``'s lease from now on (starting the task if it is the first)."""
+        self.holders[holder.run_id] = holder
+        if self._task is None or self._task.done():
+            self._task = asyncio.ensure_future(self._keep())
+
+    async def remove(self, holder: LeaseHolder) -> None:
+        """Stop renewing ``holder``'s lease; the last one out stops the task."""
+        if self.holders.get(holder.run_id) is holder:
+            del self.holders[holder.run_id]
+        if not self.holders and self._task is not None:
+            keepers = _KEEPERS.get(self.journal)
+            if keepers is not None and keepers.get(self.ttl) is self:
+                del keepers[self.ttl]  # a lease taken from now on gets a new keeper
+            task, self._task = self._task, None
+            if task is not asyncio.current_task():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+
+    async def renew(self) -> None:
+        """Extend every live lease held here in one statement; mark the ones taken over as lost."""
+        held = [h for h in self.holders.values() if not h.lost]
+        if not held:
+            return
+        expires = time.time() + self.ttl
+        self.renewals += 1
+        renewed = await self.journal.renew_leases([(h.run_id, h.owner) for h in held], expires)
+        for holder in held:
+            if self.holders.get(holder.run_id) is not holder:
+                continue  # released meanwhile
+            if holder.run_id in renewed:
+                holder.expires_at = max(holder.expires_at, expires)
+            else:
+                holder.lost = True
+
+    async def _keep(self) -> None:
+        while self.holders:
+            await asyncio.sleep(self.ttl / 3)
+            with contextlib.suppress(StoreError):  # a failed renewal is retried; check() decides
+                await self.renew()
+
+
+_KEEPERS: weakref.WeakKeyDictionary[Journal, dict[float, LeaseKeeper]] = weakref.WeakKeyDictionary()
+"""Each journal's keepers, by lease TTL."""
 
 
 async def acquire(

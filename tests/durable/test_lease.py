@@ -142,3 +142,38 @@ def test_a_killed_run_is_listed_as_stale_not_running(stub: StubServer, tmp_path:
     assert shown["lease"]["pid"] == dead
     table = spola("runs", "--store", str(store))
     assert "stale" in table.stdout and "running" not in table.stdout
+
+
+def test_status_running_leaves_stale_runs_out_and_status_stale_selects_them(
+    stub: StubServer, tmp_path: Path
+) -> None:
+    shared_or_skip()
+    store = tmp_path / "runs.db"
+    dead_id, _ = killed_mid_poll(stub, store, polls_until_done=10_000)
+    live = launch(*run_args(stub, store))
+    try:
+        wait_for(lambda: newest_run_id(store) != dead_id)
+        live_id = newest_run_id(store)
+        seen = len(polls(stub))
+        wait_for(lambda: len(polls(stub)) > seen + 2)  # the live run is polling
+
+        def listed(*args: str) -> list[str]:
+            proc = spola("runs", "--json", "--store", str(store), *args)
+            assert proc.returncode == 0, proc.stderr
+            return [row["runId"] for row in json.loads(proc.stdout)]
+
+        assert listed("--status", "running") == [live_id]
+        assert listed("--status", "stale") == [dead_id]
+        assert listed("--status", "stale", "--limit", "1") == [dead_id]
+        assert listed() == [live_id, dead_id]
+        table = spola("runs", "--status", "running", "--store", str(store))
+        assert live_id in table.stdout and dead_id not in table.stdout and "stale" not in table.stdout
+        table = spola("runs", "--status", "stale", "--store", str(store))
+        assert dead_id in table.stdout and live_id not in table.stdout and "running" not in table.stdout
+        bad = spola("runs", "--status", "stuck", "--store", str(store))
+        assert bad.returncode == 2 and "stale" in bad.stderr and "Traceback" not in bad.stderr
+    finally:
+        live.send_signal(signal.SIGINT)
+        live.communicate(timeout=30)
+    assert listed("--status", "running") == []
+    assert listed("--status", "stale") == [dead_id]

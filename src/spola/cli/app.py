@@ -330,7 +330,14 @@ def runs_list(
     ctx: typer.Context,
     json_out: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
     limit: Annotated[int, typer.Option("--limit", help="How many runs, newest first.")] = 50,
-    status: Annotated[str | None, typer.Option("--status", help="Only runs with this status.")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(
+            "--status",
+            help="Only runs with this status: running, stale (running, but its owner is gone), "
+            "succeeded, failed, interrupted or cancelled.",
+        ),
+    ] = None,
     store: StoreOpt = None,
 ) -> None:
     """List runs, newest first (id, workflow, document, status, started, duration)."""

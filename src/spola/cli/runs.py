@@ -6,6 +6,7 @@ import json
 import re
 import sys
 import time
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -42,19 +43,60 @@ def _duration(ms: int | None) -> str:
     return f"{seconds / 60:.1f} min"
 
 
-def list_runs(*, store: str | None, json_out: bool, limit: int, status: str | None) -> None:
-    """Print runs newest first (a JSON array with ``--json``)."""
+LIST_STATUSES = ("running", "stale", "succeeded", "failed", "interrupted", "cancelled")
+"""What ``spola runs --status`` selects: the stored statuses, and ``stale`` (running, owner gone)."""
+
+_PAGE = 200
+
+
+def _shown_status(db: RunStore, row: dict[str, Any]) -> str:
+    """A listed run's status as shown: a ``running`` run whose owner is gone is ``stale``."""
     from spola.lease import run_state
+
+    if row["status"] != "running":
+        return str(row["status"])
+    lease = db.get_lease(row["runId"])
+    options = db.run_options(row["runId"]) if lease is None else {}
+    return run_state("running", lease, options)
+
+
+def select_runs(db: RunStore, *, limit: int, status: str | None) -> list[dict[str, Any]]:
+    """Runs newest first as ``--json`` lists them, ``status`` as shown (``running`` or ``stale``).
+
+    Raises:
+        UsageError: an unknown ``status``.
+    """
     from spola.store.records import check_status
 
-    with _open(store) as db:
-        runs = db.list_runs(limit=limit, status=check_status(status) if status else None)
-        rows = [r.to_dict() for r in runs]
+    if status is not None and status not in LIST_STATUSES:
+        raise UsageError(f"--status must be one of {', '.join(LIST_STATUSES)}, got {status!r}")
+    if status not in ("running", "stale"):
+        rows = [
+            r.to_dict() for r in db.list_runs(limit=limit, status=check_status(status) if status else None)
+        ]
         for row in rows:
-            if row["status"] == "running":  # or stale: its owner is gone
-                lease = db.get_lease(row["runId"])
-                options = db.get_run(row["runId"]).header.options if lease is None else {}
-                row["status"] = run_state("running", lease, options)
+            row["status"] = _shown_status(db, row)
+        return rows
+    # The store only knows 'running': page through those, keeping the ones whose owner is (or is not) alive.
+    picked: list[dict[str, Any]] = []
+    offset = 0
+    while len(picked) < limit:
+        page = db.list_runs(limit=_PAGE, status="running", offset=offset)
+        if not page:
+            break
+        offset += len(page)
+        for summary in page:
+            row = summary.to_dict()
+            row["status"] = _shown_status(db, row)
+            if row["status"] == status:
+                picked.append(row)
+    return picked[:limit]
+
+
+def list_runs(*, store: str | None, json_out: bool, limit: int, status: str | None) -> None:
+    """Print runs newest first (a JSON array with ``--json``); ``status`` may be ``stale``."""
+    with _open(store) as db:
+        rows = select_runs(db, limit=limit, status=status)
     if json_out:
         sys.stdout.write(json.dumps(rows) + "\n")
         return

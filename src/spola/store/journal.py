@@ -270,6 +270,10 @@ class Journal:
         """See `RunStore.renew_lease`; resolves once committed."""
         return await self._call(lambda store: store.renew_lease(run_id, owner, expires_at))
 
+    async def renew_leases(self, leases: list[tuple[str, str]], expires_at: float) -> set[str]:
+        """See `RunStore.renew_leases`; resolves once committed."""
+        return await self._call(lambda store: store.renew_leases(leases, expires_at))
+
     async def release_lease(self, run_id: str, owner: str) -> None:
         """See `RunStore.release_lease`; resolves once committed."""
         await self._call(lambda store: store.release_lease(run_id, owner))

@@ -59,6 +59,13 @@ _UPSERT_LEASE = """
         acquired_at = excluded.acquired_at, expires_at = excluded.expires_at
 """
 _RENEW_LEASE = "UPDATE leases SET expires_at = ? WHERE run_id = ? AND owner = ?"
+_RENEW_LEASES = """
+    UPDATE leases SET expires_at = ?1
+    WHERE (run_id, owner) IN (
+        SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?2)
+    )
+    RETURNING run_id
+"""
 _RELEASE_LEASE = "DELETE FROM leases WHERE run_id = ? AND owner = ?"
 _INSERT_INTENT = """
     INSERT INTO exchanges (run_id, seq, step_path, step_id, attempt, method, url, request_json,
@@ -131,8 +138,9 @@ _LAST_EVENT = (
 _LIST_RUNS = """
     SELECT run_id, workflow_id, document, status, started_at, finished_at, updated_at
     FROM runs WHERE ?1 IS NULL OR status = ?1
-    ORDER BY started_at DESC, rowid DESC LIMIT ?2
+    ORDER BY started_at DESC, rowid DESC LIMIT ?2 OFFSET ?3
 """
+_RUN_OPTIONS = "SELECT options_json FROM runs WHERE run_id = ?"
 _SELECT_IN_DOUBT = """
     SELECT run_id, seq, step_path, step_id, attempt, method, url, request_json, idempotent, intent_at
     FROM exchanges WHERE run_id = ? AND received_at IS NULL ORDER BY seq
@@ -320,6 +328,17 @@ class RunStore:
         """Extend the owner's lease; False when it is no longer the owner's (taken over)."""
         return self._write(_RENEW_LEASE, (expires_at, run_id, owner)) == 1
 
+    def renew_leases(self, leases: Sequence[tuple[str, str]], expires_at: float) -> set[str]:
+        """Extend many (run id, owner) leases in one statement; returns the run ids still those owners'."""
+        rows = self._write_rows(_RENEW_LEASES, (expires_at, _dumps([list(pair) for pair in leases])))
+        return {str(row[0]) for row in rows}
+
+    def _write_rows(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        if self._conn.in_transaction:
+            return self._exec(sql, params).fetchall()
+        with self.transaction():
+            return self._exec(sql, params).fetchall()
+
     def release_lease(self, run_id: str, owner: str) -> None:
         """Drop the owner's lease (another owner's is left alone)."""
         self._write(_RELEASE_LEASE, (run_id, owner))
@@ -467,12 +486,20 @@ class RunStore:
             finished_at=row[11], updated_at=row[12], exchanges=exchanges, events=events,
         )  # fmt: skip
 
-    def list_runs(self, limit: int = 50, status: RunStatus | None = None) -> list[RunSummary]:
-        """The most recently started runs first, optionally only those with ``status``."""
+    def list_runs(
+        self, limit: int = 50, status: RunStatus | None = None, offset: int = 0
+    ) -> list[RunSummary]:
+        """The most recently started runs first (after ``offset`` of them), optionally only ``status``."""
         if status is not None:
             check_status(status)
-        rows = self._exec(_LIST_RUNS, (status, limit))
+        rows = self._exec(_LIST_RUNS, (status, limit, offset))
         return [RunSummary(r[0], r[1], r[2], check_status(r[3]), r[4], r[5], r[6]) for r in rows]
+
+    def run_options(self, run_id: str) -> dict[str, Any]:
+        """The options a run (exact id) recorded when it started (no credential values), or {}."""
+        row = self._exec(_RUN_OPTIONS, (run_id,)).fetchone()
+        options = None if row is None else _loads(row[0])
+        return options if isinstance(options, dict) else {}
 
     def last_event(self, run_id: str, kind: str) -> EventRecord | None:
         """The run's (exact id) most recent event of ``kind``, or None (e.g. a ``cancel-requested``)."""

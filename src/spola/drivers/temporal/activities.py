@@ -2,7 +2,9 @@
 
 It reuses the asyncio driver's ``send`` (same aiohttp session settings, OAuth2 token cache, transport
 errors as response-less responses), so a request leaves a Temporal worker byte for byte as it leaves
-``spola run``. A regular (non-local) activity heartbeats while the request is in flight, so a worker
+``spola run``, under the run's own ``--allow-host`` patterns (the workflow passes them with each
+request; the request, every redirect hop and what names resolve to are checked before connecting,
+as in ``drive``). A regular (non-local) activity heartbeats while the request is in flight, so a worker
 that dies is noticed within the heartbeat timeout rather than the request timeout.
 """
 
@@ -10,15 +12,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from temporalio import activity
 
 from spola.core.actions import SendRequest
-from spola.drivers.aio import make_session, send
+from spola.drivers.aio import HOSTS, make_session, send
 from spola.drivers.snapshot import request_from_dict, response_to_dict
 from spola.drivers.temporal.names import HTTP_ACTIVITY, MAX_BODY_BYTES
 from spola.exchange import HttpResponse
+from spola.hosts import HostPolicy
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
 
 _SESSIONS: dict[int, Any] = {}
 
@@ -39,6 +46,22 @@ _SETTINGS: dict[str, Any] = {}
 def configure(*, insecure: bool = False) -> None:
     """Worker-wide settings for the activity (``spola worker --insecure``)."""
     _SETTINGS["insecure"] = insecure
+
+
+@lru_cache(maxsize=256)
+def _policy(patterns: tuple[str, ...]) -> HostPolicy:
+    return HostPolicy(patterns)
+
+
+@contextlib.contextmanager
+def host_policy(patterns: Sequence[str] | None) -> Iterator[None]:
+    """Apply a run's ``--allow-host`` patterns to the requests sent inside (none: any host but
+    metadata addresses), exactly as ``spola.drivers.aio.drive`` does for an embedded run."""
+    token = HOSTS.set(_policy(tuple(patterns or ())))
+    try:
+        yield
+    finally:
+        HOSTS.reset(token)
 
 
 async def close_sessions() -> None:
@@ -68,7 +91,8 @@ async def _heartbeat(every: float) -> None:
 
 @activity.defn(name=HTTP_ACTIVITY)
 async def http_exchange(call: dict[str, Any]) -> dict[str, Any]:
-    """Send ``call["request"]`` (an ``HttpRequest`` as plain data) within ``call["timeout"]`` seconds."""
+    """Send ``call["request"]`` (an ``HttpRequest`` as plain data) within ``call["timeout"]`` seconds,
+    to a host the run's ``call["allowHosts"]`` patterns allow."""
     action = SendRequest(
         call_id=0,
         request=request_from_dict(call["request"]),
@@ -84,7 +108,8 @@ async def http_exchange(call: dict[str, Any]) -> dict[str, Any]:
     if not info.is_local and info.heartbeat_timeout:
         beat = asyncio.ensure_future(_heartbeat(max(0.2, info.heartbeat_timeout.total_seconds() / 3)))
     try:
-        response = await send(_session(), action)
+        with host_policy(call.get("allowHosts")):
+            response = await send(_session(), action)
     finally:
         if beat is not None:
             beat.cancel()

@@ -9,7 +9,8 @@ for *safe* requests (GET, PUT, … or an idempotency key) with sub-second waits.
 snapshot back as soon as the run asks for a request that is not safe to repeat, wants to wait a
 second or more (a durable timer in the workflow is then the right tool), finishes, or has used its
 time budget. It heartbeats the snapshot as it goes: after a crash the next attempt resumes from the
-last heartbeat, and what it repeats are safe polls only.
+last heartbeat, and what it repeats are safe polls only. Its requests go only where the run's
+``--allow-host`` patterns allow, as everywhere else.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from spola.drivers.snapshot import (
     restore,
     snapshot,
 )
-from spola.drivers.temporal.activities import _session
+from spola.drivers.temporal.activities import _session, host_policy
 from spola.drivers.temporal.names import BURST_ACTIVITY, EVENT_BUFFER
 from spola.model.bundle import Bundle, load_bundle
 
@@ -69,31 +70,37 @@ async def poll_burst(job: dict[str, Any]) -> dict[str, Any]:
         collect()
         return {"snapshot": snapshot(run), "result": None, "events": events, "sent": sent}
 
-    try:
-        while True:
-            if any(not s.idempotent for s in sends) or (sends and time.monotonic() > budget):
-                return pause()
-            if sends:
-                responses = await asyncio.gather(*(send(_session(), s) for s in sends))
-                sent += len(sends)
-                received_at = time.time()
-                for action, response in zip(sends, responses, strict=True):
-                    run.receive(action.call_id, response, received_at)
-            now = time.time()
-            actions = run.next_actions(now)
-            collect()
-            sends = [a for a in actions if isinstance(a, SendRequest)]
-            finish = next((a for a in actions if isinstance(a, Finish)), None)
-            if finish is not None:
-                return {"snapshot": None, "result": finish.result.to_dict(), "events": events, "sent": sent}
-            if time.monotonic() >= beat_at:
-                activity.heartbeat(snapshot(run))
-                beat_at = time.monotonic() + HEARTBEAT_EVERY
-            if not sends:
-                waits = [a.until for a in actions if isinstance(a, Wait)]
-                delay = max(0.0, min(waits) - now) if waits else local_below
-                if delay >= local_below or time.monotonic() + delay > budget:
+    with host_policy(run.options.allow_hosts):
+        try:
+            while True:
+                if any(not s.idempotent for s in sends) or (sends and time.monotonic() > budget):
                     return pause()
-                await asyncio.sleep(delay)
-    except SnapshotError as exc:
-        raise ApplicationError(f"cannot hand the run back: {exc}", non_retryable=True) from exc
+                if sends:
+                    responses = await asyncio.gather(*(send(_session(), s) for s in sends))
+                    sent += len(sends)
+                    received_at = time.time()
+                    for action, response in zip(sends, responses, strict=True):
+                        run.receive(action.call_id, response, received_at)
+                now = time.time()
+                actions = run.next_actions(now)
+                collect()
+                sends = [a for a in actions if isinstance(a, SendRequest)]
+                finish = next((a for a in actions if isinstance(a, Finish)), None)
+                if finish is not None:
+                    return {
+                        "snapshot": None,
+                        "result": finish.result.to_dict(),
+                        "events": events,
+                        "sent": sent,
+                    }
+                if time.monotonic() >= beat_at:
+                    activity.heartbeat(snapshot(run))
+                    beat_at = time.monotonic() + HEARTBEAT_EVERY
+                if not sends:
+                    waits = [a.until for a in actions if isinstance(a, Wait)]
+                    delay = max(0.0, min(waits) - now) if waits else local_below
+                    if delay >= local_below or time.monotonic() + delay > budget:
+                        return pause()
+                    await asyncio.sleep(delay)
+        except SnapshotError as exc:
+            raise ApplicationError(f"cannot hand the run back: {exc}", non_retryable=True) from exc

@@ -69,6 +69,7 @@ class ArazzoRun:
         self._run: Run | None = None
         self._last_end: dict[str, float] = {}
         self._bursts = True
+        self._allow_hosts: list[str] = []
 
     @workflow.run
     async def run(self, start: dict[str, Any]) -> dict[str, Any]:
@@ -84,6 +85,7 @@ class ArazzoRun:
         self._base = int(start.get("eventBase", 0))
         document = load_bundle(Bundle.from_dict(start["bundle"]), start["workflowId"])
         options = options_from_dict(start["options"])
+        self._allow_hosts = list(options.allow_hosts)
         secret_inputs = frozenset(start.get("secretInputs", ()))
         state = start.get("snapshot")
         if state is None:
@@ -227,6 +229,7 @@ class ArazzoRun:
             "attempt": action.attempt,
             "idempotent": action.idempotent,
             "maxBytes": action.max_bytes,
+            "allowHosts": self._allow_hosts,  # the activity refuses other hosts, like drive() does
         }
         budget = timedelta(seconds=action.timeout + 30)
         try:
