@@ -333,7 +333,8 @@ class Batch:
         """
         from spola.drivers.aio import send
 
-        await self._gate.enter()
+        if self.concurrency > 1:  # one run at a time has no wave to spread
+            await self._gate.enter()
         return await send(session, action)
 
     def _header(self, run: Run) -> RunHeader:
