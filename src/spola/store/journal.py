@@ -350,6 +350,8 @@ class Journal:
             self._queue.put(_Bundle(buffered))
 
     def _raise_failures(self) -> None:
+        if not self._failures:  # the common case, checked before every send: no lock, no new list
+            return
         with self._failure_lock:
             failures, self._failures = self._failures, []
         if failures:
