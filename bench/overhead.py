@@ -14,7 +14,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from common import BENCH, PEERS, WORKFLOWS, median, run_child
 from raw_client import aiohttp_workflows
@@ -61,11 +61,35 @@ async def _raw(server: Server, workflows: int, polls: int) -> tuple[float, float
         return elapsed / sent * 1e6, cpu / sent * 1e6
 
 
+def _uvloop_factory() -> Any:
+    """uvloop's loop factory when it is installed (the dev extra has it), else None."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
+LOOPS = ("asyncio", "uvloop")
+KINDS = ("raw", "memory", "journal")
+
+
 def measure_overhead(
     server: Server, *, rounds: int, workflows: int, polls: int, context: bool = True
 ) -> list[OverheadRow]:
-    """The overhead table's rows: raw aiohttp, spola in memory, spola journalled, then context rows."""
-    samples: dict[str, list[tuple[float, float]]] = {"raw": [], "memory": [], "journal": []}
+    """The overhead table's rows: raw aiohttp, spola in memory, spola journalled (each on asyncio's
+    loop, then on uvloop when it is installed, against a raw loop on the same loop), then context rows.
+
+    Every round runs each contender once on each loop (a fresh loop per round and loop kind), the
+    order rotated each round, so a busy machine hurts them alike.
+    """
+    factories: dict[str, Any] = {"asyncio": None}
+    uv = _uvloop_factory()
+    if uv is not None:
+        factories["uvloop"] = uv
+    samples: dict[tuple[str, str], list[tuple[float, float]]] = {
+        (loop, kind): [] for loop in factories for kind in KINDS
+    }
     with tempfile.TemporaryDirectory(prefix="spola-bench-") as tmp:
         store = str(Path(tmp) / "runs.db")
 
@@ -74,27 +98,42 @@ def measure_overhead(
                 return await _raw(server, workflows, polls)
             return await _spola(server, workflows, polls, store if kind == "journal" else None)
 
-        async def all_rounds() -> None:
-            await one("memory")  # warm-up: imports, first connection, the store's schema
-            await one("journal")
-            order = list(samples)
-            for index in range(rounds):
-                for kind in order[index % 3 :] + order[: index % 3]:
-                    samples[kind].append(await one(kind))
+        async def round_of(loop: str, index: int, warm: bool) -> None:
+            if warm:
+                await one("memory")  # warm-up: imports, first connection, the store's schema
+                await one("journal")
+            order = list(KINDS)
+            for kind in order[index % 3 :] + order[: index % 3]:
+                samples[(loop, kind)].append(await one(kind))
 
-        asyncio.run(all_rounds())
+        for index in range(rounds):
+            names = list(factories)
+            for loop in names[index % len(names) :] + names[: index % len(names)]:
+                with asyncio.Runner(loop_factory=factories[loop]) as runner:
+                    runner.run(round_of(loop, index, warm=index == 0))
 
-    def wall(kind: str) -> float:
-        return median([w for w, _c in samples[kind]])
+    def wall(loop: str, kind: str) -> float:
+        return median([w for w, _c in samples[(loop, kind)]])
 
-    def cpu(kind: str) -> float:
-        return median([c for _w, c in samples[kind]])
+    def cpu(loop: str, kind: str) -> float:
+        return median([c for _w, c in samples[(loop, kind)]])
 
     rows = [
-        OverheadRow("raw aiohttp loop (the limit)", wall("raw"), "keep-alive, JSON parsed", cpu("raw")),
-        OverheadRow("spola, in memory (--no-store)", wall("memory"), "", cpu("memory")),
-        OverheadRow("spola, journalled (SQLite)", wall("journal"), "with the writer thread", cpu("journal")),
-    ]
+        OverheadRow("raw aiohttp loop (the limit)", wall("asyncio", "raw"), "keep-alive, JSON parsed",
+                    cpu("asyncio", "raw")),
+        OverheadRow("spola, in memory (--no-store)", wall("asyncio", "memory"), "", cpu("asyncio", "memory")),
+        OverheadRow("spola, journalled (SQLite)", wall("asyncio", "journal"), "with the writer thread",
+                    cpu("asyncio", "journal")),
+    ]  # fmt: skip
+    if "uvloop" in factories:
+        rows += [
+            OverheadRow("raw aiohttp loop on uvloop", wall("uvloop", "raw"), "the limit on uvloop",
+                        cpu("uvloop", "raw")),
+            OverheadRow("spola, in memory, on uvloop", wall("uvloop", "memory"), "vs raw on uvloop",
+                        cpu("uvloop", "memory")),
+            OverheadRow("spola, journalled, on uvloop", wall("uvloop", "journal"), "vs raw on uvloop",
+                        cpu("uvloop", "journal")),
+        ]  # fmt: skip
     if context:
         rows.extend(_context_rows(server, polls, rounds))
     return rows

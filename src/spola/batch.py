@@ -194,13 +194,22 @@ class Batch:
         from spola.drivers.aio import make_session
 
         async with make_session(insecure=self.insecure, limit=connection_limit(self.concurrency)) as session:
-            workers = [asyncio.ensure_future(self._work(queue, session)) for _ in range(self.concurrency)]
+            workers: list[asyncio.Task[None]] = []
             self._workers = workers
             try:
+                # thousands of workers are started a slice per loop iteration, as the gate starts runs:
+                # starting them all at once would hold the loop for the whole burst
+                for _ in range(self.concurrency):
+                    workers.append(asyncio.ensure_future(self._work(queue, session)))
+                    if len(workers) % self._gate.per_tick == 0:
+                        await asyncio.sleep(0)
+                        if self._stopping or any(w.done() for w in workers[-self._gate.per_tick :]):
+                            break  # out of rows (or stopped): no more workers needed
                 _done, pending = await asyncio.wait(workers, return_when=asyncio.FIRST_EXCEPTION)
             except BaseException:  # this task was cancelled: stop the runs, then go
                 self.stop()
-                await asyncio.wait(workers)
+                if workers:
+                    await asyncio.wait(workers)
                 raise
             if pending:  # a worker broke (the journal failed, a callback raised): stop the others
                 self.stop()
@@ -324,7 +333,8 @@ class Batch:
         """
         from spola.drivers.aio import send
 
-        await self._gate.enter()
+        if self.concurrency > 1:  # one run at a time has no wave to spread
+            await self._gate.enter()
         return await send(session, action)
 
     def _header(self, run: Run) -> RunHeader:

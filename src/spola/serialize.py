@@ -5,6 +5,7 @@ Pure functions: values in, strings and bytes out. Used by the request builder.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
@@ -94,7 +95,13 @@ def serialize_header(value: Any, explode: bool | None) -> str:
 
 def encode_query(pairs: Iterable[tuple[str, str]]) -> str:
     """Percent-encode query pairs (spaces as %20, RFC 3986)."""
-    return urlencode(list(pairs), quote_via=quote, safe="")
+    return _encoded(tuple(pairs))
+
+
+@functools.lru_cache(maxsize=1024)
+def _encoded(pairs: tuple[tuple[str, str], ...]) -> str:
+    # a poll loop sends the same query every time: encode it once
+    return urlencode(pairs, quote_via=quote, safe="")
 
 
 def encode_form(value: Any) -> bytes:

@@ -67,8 +67,9 @@ async def test_a_response_over_the_size_limit_fails_its_step_and_is_kept_truncat
     assert exchange.response_body is not None and len(exchange.response_body) == 64 * 1024
 
 
-@pytest.mark.timeout(60)
-async def test_a_small_gzip_body_that_inflates_over_the_limit_is_cut_off(stub: StubServer, tmp_path: Path) -> None:
+async def test_a_small_gzip_body_that_inflates_over_the_limit_is_cut_off(
+    stub: StubServer, tmp_path: Path
+) -> None:
     # the declared length is the compressed one: the limit is on what the body inflates to
     import gzip
 
@@ -84,6 +85,7 @@ async def test_a_small_gzip_body_that_inflates_over_the_limit_is_cut_off(stub: S
     assert "over the limit of 1048576 bytes (--max-response-bytes)" in result.error.message
 
 
+@pytest.mark.timeout(60)
 async def test_a_streamed_body_without_length_is_cut_off_not_buffered(tmp_path: Path) -> None:
     sent = 0
 

@@ -221,15 +221,29 @@ def _error_snippet(response: HttpResponse, limit: int = 300) -> str:
     )
 
 
-def _actions(step_actions: Sequence[Any], workflow_actions: Sequence[Any]) -> list[Any]:
+_MERGED: dict[tuple[int, int], tuple[Sequence[Any], Sequence[Any], tuple[Any, ...]]] = {}
+
+
+def _actions(step_actions: Sequence[Any], workflow_actions: Sequence[Any]) -> tuple[Any, ...]:
+    """A step's actions, then the workflow's it does not override by name (merged once per pair)."""
+    if not workflow_actions:
+        return tuple(step_actions)
+    key = (id(step_actions), id(workflow_actions))
+    known = _MERGED.get(key)
+    if known is not None and known[0] is step_actions and known[1] is workflow_actions:
+        return known[2]
     names = {a.name for a in step_actions}
-    return list(step_actions) + [a for a in workflow_actions if a.name not in names]
+    merged = tuple(step_actions) + tuple(a for a in workflow_actions if a.name not in names)
+    if len(_MERGED) > 4096:
+        _MERGED.clear()
+    _MERGED[key] = (step_actions, workflow_actions, merged)
+    return merged
 
 
 def _on_success(
     frame: Frame, scope: Scope, now: float, options: RunOptions, rng: random.Random, trace: Trace | None
 ) -> _Move:
-    actions: list[SuccessAction] = _actions(frame.step.on_success, frame.workflow.success_actions)
+    actions: tuple[SuccessAction, ...] = _actions(frame.step.on_success, frame.workflow.success_actions)
     for action in actions:
         if not criteria_hold(action.criteria, scope, trace, f"onSuccess:{action.name}")[0]:
             continue
@@ -258,7 +272,7 @@ def _on_failure(
     trace: Trace | None,
 ) -> _Move:
     step = frame.step
-    actions: list[FailureAction] = _actions(step.on_failure, frame.workflow.failure_actions)
+    actions: tuple[FailureAction, ...] = _actions(step.on_failure, frame.workflow.failure_actions)
     for action in actions:
         if not criteria_hold(action.criteria, scope, trace, f"onFailure:{action.name}")[0]:
             continue

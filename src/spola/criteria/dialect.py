@@ -71,6 +71,8 @@ class Nodes:
 
 def json_equal(left: Any, right: Any) -> bool:
     """RFC 9535 equality of two JSON values."""
+    if type(left) is str and type(right) is str:  # `$.state.x == "RUNNING"`, the commonest test
+        return left == right
     if isinstance(left, bool) or isinstance(right, bool):
         return isinstance(left, bool) and isinstance(right, bool) and left == right
     if is_number(left) and is_number(right):

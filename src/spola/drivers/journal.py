@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from spola.core.actions import Finish, SendRequest, Wait
 from spola.errors import ResumeRefused
+from spola.lease import HELD
 from spola.redact import REDACTED
 from spola.store.records import EventRecord, IntentRecord, ResponseRecord, exchange_row
 
@@ -47,8 +48,6 @@ class JournalHooks:
         First, whatever the request: raise `LeaseLost` when this process no longer holds the run's
         lease (another one took it over), so nothing more is sent from here.
         """
-        from spola.lease import HELD
-
         self.journal.check()
         holder = HELD.get(self.run.run_id)
         if holder is not None:

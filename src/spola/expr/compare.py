@@ -55,6 +55,8 @@ def _null(value: Any) -> Any:
 
 def loose_equal(left: Any, right: Any) -> bool:
     """``left == right`` under the simple-condition rules."""
+    if type(left) is int and type(right) is int:  # `$statusCode == 200`, the commonest comparison
+        return left == right
     left, right = _null(left), _null(right)
     if left is None or right is None:
         return left is None and right is None

@@ -132,16 +132,18 @@ def operands(node: Node) -> Iterator[Any]:
 
 def evaluate(node: Node, env: Any, semantics: Semantics) -> Any:
     """The value of a tree: a comparison or logical node gives a bool, an operand its value."""
-    if isinstance(node, Literal):
-        return node.value
-    if isinstance(node, Operand):
-        return semantics.resolve(node.value, env)
-    if isinstance(node, Not):
-        return not semantics.truthy(evaluate(node.operand, env, semantics))
-    if isinstance(node, Compare):
+    # exact type tests (the node classes are final), the commonest first
+    if type(node) is Compare:
         left = evaluate(node.left, env, semantics)
         right = evaluate(node.right, env, semantics)
         return semantics.compare(node.op, left, right)
+    if type(node) is Operand:
+        return semantics.resolve(node.value, env)
+    if type(node) is Literal:
+        return node.value
+    if type(node) is Not:
+        return not semantics.truthy(evaluate(node.operand, env, semantics))
+    assert type(node) is Logical
     if node.op == AND:
         return all(semantics.truthy(evaluate(child, env, semantics)) for child in node.operands)
     return any(semantics.truthy(evaluate(child, env, semantics)) for child in node.operands)

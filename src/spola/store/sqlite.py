@@ -399,7 +399,7 @@ class RunStore:
             (
                 run_id, seq, step_path, step_id, attempt, method, url,
                 _dumps(request_summary(request_headers, request_body, request_size)), int(idempotent),
-                intent_at, status, _dumps([list(pair) for pair in headers]), body, int(redacted), error,
+                intent_at, status, _dumps(headers), body, int(redacted), error,
                 elapsed, received_at,
             )
             for (
