@@ -22,7 +22,7 @@ from spola.errors import InputError
 from spola.model.plain_schema import conforms, is_plain
 
 SETTINGS = settings(
-    max_examples=int(os.environ.get("SPOLA_HYPOTHESIS_EXAMPLES", "300")),
+    max_examples=int(os.environ.get("SPOLA_HYPOTHESIS_EXAMPLES", "200")),
     deadline=timedelta(seconds=5),
     suppress_health_check=[HealthCheck.too_slow],
 )
