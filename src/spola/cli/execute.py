@@ -281,6 +281,9 @@ def open_for_run(
 
 def run(doc: str, workflow: str | None, flags: RunFlags, **limits: Any) -> int:
     """Everything ``spola run`` does; returns the exit status."""
+    from spola.drivers.tls import import_aiohttp
+
+    import_aiohttp()  # first: the CA bundle is read at the first TLS handshake, not at start-up
     from spola.api import new_run_id
     from spola.core.engine import Run
     from spola.drivers.aio import make_session
@@ -349,6 +352,9 @@ def run(doc: str, workflow: str | None, flags: RunFlags, **limits: Any) -> int:
 
 def resume(run_id: str, flags: RunFlags, *, force_resend: bool, adopt_copy: bool = False) -> int:
     """Everything ``spola resume`` does; returns the exit status."""
+    from spola.drivers.tls import import_aiohttp
+
+    import_aiohttp()  # first: the CA bundle is read at the first TLS handshake, not at start-up
     from spola.durable import aresume
     from spola.errors import UsageError
 
