@@ -84,6 +84,8 @@ def test_run_json_loads_no_heavy_module_the_document_does_not_need(
     assert stub.received("POST")[0].json == {"job_id": 7}
     assert "aiohttp" in modules  # the probe saw the run's own imports
     assert _heavy(modules) == []
+    journal = {"spola.durable", "spola.store", "sqlite3"}
+    assert journal <= modules if "--store" in store else not journal & modules
 
 
 def test_dry_run_loads_no_heavy_module(tmp_path: Path) -> None:
