@@ -9,6 +9,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -131,11 +132,14 @@ def run_child(
                 stdin=given, stdout=out, stderr=err, env={**_ENV, **(env or {})}, cwd=cwd,
                 start_new_session=True,
             )  # fmt: skip
+            # Popen.wait(timeout) polls (sleeps of up to 50 ms), which rounds every wall time up to a
+            # step of ~50 ms; a timer kills the child instead, and wait() blocks in waitpid.
+            killer = threading.Timer(timeout, os.killpg, (process.pid, signal.SIGKILL))
+            killer.start()
             try:
-                code = process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
                 code = process.wait()
+            finally:
+                killer.cancel()
             wall = time.perf_counter() - started
             out.seek(0)
             err.seek(0)

@@ -186,7 +186,7 @@ def main() -> None:
         ]  # fmt: skip
         sections.append(scale_section(scale))
         raw["scale"] = [asdict(r) for r in scale]
-        startup = measure_startup(1 if quick else 7, quick=quick, server=server)
+        (startup,) = measure_startup(1 if quick else 7, quick=quick, server=server)
         sections.append(startup_section(startup))
         raw["startup"] = [asdict(r) for r in startup]
         hot = measure_hotspots(server, polls=polls, runs=4 if quick else 40, rounds=1 if quick else 5)

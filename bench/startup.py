@@ -1,5 +1,10 @@
 """Benchmark 4, start-up: wall time of spola's commands in fresh processes, and of ``spola run DOC``
-from the process's start to the first request the bench server sees."""
+from the process's start to the first request the bench server sees.
+
+``python bench/startup.py [N] [--vs OTHER/src]``: N repeats (default 5); ``--vs`` also times another
+checkout's spola (its ``src`` folder, put first on ``PYTHONPATH``) pair by pair, A B A B ..., and
+prints the ratio of each command's medians (a shared machine drifts less within a pair).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,9 @@ from typing import TYPE_CHECKING
 from common import PYTHON, WORKFLOWS, median, run_child
 
 if TYPE_CHECKING:
-    from common import Server
+    from collections.abc import Sequence
+
+    from common import ChildResult, Server
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,62 +53,99 @@ def _run_doc(server: Server, folder: Path) -> list[str]:
             "--json", "--poll-interval", "0", "--store", str(folder / "runs.db")]  # fmt: skip
 
 
-def measure_first_request(server: Server, repeats: int, *, warm: bool = True) -> StartupRow:
+def measure_first_request(
+    server: Server, repeats: int, *, warm: bool = True, envs: Sequence[dict[str, str] | None] = (None,)
+) -> list[StartupRow]:
     """``spola run DOC`` (journalled, the default), from spawning the process to the first request
-    the server saw (``launch.py``'s fork and exec included: a few ms)."""
+    the server saw (``launch.py``'s fork and exec included: a few ms); one row per environment,
+    sampled in turn."""
     with tempfile.TemporaryDirectory(prefix="spola-startup-") as tmp:
         command = _run_doc(server, Path(tmp))
         if warm:
-            run_child(command, timeout=120)
-        walls, peak, ok, note = [], 0, True, ""
+            for env in envs:
+                run_child(command, env=env, timeout=120)
+        samples: list[list[tuple[float, ChildResult]]] = [[] for _ in envs]
         for _ in range(repeats):
-            server.reset()
-            started = time.time()
-            result = run_child(command, timeout=120)
-            first = server.stats().first
-            walls.append(first - started if first else float("nan"))
-            peak = max(peak, result.peak_rss)
-            if result.returncode != 0 or not first:
-                ok = False
-                lines = (result.stderr or result.stdout).strip().splitlines()
-                note = f"exit {result.returncode}: {lines[-1][:100] if lines else ''}"
-    return StartupRow(FIRST_REQUEST, median(walls), peak, ok, note, tuple(walls))
+            for env, taken in zip(envs, samples, strict=True):
+                server.reset()
+                started = time.time()
+                result = run_child(command, env=env, timeout=120)
+                first = server.stats().first
+                ok = result.returncode == 0 and bool(first)
+                taken.append((first - started if ok else float("nan"), result))
+    return [_row(FIRST_REQUEST, taken) for taken in samples]
 
 
-def measure_startup(repeats: int, *, quick: bool = False, server: Server | None = None) -> list[StartupRow]:
-    """Each command ``repeats`` times (after one warm-up run that fills the OS file cache).
+def _row(name: str, taken: list[tuple[float, ChildResult]]) -> StartupRow:
+    walls = [wall for wall, _ in taken]
+    failed = [result for wall, result in taken if result.returncode != 0 or wall != wall]  # NaN: no request
+    note = ""
+    if failed:
+        lines = (failed[-1].stderr or failed[-1].stdout).strip().splitlines()
+        note = f"exit {failed[-1].returncode}: {lines[-1][:100] if lines else ''}"
+    peak = max((result.peak_rss for _, result in taken), default=0)
+    return StartupRow(name, median(walls), peak, not failed, note, tuple(walls))
+
+
+def measure_startup(
+    repeats: int,
+    *,
+    quick: bool = False,
+    server: Server | None = None,
+    envs: Sequence[dict[str, str] | None] = (None,),
+) -> list[list[StartupRow]]:
+    """Each command ``repeats`` times (after one warm-up run that fills the OS file cache), in each
+    environment in turn (``envs``: one table of rows per environment; the default, this checkout).
 
     ``quick``: the bare interpreter and ``spola run --help`` only, no warm-up. ``server``: also
     ``spola run DOC`` to its first request.
     """
-    rows = []
+    tables: list[list[StartupRow]] = [[] for _ in envs]
     for name, command in COMMANDS.items():
         if quick and name not in ("python -c pass (interpreter alone)", "spola run --help"):
             continue
         if not quick:
-            run_child(command, timeout=120)
-        walls, peak, ok, note = [], 0, True, ""
+            for env in envs:
+                run_child(command, env=env, timeout=120)
+        samples: list[list[tuple[float, ChildResult]]] = [[] for _ in envs]
         for _ in range(repeats):
-            result = run_child(command, timeout=120)
-            walls.append(result.wall)
-            peak = max(peak, result.peak_rss)
-            if result.returncode != 0:
-                ok = False
-                lines = (result.stderr or result.stdout).strip().splitlines()
-                note = f"exit {result.returncode}: {lines[-1][:100] if lines else ''}"
-        rows.append(StartupRow(name, median(walls), peak, ok, note, tuple(walls)))
+            for env, taken in zip(envs, samples, strict=True):
+                result = run_child(command, env=env, timeout=120)
+                taken.append((result.wall, result))
+        for table, taken in zip(tables, samples, strict=True):
+            table.append(_row(name, taken))
     if server is not None:
-        rows.append(measure_first_request(server, repeats, warm=not quick))
-    return rows
+        firsts = measure_first_request(server, repeats, warm=not quick, envs=envs)
+        for table, row in zip(tables, firsts, strict=True):
+            table.append(row)
+    return tables
 
 
-if __name__ == "__main__":
-    import sys
+def _main() -> None:
+    import argparse
+    import os
 
     from common import bench_server
 
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("repeats", nargs="?", type=int, default=5)
+    parser.add_argument("--vs", metavar="SRC", help="another checkout's src folder, timed in turn")
+    args = parser.parse_args()
+    envs: list[dict[str, str] | None] = [None]
+    if args.vs:
+        envs.append({"PYTHONPATH": os.path.abspath(args.vs)})
     with bench_server() as srv:
-        for row in measure_startup(n, server=srv):
-            spread = ", ".join(f"{w * 1000:.0f}" for w in row.walls)
-            print(f"{row.command:40s} {row.wall * 1000:6.0f} ms  [{spread}]  {row.note}")
+        tables = measure_startup(args.repeats, server=srv, envs=envs)
+    vs = f"; B = {args.vs}" if args.vs else ""
+    print(f"load average {os.getloadavg()[0]:.1f}; {args.repeats} repeats{vs}")
+    for i, row in enumerate(tables[0]):
+        spread = ", ".join(f"{w * 1000:.0f}" for w in row.walls)
+        line = f"{row.command:40s} {row.wall * 1000:6.0f} ms  [{spread}]"
+        if args.vs:
+            other = tables[1][i]
+            line += f"  B {other.wall * 1000:6.0f} ms  A/B {row.wall / other.wall:.2f}"
+        print(line + (f"  {row.note}" if row.note else ""))
+
+
+if __name__ == "__main__":
+    _main()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,7 +42,8 @@ Responder = Callable[[Recorded, int], Reply]
 class StubServer:
     """Routes answer from a list of replies (the last one repeats) or a function of the request."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        self.tls = tls  # a server-side context: the stub answers https://
         self.routes: dict[tuple[str, str], list[Reply] | Responder] = {}
         self.counts: dict[tuple[str, str], int] = {}
         self.requests: list[Recorded] = []
@@ -52,7 +54,7 @@ class StubServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def add(self, method: str, path: str, *replies: Reply | Responder) -> StubServer:
         if len(replies) == 1 and callable(replies[0]) and not isinstance(replies[0], Reply):
@@ -110,7 +112,7 @@ class StubServer:
             app.router.add_route("*", "/{tail:.*}", self._handle)
             runner = web.AppRunner(app, access_log=None)
             loop.run_until_complete(runner.setup())
-            site = web.TCPSite(runner, "127.0.0.1", 0)
+            site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=self.tls)
             loop.run_until_complete(site.start())
             server = site._server
             assert server is not None

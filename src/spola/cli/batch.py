@@ -145,6 +145,9 @@ def run_batch(
     allow_remote: bool,
 ) -> int:
     """Everything ``spola run --batch`` does; returns the exit status."""
+    from spola.drivers.tls import import_aiohttp
+
+    import_aiohttp()  # first: the CA bundle is read at the first TLS handshake, not at start-up
     from spola.batch import Batch
     from spola.hosts import parse_patterns
 

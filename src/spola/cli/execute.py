@@ -149,11 +149,14 @@ def drive_with_signals(
 def _logs(flags: RunFlags, run_id: str | None) -> list[JsonLog]:
     """The JSON-lines logs the flags ask for (``--log-format json`` on stderr, ``--log-file``)."""
     from spola.errors import UsageError
-    from spola.observe.logs import JsonLog
 
     if flags.log_format not in ("text", "json"):
         raise UsageError(f"--log-format {flags.log_format}: use text or json")
-    logs = []
+    logs: list[JsonLog] = []
+    if flags.log_format != "json" and not flags.log_file:
+        return logs
+    from spola.observe.logs import JsonLog  # only when a log is asked for (start-up)
+
     if flags.log_format == "json":
         logs.append(JsonLog(sys.stderr, run_id))
     if flags.log_file:
@@ -281,11 +284,13 @@ def open_for_run(
 
 def run(doc: str, workflow: str | None, flags: RunFlags, **limits: Any) -> int:
     """Everything ``spola run`` does; returns the exit status."""
+    from spola.drivers.tls import import_aiohttp
+
+    import_aiohttp()  # first: the CA bundle is read at the first TLS handshake, not at start-up
     from spola.api import new_run_id
     from spola.core.engine import Run
     from spola.drivers.aio import make_session
     from spola.drivers.cancel import drive_cancellable
-    from spola.durable import DurableRun, execute
     from spola.hosts import parse_patterns
     from spola.model.cancel import cancel_spec
     from spola.model.roles import secret_input_names
@@ -327,6 +332,8 @@ def run(doc: str, workflow: str | None, flags: RunFlags, **limits: Any) -> int:
         if path is None:
             async with make_session(insecure=flags.insecure) as session:
                 return await drive_cancellable(engine, session, observer=observer, cancel=stop)
+        from spola.durable import DurableRun, execute  # the journal: not for --no-store (start-up)
+
         durable = DurableRun(engine, doc, path)
         return await execute(
             durable,
@@ -349,6 +356,9 @@ def run(doc: str, workflow: str | None, flags: RunFlags, **limits: Any) -> int:
 
 def resume(run_id: str, flags: RunFlags, *, force_resend: bool, adopt_copy: bool = False) -> int:
     """Everything ``spola resume`` does; returns the exit status."""
+    from spola.drivers.tls import import_aiohttp
+
+    import_aiohttp()  # first: the CA bundle is read at the first TLS handshake, not at start-up
     from spola.durable import aresume
     from spola.errors import UsageError
 

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from spola.errors import UsageError
-from spola.reports import ReportPaths
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -24,7 +23,7 @@ if TYPE_CHECKING:
     from spola.core.report import RunResult
     from spola.drivers.aio import Observer
     from spola.expr import Condition
-    from spola.reports import Expectation, Recorder, RunReport
+    from spola.reports import Expectation, Recorder, ReportPaths, RunReport
 
 ReportOpt = Annotated[
     str | None,
@@ -57,17 +56,26 @@ DryRunOpt = Annotated[
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """The reports and expectations asked for on the command line."""
+    """The reports and expectations asked for on the command line.
 
-    paths: ReportPaths = field(default_factory=ReportPaths)
+    ``paths`` is None when no report file was asked for: `spola.reports` is imported only by a run
+    that records one (start-up).
+    """
+
+    paths: ReportPaths | None = None
     expect: tuple[str, ...] = ()
+
+    @property
+    def files_wanted(self) -> bool:
+        """Whether a report file was asked for."""
+        return self.paths is not None and self.paths.wanted
 
     @property
     def wanted(self) -> bool:
         """Whether anything must be recorded (a report file, GITHUB_STEP_SUMMARY or an expectation)."""
         import os
 
-        return self.paths.wanted or bool(self.expect) or bool(os.environ.get("GITHUB_STEP_SUMMARY"))
+        return self.files_wanted or bool(self.expect) or bool(os.environ.get("GITHUB_STEP_SUMMARY"))
 
 
 def outcome(
@@ -81,6 +89,10 @@ def outcome(
     """The options as an `Outcome` (checked: every expectation parses)."""
     checked = tuple(expect or ())
     compile_expectations(checked)
+    if not any((report, junit, har, html, summary)):
+        return Outcome(None, checked)
+    from spola.reports import ReportPaths
+
     return Outcome(ReportPaths(report, junit, har, html, summary), checked)
 
 
@@ -150,13 +162,13 @@ def recorder(engine: Run, document: str, inputs: Mapping[str, Any], secret_input
 
 def finish(report: RunReport, result: RunResult, wanted: Outcome) -> int | None:
     """Write the reports, print failed expectations; return 1 when one failed (else None)."""
-    from spola.reports import write_reports
+    from spola.reports import ReportPaths, write_reports
 
     report.finish(result, time.time())
     report.expectations = check_expectations(wanted.expect, result.outputs)
     failed = report.failed_expectations
     try:
-        write_reports(report, wanted.paths)
+        write_reports(report, wanted.paths or ReportPaths())
     finally:
         for expectation in failed:
             sys.stderr.write(f"spola: expectation failed: {expectation.message}\n")

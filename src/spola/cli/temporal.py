@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import sys
@@ -96,6 +95,8 @@ def register(app: typer.Typer) -> None:
 
 def serve_worker(where: Target, concurrency: int, *, insecure: bool) -> int:
     """Run a worker in the foreground; returns the exit status."""
+    import asyncio  # here, not at the top: `spola --help` imports this module for its options
+
     from spola.drivers.temporal.client import serve
 
     async def main() -> None:
@@ -134,6 +135,8 @@ def run(
 def _run(
     doc: str, workflow: str | None, flags: RunFlags, where: Target, *, detach: bool, **limits: Any
 ) -> int:
+    import asyncio  # here, not at the top: `spola --help` imports this module for its options
+
     from spola.api import new_run_id
     from spola.cli import args as cli_args
     from spola.cli.execute import build_options, drive_with_signals, open_for_run, report
@@ -154,7 +157,7 @@ def _run(
 
         return dry_run(engine, flags.json_out)
     asked = flags.outcome
-    if asked is not None and (asked.paths.wanted or asked.expect):  # not GITHUB_STEP_SUMMARY alone
+    if asked is not None and (asked.files_wanted or asked.expect):  # not GITHUB_STEP_SUMMARY alone
         raise UsageError(
             "--report, --junit, --har, --html, --summary and --expect do not combine with --temporal yet",
             hint="Take the --json result, or run without --temporal.",
@@ -198,6 +201,7 @@ def show(run_id: str, where: Target, *, json_out: bool) -> NoReturn:
 
 
 def _show(run_id: str, where: Target, *, json_out: bool) -> int:
+    import asyncio  # here, not at the top: `spola --help` imports this module for its options
     import json
 
     from spola.drivers.temporal import client as tc

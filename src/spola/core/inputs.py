@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from spola.errors import InputError, Location
+from spola.model.plain_schema import conforms, is_plain
 
 if TYPE_CHECKING:
     import jsonschema
@@ -195,6 +196,8 @@ def validate_inputs(
     result = apply_defaults(resolved, inputs)
     if not resolved:
         return result
+    if is_plain(resolved) and conforms(resolved, result):
+        return result  # what jsonschema would say, without importing it (most input schemas are plain)
     validator = _validator(json.dumps(resolved, sort_keys=True, default=str), workflow_id)
     problems = []
     for err in sorted(validator.iter_errors(result), key=lambda e: list(e.absolute_path)):

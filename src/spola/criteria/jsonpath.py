@@ -9,13 +9,14 @@ again for each distinct text they produce (with a small cache).
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final
 
 from spola.criteria.dialect import DialectCondition, parse_dialect
-from spola.criteria.queries import any_match, compile_query, json_value
+from spola.criteria.queries import NAME_PATH, any_match, compile_query, json_value
 from spola.criteria.types import JSONPATH_GOESSNER, JSONPATH_RFC
 from spola.criteria.verdict import PASS, Verdict
 from spola.errors import ExpressionError
@@ -30,6 +31,11 @@ GOESSNER: Final = "goessner"
 COMPARISON_DIALECT: Final = "comparison-dialect"
 _CACHE_SIZE: Final = 64
 _EMBEDDED: Final = re.compile(r"\{\$[^{}]*\}")
+_LITERAL: Final = r"\"[^\"\\]*\"|'[^'\\]*'|-?[0-9]+(?:\.[0-9]+)?|true|false|null"
+_COMPARISON: Final = rf"{NAME_PATH}[ ]*(?:==|!=|<=|>=|<|>)[ ]*(?:{_LITERAL})"
+# `$.state.life_cycle_state == "RUNNING" || ...`: the dialect's everyday form, which no version
+# reads as a query (a comparison cannot follow one; tests/unit/criteria/test_name_paths.py).
+_EVERYDAY: Final = re.compile(rf"[ ]*{_COMPARISON}(?:[ ]*(?:&&|\|\|)[ ]*{_COMPARISON})*[ ]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +62,19 @@ def classify(text: str, version: str = JSONPATH_RFC) -> JsonPathCondition:
     """Compile a condition text: as a query of ``version`` when it is one, else as the dialect.
 
     Results are immutable and cached: documents repeat their poll conditions.
+
+    Raises:
+        ExpressionError: when it is neither: the error of the reading that got further.
+    """
+    if _EVERYDAY.fullmatch(text):
+        # not a query: read it as the dialect straight away (and python-jsonpath stays unimported)
+        with contextlib.suppress(ExpressionError):
+            return JsonPathCondition(text, COMPARISON_DIALECT, comparison=parse_dialect(text, version))
+    return classify_in_full(text, version)
+
+
+def classify_in_full(text: str, version: str = JSONPATH_RFC) -> JsonPathCondition:
+    """`classify` without its shortcut for the everyday dialect form: first as a query, then as the dialect.
 
     Raises:
         ExpressionError: when it is neither: the error of the reading that got further.

@@ -8,6 +8,8 @@ Matching uses search semantics: anchors in the pattern decide what must match wh
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import logging
 import re
 import warnings
@@ -21,19 +23,24 @@ from spola.expr import MISSING, parse_embedded, stringify
 if TYPE_CHECKING:
     from spola.expr import Expression, Scope, Template
 
-try:
-    import re2
+# google-re2 is imported by the first regex criterion, not with this module (start-up).
+LINEAR_TIME: Final = importlib.util.find_spec("re2") is not None
 
-    _OPTIONS: Any = re2.Options()
-    _OPTIONS.log_errors = False
-    LINEAR_TIME: Final = True
-except ImportError:  # pragma: no cover - google-re2 is a dependency
-    re2 = None
-    _OPTIONS = None
-    LINEAR_TIME = False  # type: ignore[misc]
-    logging.getLogger(__name__).warning(
-        "google-re2 is not installed: regex criteria use `re` (not linear-time)"
-    )
+
+@functools.cache
+def _re2() -> tuple[Any, Any] | None:
+    """The ``re2`` module and its compile options, or None without google-re2 (warned once)."""
+    try:
+        import re2
+    except ImportError:  # pragma: no cover - google-re2 is a dependency
+        logging.getLogger(__name__).warning(
+            "google-re2 is not installed: regex criteria use `re` (not linear-time)"
+        )
+        return None
+    options = re2.Options()
+    options.log_errors = False
+    return re2, options
+
 
 _CACHE_SIZE: Final = 64
 
@@ -58,9 +65,11 @@ def compile_pattern(pattern: str) -> Any:
     Raises:
         ExpressionError: when the pattern is invalid or uses what RE2 lacks.
     """
-    if re2 is not None:
+    found = _re2()
+    if found is not None:
+        re2, options = found
         try:
-            return re2.compile(pattern, _OPTIONS)
+            return re2.compile(pattern, options)
         except re2.error as exc:
             message = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
             raise ExpressionError(

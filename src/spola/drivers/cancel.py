@@ -129,10 +129,12 @@ async def _drive(
     initial: Sequence[SendRequest],
     sender: Callable[[aiohttp.ClientSession, SendRequest], Any] | None,
 ) -> RunResult:
-    from spola.drivers.journal import JournalHooks
-
     signal = cancel or CancelSignal()
-    hooks = JournalHooks(store, run) if store is not None else None
+    hooks = None
+    if store is not None:
+        from spola.drivers.journal import JournalHooks  # the store's modules: not for an in-memory run
+
+        hooks = JournalHooks(store, run)
     extra: dict[str, Any] = {} if sender is None else {"sender": sender}
     driving = asyncio.ensure_future(
         drive(run, session, observer=observer, journal=hooks, clock=clock, initial=initial, **extra)

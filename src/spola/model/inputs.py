@@ -11,6 +11,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from spola.model import pointers
+from spola.model.plain_schema import is_plain
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -38,6 +39,8 @@ def resolve_inputs(schema: Any, root: dict[str, Any]) -> tuple[Any, list[str]]:
 def schema_problem(schema: Any) -> tuple[list[str | int], str] | None:
     """Where and why a JSON Schema (2020-12) is malformed, or None when it is valid."""
     global _META  # noqa: PLW0603 - built once, on first use
+    if is_plain(schema):
+        return None  # valid by construction: no need to import jsonschema
     from jsonschema import Draft202012Validator  # ~150 ms to import: only once a schema is checked
     from jsonschema.exceptions import best_match
 
