@@ -227,6 +227,13 @@ async def send(session: aiohttp.ClientSession, action: SendRequest) -> HttpRespo
         error = REFUSED_PREFIX + str(exc)
     except TimeoutError:
         error = f"no response within {action.timeout:g} s"
+    except aiohttp.ClientConnectorCertificateError as exc:
+        error = (
+            f"cannot connect to {exc.host}:{exc.port}: its TLS certificate was not accepted "
+            f"({exc.certificate_error}); --insecure skips the check"
+        )
+    except aiohttp.ClientConnectorSSLError as exc:
+        error = f"cannot connect to {exc.host}:{exc.port}: the TLS handshake failed ({exc.os_error})"
     except aiohttp.ClientConnectorError as exc:
         os_error = exc.os_error
         if os_error is not None and os_error.errno:
