@@ -8,20 +8,10 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from tests.batch.conftest import CountingStub, JobsServer
-from tests.conftest import spola_cli
-
-
-def wait_for(predicate: Callable[[], object], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not reached in time")
+from tests.conftest import spola_cli, wait_for
 
 
 def start_batch(

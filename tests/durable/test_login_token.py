@@ -15,7 +15,7 @@ from textwrap import dedent
 
 import pytest
 
-from tests.conftest import spola_cli
+from tests.conftest import spola_cli, wait_for
 from tests.stub_server import Recorded, Reply, StubServer
 
 PASSWORD = "hunter2-pass-5f0c"
@@ -154,15 +154,6 @@ def run_args(flow: Path, stub: StubServer, store: Path, *extra: str) -> list[str
 def store_bytes(store: Path) -> bytes:
     """The store's database, WAL and shared-memory files, as they are on disk."""
     return b"".join(p.read_bytes() for p in sorted(store.parent.glob(store.name + "*")))
-
-
-def wait_for(predicate: Callable[[], object], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not reached in time")
 
 
 def resume(run_id: str, store: Path) -> subprocess.CompletedProcess[str]:

@@ -8,12 +8,11 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import SEEDS, shared_or_skip, spola_cli
+from tests.conftest import SEEDS, shared_or_skip, spola_cli, wait_for
 from tests.integration.documents import write
 from tests.stub_server import Recorded, Reply, StubServer
 
@@ -43,15 +42,6 @@ def dbt_server(stub: StubServer, polls_until_done: int) -> None:
 
 def polls(stub: StubServer) -> list[Recorded]:
     return stub.received("GET", "/api/v2/accounts/1/runs/77/")
-
-
-def wait_for(predicate, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not reached in time")
 
 
 def newest_run_id(store: Path) -> str:
