@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from spola import jsoncodec
+
 DEFAULT_STYLE = {"path": "simple", "query": "form", "header": "simple", "cookie": "form"}
 
 
@@ -168,5 +170,5 @@ def encode_body(value: Any, media: str) -> tuple[bytes, str]:
     if isinstance(value, str):
         return value.encode(), media
     if is_json_media(media) or not isinstance(value, (str, bytes)):
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode(), media
+        return jsoncodec.dumps_bytes(value), media
     return scalar_text(value).encode(), media

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
+from spola import jsoncodec
 from spola.errors import SpolaError
 from spola.expr import MISSING, Headers, RequestView, ResponseView, Scope
 
@@ -23,7 +23,7 @@ def read_body(response: HttpResponse) -> tuple[Any, str | None]:
     media = response.content_type
     if response.body and media.endswith("json"):
         try:
-            return json.loads(response.body), None
+            return jsoncodec.loads(response.body), None
         except ValueError as exc:
             problem = f"the response says {media} but its body is not valid JSON ({exc})"
             return response.body.decode("utf-8", errors="replace"), problem
@@ -41,7 +41,7 @@ def parse_body(response: HttpResponse) -> Any:
         stripped = text.lstrip()
         if stripped[:1] in ("{", "[", '"') or media.endswith("json"):
             try:
-                return json.loads(text)
+                return jsoncodec.loads(text)
             except ValueError:
                 return text
     return text

@@ -12,11 +12,11 @@ the value, and never imports it.
 
 from __future__ import annotations
 
-import json
 import re
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
+from spola import jsoncodec
 from spola.criteria.types import JSONPATH_GOESSNER, JSONPATH_RFC
 from spola.errors import ExpressionError, Location
 from spola.expr import MISSING
@@ -127,7 +127,7 @@ def json_value(value: Any) -> Any:
     if isinstance(value, bytes | bytearray):
         value = bytes(value).decode("utf-8")
     if isinstance(value, str):
-        return json.loads(value)
+        return jsoncodec.loads(value)
     return value
 
 

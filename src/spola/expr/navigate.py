@@ -5,10 +5,10 @@ Every walk answers `MISSING` when its target does not exist; none raises on data
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from spola import jsoncodec
 from spola.expr.scope import MISSING
 
 
@@ -68,7 +68,7 @@ def _as_json(value: Any) -> Any:
         stripped = value.lstrip()
         if stripped[:1] in ("{", "["):
             try:
-                return json.loads(value)
+                return jsoncodec.loads(value)
             except ValueError:
                 return value
     return value

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
+from spola import jsoncodec
 from spola.errors import ExpressionError, Location
 from spola.expr.scanner import BARE_START, Mode, parse_expression, scan_expression
 from spola.expr.scope import MISSING
@@ -47,7 +48,7 @@ def stringify(value: Any) -> str:
     if isinstance(value, bytes | bytearray):
         return bytes(value).decode("utf-8", errors="replace")
     if isinstance(value, dict | list | tuple):
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+        return jsoncodec.dumps_text(value, default=str)
     return str(value)
 
 

@@ -10,11 +10,11 @@ store to its writer thread). Several stores, in several processes, may share one
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
+from spola import jsoncodec
 from spola.errors import StoreError
 from spola.store.records import (
     EventRecord,
@@ -155,15 +155,13 @@ _SELECT_IN_DOUBT = """
 _V_LEASES = 3
 """The schema version that added leases and the runs' store id and path."""
 
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
-
 
 def _dumps(value: Any) -> str:
-    return _ENCODER.encode(value)
+    return jsoncodec.dumps_text(value, default=str)
 
 
 def _loads(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
+    return None if text is None else jsoncodec.loads(text)
 
 
 class RunStore:
