@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     import aiohttp
 
     from spola.core.actions import SendRequest
+    from spola.drivers.pauses import Pacer
     from spola.exchange import HttpResponse
     from spola.model import Workflow
     from spola.options import RunOptions
@@ -152,6 +153,7 @@ class Batch:
         self.on_result = on_result
         self.counts = BatchCounts()
         self._stopping = False
+        self._pacer: Pacer | None = None
         self._workers: list[asyncio.Task[None]] = []
         self._journal: Journal | None = None
         self._document_id: tuple[str, str] = ("", "")
@@ -173,13 +175,14 @@ class Batch:
 
     async def run(self, rows: Iterable[Row], total: int | None = None) -> None:
         """Run every row (until `stop`); results go to ``on_result`` as they come."""
-        from spola.drivers.pauses import CollectorPolicy
+        from spola.drivers.pauses import CollectorPolicy, Pacer
 
         self.counts.total = total
         self.counts.started_at = time.monotonic()
         if self.store_path is not None:
             await self._open_journal(self.store_path)
         queue = enumerate(rows)
+        self._pacer = Pacer() if self.concurrency > 1 else None
         try:
             with CollectorPolicy():
                 await self._run_rows(queue)
@@ -291,7 +294,7 @@ class Batch:
         self.counts.running += 1
         try:
             if journal is None:
-                return await drive(run, session, sender=self._send)
+                return await drive(run, session, sender=self._send, pacer=self._pacer)
             from spola.drivers.journal import JournalHooks
 
             await journal.create_run(self._header(run))
@@ -299,7 +302,9 @@ class Batch:
             HELD[run.run_id] = holder
             holder.start()  # one keeper renews every lease of the batch, in one statement
             await self._gate.enter()  # runs whose records were committed together go on in slices
-            result = await drive(run, session, journal=JournalHooks(journal, run), sender=self._send)
+            result = await drive(
+                run, session, journal=JournalHooks(journal, run), sender=self._send, pacer=self._pacer
+            )
         except RunInterrupted as stop:
             result = stop.result
         except asyncio.CancelledError:  # stopped before the driver ran

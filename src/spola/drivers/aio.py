@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from spola.core.engine import Run
     from spola.core.events import Event
     from spola.core.report import RunResult
+    from spola.drivers.pauses import Pacer
 
 USER_AGENT = f"spola/{__version__}"
 
@@ -268,10 +269,12 @@ async def drive(
     clock: Callable[[], float] = time.time,
     sender: Callable[[aiohttp.ClientSession, SendRequest], Awaitable[HttpResponse]] = send,
     initial: Sequence[SendRequest] = (),
+    pacer: Pacer | None = None,
 ) -> RunResult:
     """Run ``run`` to the end: send what it asks, sleep what it says, feed back the responses.
 
-    ``initial`` are requests the run already asked for (after a replay). Cancelling the task
+    ``initial`` are requests the run already asked for (after a replay); ``pacer`` (a batch's)
+    spreads the engine's turns over loop iterations (`spola.drivers.pauses.Pacer`). Cancelling the task
     (Ctrl-C, SIGTERM) abandons in-flight requests and raises ``RunInterrupted`` with the result.
     """
     in_flight: dict[asyncio.Task[tuple[HttpResponse, float]], SendRequest] = {}
@@ -311,6 +314,8 @@ async def drive(
                 ):
                     # the common case, one request at a time: await it directly (no task, no wait set)
                     response, received_at = await exchange(only)
+                    if pacer is not None and pacer.over():
+                        await pacer.turn()
                     run.receive(only.call_id, response, received_at)
                     continue
             wait_until: float | None = None
@@ -324,8 +329,12 @@ async def drive(
             timeout = None if wait_until is None else max(0.0, wait_until - clock())
             if not in_flight:
                 await asyncio.sleep(timeout or 0)
+                if pacer is not None and pacer.over():
+                    await pacer.turn()
                 continue
             done, _ = await asyncio.wait(in_flight, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            if pacer is not None and pacer.over():
+                await pacer.turn()
             for task in done:
                 answered = in_flight.pop(task)
                 response, received_at = task.result()

@@ -1,11 +1,12 @@
-"""The batch's collector policy: survivors of a slow full collection are frozen, and thawed at the end."""
+"""The batch's collector policy (survivors of a slow full collection are frozen, and thawed at the
+end) and its pacer (a budget of engine work per loop iteration)."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
 
-from spola.drivers.pauses import CollectorPolicy
+from spola.drivers.pauses import CollectorPolicy, Pacer
 
 
 async def test_a_slow_full_collection_freezes_its_survivors_until_the_policy_ends() -> None:
@@ -62,3 +63,61 @@ async def test_cycles_frozen_during_the_batch_are_collected_after_it() -> None:
         assert ref() is not None
     gc.collect()
     assert ref() is None
+
+
+class _Clock:
+    """A clock the test moves: each turn of "work" costs 1 ms of it."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def _iterations_of(turns: int, pacer: Pacer | None, clock: _Clock) -> list[int]:
+    """Start ``turns`` tasks at once; each takes one 1 ms turn. Returns the turns run per iteration."""
+    loop = asyncio.get_running_loop()
+    per_iteration: list[int] = [0]
+    finished = 0
+
+    def tick() -> None:  # one call per loop iteration, while tasks remain
+        if finished < turns:
+            per_iteration.append(0)
+            loop.call_soon(tick)
+
+    async def one() -> None:
+        nonlocal finished
+        if pacer is not None and pacer.over():
+            await pacer.turn()
+        clock.now += 0.001
+        per_iteration[-1] += 1
+        finished += 1
+
+    tasks = [asyncio.ensure_future(one()) for _ in range(turns)]
+    loop.call_soon(tick)
+    await asyncio.gather(*tasks)
+    return [n for n in per_iteration if n]
+
+
+async def test_without_a_pacer_every_ready_turn_runs_in_one_iteration() -> None:
+    assert await _iterations_of(200, None, _Clock()) == [200]
+
+
+async def test_a_pacer_spreads_turns_over_iterations_within_its_budget() -> None:
+    clock = _Clock()
+    pacer = Pacer(budget_s=0.01)
+    pacer._clock = clock
+    counts = await _iterations_of(200, pacer, clock)
+    assert sum(counts) == 200  # every turn ran, none twice
+    assert max(counts) <= 11  # 10 ms of budget: ten 1 ms turns, and the one that found it spent
+    assert len(counts) >= 200 // 11
+    assert pacer.deferred > 0
+
+
+async def test_a_pacer_under_its_budget_defers_nothing() -> None:
+    clock = _Clock()
+    pacer = Pacer(budget_s=1.0)
+    pacer._clock = clock
+    assert await _iterations_of(50, pacer, clock) == [50]
+    assert pacer.deferred == 0
