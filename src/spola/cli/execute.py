@@ -8,8 +8,9 @@ import os
 import signal
 import sys
 import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct, field
 
 from spola.cli import args as cli_args
 from spola.errors import EXIT_INTERRUPTED
@@ -32,8 +33,7 @@ if TYPE_CHECKING:
     from spola.options import RunOptions
 
 
-@dataclass(frozen=True, slots=True)
-class RunFlags:
+class RunFlags(Struct, frozen=True):
     """The flags ``run``, ``resume`` and ``demo`` share (each command passes the ones it has)."""
 
     inputs: list[str] = field(default_factory=list)
