@@ -5,23 +5,23 @@ Both return the same ``RunResult`` the command line prints.
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from spola.core.engine import Run
-from spola.drivers.aio import Observer, make_session
-from spola.drivers.cancel import CancelSignal, drive_cancellable
 from spola.model import Document, load_for_run
 from spola.model.roles import secret_input_names
 from spola.options import DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES, Credential, PollPolicy, RunOptions
 
 if TYPE_CHECKING:
+    import asyncio
     from pathlib import Path
 
     from spola.core.report import RunResult
+    from spola.drivers.aio import Observer
+    from spola.drivers.cancel import CancelSignal
 
 
 def new_run_id() -> str:
@@ -149,6 +149,9 @@ async def arun(
         allow_remote=allow_remote,
         secrets=secrets,
     )
+    from spola.drivers.aio import make_session  # aiohttp: not for `spola run --dry-run` (start-up)
+    from spola.drivers.cancel import drive_cancellable
+
     async with make_session(insecure=insecure) as session:
         return await drive_cancellable(run, session, observer=observer, cancel=cancel)
 
@@ -160,6 +163,8 @@ def run(
     **kwargs: Any,
 ) -> RunResult:
     """Run a workflow to the end (blocking) and return its result; see ``arun``."""
+    import asyncio
+
     return asyncio.run(arun(document, workflow_id, inputs, **kwargs))
 
 
@@ -229,6 +234,8 @@ def run_temporal(
     **kwargs: Any,
 ) -> RunResult:
     """Blocking ``arun_temporal``."""
+    import asyncio
+
     return asyncio.run(arun_temporal(document, workflow_id, inputs, **kwargs))
 
 

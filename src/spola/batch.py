@@ -17,9 +17,11 @@ import asyncio
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from spola.api import make_options, new_run_id
 from spola.core.engine import Run
@@ -45,8 +47,7 @@ _SEED_MASK = 0xFFFF_FFFF
 _SPARE_FILES = 256  # file descriptors kept free for the journal, the document, stdio, …
 
 
-@dataclass(frozen=True, slots=True)
-class BadRow:
+class BadRow(Struct, frozen=True):
     """A row that could not be read (not JSON, not an object): it becomes a failed result."""
 
     message: str
@@ -56,8 +57,7 @@ Row = Mapping[str, Any] | BadRow
 ResultCallback = Callable[[int, RunResult], None]
 
 
-@dataclass(slots=True)
-class BatchCounts:
+class BatchCounts(Struct):
     """Live tallies of a batch, read by progress displays."""
 
     total: int | None = None

@@ -19,8 +19,9 @@ import asyncio
 import os
 import socket
 import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct, field
 
 from spola.drivers.cancel import CancelSignal, drive_cancellable, run_cancel_workflow
 
@@ -61,8 +62,7 @@ async def watch_cancel_requests(
             signal.set(f"{event.data.get('reason') or 'cancelled'}{who}", explicit=True)
 
 
-@dataclass(frozen=True, slots=True)
-class CancelOutcome:
+class CancelOutcome(Struct, frozen=True):
     """What ``acancel`` did: ``action`` is ``requested`` (the driving process stopped the run),
     ``marked`` (no live process: marked cancelled), ``finished`` (the run had already ended), or
     ``unanswered`` (requested, but the run had not ended within ``wait``)."""

@@ -7,9 +7,10 @@ import hashlib
 import os
 import socket
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct
 
 from spola.core.engine import Run
 from spola.drivers.aio import Observer, RunInterrupted, make_session
@@ -119,8 +120,7 @@ def document_digest(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-@dataclass
-class DurableRun:
+class DurableRun(Struct):
     """A run plus where it is journalled."""
 
     run: Run

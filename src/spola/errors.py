@@ -23,7 +23,7 @@ the report. Anything that is not a ``SpolaError`` escaping spola is a bug.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from msgspec import Struct, field
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -34,8 +34,7 @@ EXIT_LEASE_LOST = 75
 EXIT_INTERRUPTED = 130
 
 
-@dataclass(frozen=True, slots=True)
-class Location:
+class Location(Struct, frozen=True):
     """Where something is: a file, a line and column (1-based), a JSON Pointer, an offset in an expression."""
 
     file: str | None = None
@@ -70,8 +69,7 @@ def pointer_to_path(pointer: str) -> str:
     return out or "(document)"
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(Struct, frozen=True):
     """One problem found in a document: what, where, and an optional hint."""
 
     message: str

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 
 def first_header(headers: tuple[tuple[str, str], ...], name: str) -> str | None:
@@ -15,8 +16,7 @@ def first_header(headers: tuple[tuple[str, str], ...], name: str) -> str | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class TokenGrant:
+class TokenGrant(Struct, frozen=True):
     """An OAuth2 client-credentials grant the driver exchanges for a bearer token at send time.
 
     The engine stays deterministic and never sees the token: the driver fetches (and caches) it
@@ -28,9 +28,14 @@ class TokenGrant:
     client_secret: str
     scopes: tuple[str, ...] = ()
 
+    def __repr__(self) -> str:  # the secret never in a repr
+        return (
+            f"TokenGrant(token_url={self.token_url!r}, client_id={self.client_id!r}, "
+            f"client_secret=<redacted>, scopes={self.scopes!r})"
+        )
 
-@dataclass(frozen=True, slots=True)
-class HttpRequest:
+
+class HttpRequest(Struct, frozen=True):
     """A fully built request: what a driver sends, byte for byte.
 
     ``headers`` is a list of (name, value) pairs in order; ``body`` is the encoded body or None.
@@ -55,8 +60,7 @@ class HttpRequest:
         return first_header(self.headers, name)
 
 
-@dataclass(frozen=True, slots=True)
-class HttpResponse:
+class HttpResponse(Struct, frozen=True):
     """A response as received: status, headers (name, value) pairs, raw body bytes.
 
     ``error`` is set instead of a status when the transport failed (refused, reset, timeout):

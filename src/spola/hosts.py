@@ -14,10 +14,11 @@ A leaf module (no spola imports besides ``errors``), used by the model's fetcher
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from functools import lru_cache
 from urllib.parse import urlsplit
+
+from msgspec import Struct
 
 from spola.errors import UsageError
 
@@ -64,8 +65,7 @@ def is_metadata_address(host: str) -> bool:
     return any(address in network for network in _METADATA_NETWORKS)
 
 
-@dataclass(frozen=True, slots=True)
-class HostPolicy:
+class HostPolicy(Struct, frozen=True):
     """The ``--allow-host`` patterns of a run (empty: any host but metadata addresses)."""
 
     patterns: tuple[str, ...] = ()

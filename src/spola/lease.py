@@ -20,12 +20,14 @@ import socket
 import time
 import uuid
 import weakref
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from msgspec import Struct
+
 from spola.errors import EXIT_LEASE_LOST, ResumeRefused, SpolaError, StoreError
 from spola.store.records import LeaseRecord, iso_utc
+from spola.structs import repr_without
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -105,8 +107,7 @@ def why_stale(lease: LeaseRecord) -> str:
     return f"whose lease expired at {iso_utc(lease.expires_at)}"
 
 
-@dataclass
-class LeaseHolder:
+class LeaseHolder(Struct):
     """This process's lease on one run: renewed by its journal's `LeaseKeeper`, checked before each send."""
 
     journal: Journal
@@ -117,7 +118,10 @@ class LeaseHolder:
     lost: bool = False
     sent: int = 0
     """Requests sent by this process while it held the lease."""
-    _keeper: LeaseKeeper | None = field(default=None, repr=False)
+    _keeper: LeaseKeeper | None = None
+
+    def __repr__(self) -> str:  # the dataclass's repr: the keeper left out
+        return repr_without(self, frozenset({"_keeper"}))
 
     async def check(self) -> None:
         """Before a send: raise `LeaseLost` unless this process still holds the lease.

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from msgspec import Struct, field
 
 from spola.limits import DEFAULT_TIMEOUT, MAX_DEPTH, MAX_RESPONSE_BYTES, RETRY_ATTEMPTS, RETRY_WAIT
 
 __all__ = ["DEFAULT_TIMEOUT", "MAX_RESPONSE_BYTES", "Credential", "PollPolicy", "RunOptions"]
 
 
-@dataclass(frozen=True, slots=True)
-class PollPolicy:
+class PollPolicy(Struct, frozen=True):
     """How long to wait before a step that already ran in this run runs again (a poll loop).
 
     ``fixed`` set: always that many seconds (0 = no wait). Otherwise exponential: ``initial`` seconds,
@@ -25,17 +24,18 @@ class PollPolicy:
     jitter: float = 0.1
 
 
-@dataclass(frozen=True, slots=True)
-class Credential:
+class Credential(Struct, frozen=True):
     """A credential given with ``--auth SOURCE[.SCHEME]=VALUE`` (the value already read from env)."""
 
     source: str
     scheme: str | None
     value: str
 
+    def __repr__(self) -> str:  # the value is a secret: never in a repr
+        return f"Credential(source={self.source!r}, scheme={self.scheme!r}, value=<redacted>)"
 
-@dataclass(frozen=True, slots=True)
-class RunOptions:
+
+class RunOptions(Struct, frozen=True):
     """Everything besides the document and inputs that decides how a run behaves.
 
     ``servers`` maps a source name to a whole base URL; ``server_vars`` maps (source, variable) to a

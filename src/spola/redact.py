@@ -18,9 +18,13 @@ import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, quote_plus, unquote_plus
+
+from msgspec import Struct
+from msgspec.structs import force_setattr
+
+from spola.structs import compared, eq_on, ne_on
 
 __all__ = [
     "ALWAYS_REDACTED_HEADERS",
@@ -124,27 +128,43 @@ def _forms(secret: str) -> set[str]:
     return {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
 
 
-@dataclass(frozen=True, slots=True)
-class Redactor:
+class Redactor(Struct, frozen=True, eq=False):
     """Replaces known secret values, and values under credential-like names, with `REDACTED`.
 
     Build it with `Redactor.of`; it is immutable and safe to share between threads.
     """
 
     secrets: frozenset[str] = frozenset()
-    _text: re.Pattern[str] | None = field(default=None, init=False, repr=False, compare=False)
-    _bytes: re.Pattern[bytes] | None = field(default=None, init=False, repr=False, compare=False)
+    _text: re.Pattern[str] | None = None  # set by __post_init__, never passed
+    _bytes: re.Pattern[bytes] | None = None  # set by __post_init__, never passed
+
+    # equal and hashed by ``secrets`` alone (the patterns follow from them)
+    _COMPARED = ("secrets",)
 
     def __post_init__(self) -> None:
         forms: set[str] = set()
         for secret in self.secrets:
             forms |= _forms(secret)
+        text: re.Pattern[str] | None = None
+        data: re.Pattern[bytes] | None = None
         if forms:
             ordered = sorted(forms, key=lambda form: (-len(form), form))
             text = re.compile("|".join(re.escape(form) for form in ordered))
             data = re.compile(b"|".join(re.escape(form.encode()) for form in ordered))
-            object.__setattr__(self, "_text", text)
-            object.__setattr__(self, "_bytes", data)
+        force_setattr(self, "_text", text)
+        force_setattr(self, "_bytes", data)
+
+    def __eq__(self, other: object) -> bool:
+        return eq_on(self, other, self._COMPARED)
+
+    def __ne__(self, other: object) -> bool:
+        return ne_on(self, other, self._COMPARED)
+
+    def __hash__(self) -> int:
+        return hash(compared(self, self._COMPARED))
+
+    def __repr__(self) -> str:  # the secret values never appear in a repr
+        return f"Redactor(<{len(self.secrets)} secrets>)"
 
     @classmethod
     def of(cls, *groups: Iterable[str]) -> Redactor:

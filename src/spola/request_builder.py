@@ -9,9 +9,10 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
+
+from msgspec import Struct
 
 from spola import serialize
 from spola.criteria import replace
@@ -33,8 +34,7 @@ class RequestBuildError(SpolaError):
     """The request for a step cannot be built (no server, a path parameter without a value, …)."""
 
 
-@dataclass(frozen=True, slots=True)
-class BuiltRequest:
+class BuiltRequest(Struct, frozen=True):
     """A request plus what the engine needs to know about it."""
 
     request: HttpRequest

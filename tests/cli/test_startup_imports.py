@@ -93,6 +93,17 @@ def test_dry_run_loads_no_heavy_module(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "POST http://127.0.0.1:8765/api/2.1/jobs/run-now" in proc.stdout
     assert _heavy(modules) == []
+    # nothing is sent: no HTTP client, no event loop, no journal
+    assert not {"aiohttp", "asyncio", "spola.drivers.aio", "spola.durable", "sqlite3"} & modules
+    assert "spola.core.engine" in modules  # the probe saw the run's own imports
+
+
+def test_dry_run_json_loads_no_http_client(tmp_path: Path) -> None:
+    proc, modules = _loaded(tmp_path, "run", str(BENCH_DOC), "-i", "job_id=7", "--dry-run", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["dryRun"] is True
+    assert not {"aiohttp", "asyncio"} & modules
+    assert _heavy(modules) == []
 
 
 def test_a_document_that_needs_them_still_loads_them(tmp_path: Path) -> None:

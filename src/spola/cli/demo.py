@@ -106,6 +106,6 @@ def _token_inputs(
 
 
 def _with(flags: RunFlags, **changes: Any) -> RunFlags:
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     return replace(flags, **changes)

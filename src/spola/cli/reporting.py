@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from msgspec import Struct
 
 from spola.errors import UsageError
 
@@ -54,8 +54,7 @@ DryRunOpt = Annotated[
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(Struct, frozen=True):
     """The reports and expectations asked for on the command line.
 
     ``paths`` is None when no report file was asked for: `spola.reports` is imported only by a run

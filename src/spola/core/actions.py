@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 if TYPE_CHECKING:
     from spola.core.report import RunResult
     from spola.exchange import HttpRequest
 
 
-@dataclass(frozen=True, slots=True)
-class SendRequest:
+class SendRequest(Struct, frozen=True):
     """Send ``request`` and hand the response back with ``Run.receive(call_id, …)``.
 
     ``step_path`` names the step (``workflowId/stepId``, nested workflows joined by ``>``);
@@ -29,16 +29,14 @@ class SendRequest:
     max_bytes: int = 64 * 1024 * 1024
 
 
-@dataclass(frozen=True, slots=True)
-class Wait:
+class Wait(Struct, frozen=True):
     """Nothing to send before ``until`` (absolute time, the clock the driver passes as ``now``)."""
 
     until: float
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class Finish:
+class Finish(Struct, frozen=True):
     """The run is over; ``result`` is the report."""
 
     result: RunResult

@@ -13,16 +13,17 @@ wait, ``Waiting``. ``WorkflowFinished`` ends each workflow execution (nested one
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
+
+from spola.structs import asdict
 
 BODY_PREVIEW_CHARS = 2048
 """How much of a request or response body (redacted) an event carries."""
 
 
-@dataclass(frozen=True, slots=True)
-class RequestSummary:
+class RequestSummary(Struct, frozen=True):
     """A request as sent, redacted: method, URL, headers, body size and the start of the body.
 
     ``body`` is None when there is no body or it is not UTF-8; ``body_bytes`` is its full size.
@@ -36,8 +37,7 @@ class RequestSummary:
     body_truncated: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class ResponseSummary:
+class ResponseSummary(Struct, frozen=True):
     """A response as received, redacted: status (None on a transport failure, then ``error``),
     all headers (credential headers withheld), body size and the start of the body."""
 
@@ -50,8 +50,7 @@ class ResponseSummary:
     elapsed: float = 0.0
 
 
-@dataclass(frozen=True, slots=True)
-class CriterionResult:
+class CriterionResult(Struct, frozen=True):
     """One criterion as evaluated for a step execution.
 
     ``role`` is ``success`` (a successCriteria entry) or ``onSuccess:NAME`` / ``onFailure:NAME``
@@ -70,8 +69,7 @@ class CriterionResult:
     reason: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ActionTaken:
+class ActionTaken(Struct, frozen=True):
     """What the engine did after judging a step, and why.
 
     ``kind``: ``next`` (the following step), ``goto`` (a step or workflow), ``end`` (the workflow
@@ -90,8 +88,7 @@ class ActionTaken:
     delay: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class StepStarted:
+class StepStarted(Struct, frozen=True):
     """A step's request is about to go out (or a nested workflow starts: ``method``/``url`` None).
 
     ``execution`` counts this step's executions in its workflow (the poll count); ``attempt``
@@ -112,8 +109,7 @@ class StepStarted:
     request: RequestSummary | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class StepFinished:
+class StepFinished(Struct, frozen=True):
     """A step's response was judged; ``next`` says where control goes (a short label).
 
     ``started_at``/``at`` bound the execution; ``elapsed`` is the HTTP exchange time. ``criteria``
@@ -143,8 +139,7 @@ class StepFinished:
     outputs: dict[str, Any] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Waiting:
+class Waiting(Struct, frozen=True):
     """The run pauses ``seconds`` (from ``at`` until ``until``) before a step runs again."""
 
     workflow_id: str
@@ -156,8 +151,7 @@ class Waiting:
     until: float = 0.0
 
 
-@dataclass(frozen=True, slots=True)
-class WorkflowFinished:
+class WorkflowFinished(Struct, frozen=True):
     """A workflow (the main one or a nested one) ended, with its outputs and error."""
 
     workflow_id: str
@@ -189,7 +183,7 @@ _NESTED: dict[str, Any] = {
 def event_to_dict(event: Event) -> dict[str, Any]:
     """An event as plain JSON-friendly data: ``{"kind": "finished", <field>: …}`` (snake_case)."""
     kind = next(name for name, cls in EVENT_KINDS.items() if isinstance(event, cls))
-    data = dataclasses.asdict(event)
+    data = asdict(event)
     return {"kind": kind, **_lists(data)}
 
 

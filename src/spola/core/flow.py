@@ -7,8 +7,9 @@ frame was merely scheduled); they never reach back into the ``Run``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct
 
 from spola.core.polling import THROTTLE_STATUSES, poll_delay, retry_after_seconds
 from spola.core.report import RunError
@@ -27,16 +28,14 @@ if TYPE_CHECKING:
     from spola.options import RunOptions
 
 
-@dataclass(frozen=True, slots=True)
-class Complete:
+class Complete(Struct, frozen=True):
     """End the frame's workflow execution with this status."""
 
     status: str
     error: RunError | None
 
 
-@dataclass(frozen=True, slots=True)
-class Spawn:
+class Spawn(Struct, frozen=True):
     """Start workflow ``ref`` as a child of the frame; if it cannot start, the frame fails."""
 
     ref: str
@@ -47,8 +46,7 @@ class Spawn:
 Then = Complete | Spawn | None
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(Struct, frozen=True):
     """A step's outcome: whether it passed, why not, what comes next (``label``) and what to do.
 
     ``kind`` / ``name`` / ``target`` say the same as ``label`` as data, for events: the kind of
@@ -66,8 +64,7 @@ class Verdict:
     resend: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class _Move:
+class _Move(Struct, frozen=True):
     label: str
     then: Then
     kind: str

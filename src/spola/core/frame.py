@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
+
+from msgspec import Struct, field
 
 if TYPE_CHECKING:
     from spola.core.report import RunError
@@ -14,8 +15,7 @@ Phase = Literal["deps", "ready", "wait_timer", "wait_call", "wait_children", "do
 Link = Literal["root", "step", "dependency", "goto", "retry"]
 
 
-@dataclass(slots=True)
-class Frame:
+class Frame(Struct):
     """The state of one workflow execution; plain data the engine mutates and a journal can replay."""
 
     fid: int

@@ -7,8 +7,9 @@ execution only evaluates the parameter values and body.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 from spola.request_builder import RequestBuildError, base_url, merge_parameters
 
@@ -17,8 +18,7 @@ if TYPE_CHECKING:
     from spola.options import RunOptions
 
 
-@dataclass(frozen=True, slots=True)
-class StepPlan:
+class StepPlan(Struct, frozen=True):
     """The fixed part of a step's request; ``base`` is None when it cannot be formed (the request
     builder then says why, when the step runs)."""
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
+from msgspec import Struct, field
 
-@dataclass(slots=True)
-class StepReport:
+
+class StepReport(Struct):
     """How one step fared over all its executions in a run."""
 
     step_id: str
@@ -34,8 +34,7 @@ class StepReport:
         return data
 
 
-@dataclass(frozen=True, slots=True)
-class RunError:
+class RunError(Struct, frozen=True):
     """Why a run failed: the step (if any) and a one-paragraph message."""
 
     step_id: str | None
@@ -46,8 +45,7 @@ class RunError:
         return {"stepId": self.step_id, "message": self.message}
 
 
-@dataclass(frozen=True, slots=True)
-class CancelReport:
+class CancelReport(Struct, frozen=True):
     """What spola did about the remote work when the run was stopped (``x-spola-cancel``).
 
     ``status``: ``succeeded`` / ``failed`` (the cancel workflow's outcome), ``skipped`` (nothing to
@@ -73,8 +71,7 @@ class CancelReport:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class RunResult:
+class RunResult(Struct, frozen=True):
     """The outcome of a run: status, outputs and what each step did."""
 
     run_id: str

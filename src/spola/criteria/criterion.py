@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct
 
 from spola.criteria.jsonpath import compile_jsonpath
 from spola.criteria.regex import compile_regex
@@ -19,8 +20,7 @@ if TYPE_CHECKING:
     from spola.expr import Expression, Reference, Scope
 
 
-@dataclass(frozen=True, slots=True)
-class CompiledCriterion:
+class CompiledCriterion(Struct, frozen=True):
     """A Criterion Object ready to evaluate.
 
     ``kind`` is ``simple``, ``regex``, ``jsonpath`` or ``xpath``; ``version`` the JSONPath / XPath

@@ -24,8 +24,9 @@ is read as a comparison expression instead, and evaluated as its author means it
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
+
+from msgspec import Struct
 
 from spola.criteria.queries import compile_query, find_values
 from spola.criteria.types import JSONPATH_RFC
@@ -43,8 +44,7 @@ _STOP: Final = frozenset("=!<>&|")
 _LENGTH: Final = ".length"
 
 
-@dataclass(frozen=True, slots=True)
-class QueryOperand:
+class QueryOperand(Struct, frozen=True):
     """A JSONPath query used as an operand; ``length_of`` is the query before a final ``.length``."""
 
     text: str
@@ -62,8 +62,7 @@ class QueryOperand:
         return tuple(found)
 
 
-@dataclass(frozen=True, slots=True)
-class Nodes:
+class Nodes(Struct, frozen=True):
     """The values a query operand selected; empty is RFC 9535's *Nothing*."""
 
     values: tuple[Any, ...]
@@ -174,8 +173,7 @@ def query_end(text: str, pos: int) -> int:
     return index
 
 
-@dataclass(frozen=True, slots=True)
-class DialectCondition:
+class DialectCondition(Struct, frozen=True):
     """A parsed comparison-dialect condition; `str` gives its canonical form."""
 
     text: str

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import re
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final
+
+from msgspec import Struct, field
 
 from spola.criteria.dialect import DialectCondition, parse_dialect
 from spola.criteria.queries import NAME_PATH, any_match, compile_query, json_value
@@ -21,6 +22,7 @@ from spola.criteria.types import JSONPATH_GOESSNER, JSONPATH_RFC
 from spola.criteria.verdict import PASS, Verdict
 from spola.errors import ExpressionError
 from spola.expr import MISSING, parse_embedded
+from spola.structs import compared, eq_on, ne_on
 
 if TYPE_CHECKING:
     from spola.criteria.queries import Query
@@ -38,8 +40,7 @@ _COMPARISON: Final = rf"{NAME_PATH}[ ]*(?:==|!=|<=|>=|<|>)[ ]*(?:{_LITERAL})"
 _EVERYDAY: Final = re.compile(rf"[ ]*{_COMPARISON}(?:[ ]*(?:&&|\|\|)[ ]*{_COMPARISON})*[ ]*")
 
 
-@dataclass(frozen=True, slots=True)
-class JsonPathCondition:
+class JsonPathCondition(Struct, frozen=True):
     """One concrete condition text, classified: a query, or a dialect condition."""
 
     text: str
@@ -101,15 +102,26 @@ def _guess_dialect(template: Template, version: str) -> str | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class JsonPathCheck:
+class JsonPathCheck(Struct, frozen=True, eq=False):
     """Evaluates a jsonpath condition against a JSON context."""
 
     template: Template
     version: str
     fixed: JsonPathCondition | None = None
     dialect: str | None = None
-    cache: dict[str, JsonPathCondition] = field(default_factory=dict, compare=False)
+    cache: dict[str, JsonPathCondition] = field(default_factory=dict)
+
+    # equality and hash leave the cache out (a dataclass's compare=False)
+    _COMPARED = ("template", "version", "fixed", "dialect")
+
+    def __eq__(self, other: object) -> bool:
+        return eq_on(self, other, self._COMPARED)
+
+    def __ne__(self, other: object) -> bool:
+        return ne_on(self, other, self._COMPARED)
+
+    def __hash__(self) -> int:
+        return hash(compared(self, self._COMPARED))
 
     @property
     def expressions(self) -> tuple[Expression, ...]:

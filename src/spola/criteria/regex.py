@@ -13,12 +13,14 @@ import importlib.util
 import logging
 import re
 import warnings
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
+
+from msgspec import Struct, field
 
 from spola.criteria.verdict import PASS, Verdict, show
 from spola.errors import ExpressionError, Location
 from spola.expr import MISSING, parse_embedded, stringify
+from spola.structs import compared, eq_on, ne_on
 
 if TYPE_CHECKING:
     from spola.expr import Expression, Scope, Template
@@ -82,13 +84,24 @@ def compile_pattern(pattern: str) -> Any:
         raise ExpressionError(f"invalid regular expression: {exc.msg}", Location(offset=exc.pos)) from exc
 
 
-@dataclass(frozen=True, slots=True)
-class RegexCheck:
+class RegexCheck(Struct, frozen=True, eq=False):
     """Searches the context's text for a pattern; ``{$expr}`` parts are filled in first."""
 
     template: Template
     compiled: Any = None
-    cache: dict[str, Any] = field(default_factory=dict, compare=False)
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    # equality and hash leave the cache out (a dataclass's compare=False)
+    _COMPARED = ("template", "compiled")
+
+    def __eq__(self, other: object) -> bool:
+        return eq_on(self, other, self._COMPARED)
+
+    def __ne__(self, other: object) -> bool:
+        return ne_on(self, other, self._COMPARED)
+
+    def __hash__(self) -> int:
+        return hash(compared(self, self._COMPARED))
 
     @property
     def expressions(self) -> tuple[Expression, ...]:

@@ -18,9 +18,10 @@ XPath support (elementpath, lxml) is imported only when an xpath selector is com
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct
 
 from spola.criteria.queries import compile_query, find_values, is_singular, json_value
 from spola.criteria.types import SELECTOR_TYPES, expression_type
@@ -39,8 +40,7 @@ def _absent(value: Any) -> bool:
     return value is MISSING or value is None
 
 
-@dataclass(frozen=True, slots=True)
-class JsonPathSelector:
+class JsonPathSelector(Struct, frozen=True):
     """A compiled JSONPath selector."""
 
     text: str
@@ -77,8 +77,7 @@ def _atomic(value: Any) -> Any:
     return str(value)
 
 
-@dataclass(frozen=True, slots=True)
-class XPathSelector:
+class XPathSelector(Struct, frozen=True):
     """A compiled XPath selector."""
 
     text: str
@@ -109,8 +108,7 @@ class XPathSelector:
         return _atomic(result)
 
 
-@dataclass(frozen=True, slots=True)
-class PointerSelector:
+class PointerSelector(Struct, frozen=True):
     """A JSON Pointer selector."""
 
     text: str

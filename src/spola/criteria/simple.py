@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
+
+from msgspec import Struct
 
 from spola.criteria.verdict import PASS, Verdict, show
 from spola.expr import Condition, parse_condition
@@ -15,8 +16,7 @@ _SHOWN_KINDS: Final = frozenset({"statusCode", "url", "method", "response", "ste
 """Operand kinds whose values a failing verdict may show; inputs and request headers may be secret."""
 
 
-@dataclass(frozen=True, slots=True)
-class SimpleCheck:
+class SimpleCheck(Struct, frozen=True):
     """Checks a simple condition; a failing verdict lists the values its operands had."""
 
     condition: Condition

@@ -16,8 +16,9 @@ may be `MISSING`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct
 
 from spola.criteria.selectors import Selector, compile_selector
 from spola.criteria.types import SELECTOR_TYPES
@@ -29,24 +30,21 @@ if TYPE_CHECKING:
 _SELECTOR_KEYS = frozenset({"context", "selector", "type"})
 
 
-@dataclass(frozen=True, slots=True)
-class _Literal:
+class _Literal(Struct, frozen=True):
     value: Any
 
     def evaluate(self, scope: Scope) -> Any:
         return self.value
 
 
-@dataclass(frozen=True, slots=True)
-class _Text:
+class _Text(Struct, frozen=True):
     template: Template
 
     def evaluate(self, scope: Scope) -> Any:
         return self.template.evaluate(scope)
 
 
-@dataclass(frozen=True, slots=True)
-class _Whole:
+class _Whole(Struct, frozen=True):
     """A string that is one expression and nothing else: its typed value, with no template around it."""
 
     expression: Expression
@@ -55,8 +53,7 @@ class _Whole:
         return self.expression.evaluate(scope)
 
 
-@dataclass(frozen=True, slots=True)
-class _Select:
+class _Select(Struct, frozen=True):
     context: Expression
     selector: Selector
 
@@ -64,8 +61,7 @@ class _Select:
         return self.selector.select(self.context.evaluate(scope))
 
 
-@dataclass(frozen=True, slots=True)
-class _Object:
+class _Object(Struct, frozen=True):
     items: tuple[tuple[Any, _Node], ...]
 
     def evaluate(self, scope: Scope) -> Any:
@@ -77,8 +73,7 @@ class _Object:
         return out
 
 
-@dataclass(frozen=True, slots=True)
-class _Array:
+class _Array(Struct, frozen=True):
     items: tuple[_Node, ...]
 
     def evaluate(self, scope: Scope) -> Any:
@@ -89,8 +84,7 @@ class _Array:
 _Node = _Literal | _Text | _Whole | _Select | _Object | _Array
 
 
-@dataclass(frozen=True, slots=True)
-class Value:
+class Value(Struct, frozen=True):
     """A compiled value tree: `evaluate` it against a scope."""
 
     raw: Any

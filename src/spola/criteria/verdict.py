@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
+
+from msgspec import Struct
 
 from spola.expr import MISSING
 
@@ -12,8 +13,7 @@ if TYPE_CHECKING:
     from spola.expr import Expression, Scope
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(Struct, frozen=True):
     """Whether a criterion passed and, when it did not, why (None when it was simply false)."""
 
     passed: bool

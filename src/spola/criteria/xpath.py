@@ -7,7 +7,6 @@ entity expansion, DTD loading and network access turned off.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 import elementpath
@@ -15,10 +14,12 @@ from elementpath import XPath1Parser, XPath2Parser, XPathContext, XPathToken
 from elementpath.xpath30 import XPath30Parser
 from elementpath.xpath31 import XPath31Parser
 from lxml import etree
+from msgspec import Struct, field
 
 from spola.criteria.verdict import PASS, Verdict
 from spola.errors import ExpressionError, Location
 from spola.expr import MISSING, parse_embedded
+from spola.structs import compared, eq_on, ne_on
 
 if TYPE_CHECKING:
     from spola.expr import Expression, Scope, Template
@@ -58,14 +59,25 @@ def compile_xpath(
         raise _as_expression_error(exc, version) from exc
 
 
-@dataclass(frozen=True, slots=True)
-class XPathProgram:
+class XPathProgram(Struct, frozen=True, eq=False):
     """An XPath parsed once; one using prefixes the document declares is parsed per document."""
 
     text: str
     version: str
     token: XPathToken | None
-    cache: dict[tuple[tuple[str, str], ...], XPathToken] = field(default_factory=dict, compare=False)
+    cache: dict[tuple[tuple[str, str], ...], XPathToken] = field(default_factory=dict)
+
+    # equality and hash leave the cache out (a dataclass's compare=False)
+    _COMPARED = ("text", "version", "token")
+
+    def __eq__(self, other: object) -> bool:
+        return eq_on(self, other, self._COMPARED)
+
+    def __ne__(self, other: object) -> bool:
+        return ne_on(self, other, self._COMPARED)
+
+    def __hash__(self) -> int:
+        return hash(compared(self, self._COMPARED))
 
     def run(self, document: Any) -> tuple[XPathToken, Any]:
         """Evaluate against a parsed document; returns the token used and the result."""
@@ -127,14 +139,25 @@ def run_xpath(program: XPathProgram, document: Any) -> Any:
     return program.run(document)[1]
 
 
-@dataclass(frozen=True, slots=True)
-class XPathCheck:
+class XPathCheck(Struct, frozen=True, eq=False):
     """Evaluates an xpath condition against an XML context by the version's Effective Boolean Value."""
 
     template: Template
     version: str
     fixed: XPathProgram | None = None
-    cache: dict[str, XPathProgram] = field(default_factory=dict, compare=False)
+    cache: dict[str, XPathProgram] = field(default_factory=dict)
+
+    # equality and hash leave the cache out (a dataclass's compare=False)
+    _COMPARED = ("template", "version", "fixed")
+
+    def __eq__(self, other: object) -> bool:
+        return eq_on(self, other, self._COMPARED)
+
+    def __ne__(self, other: object) -> bool:
+        return ne_on(self, other, self._COMPARED)
+
+    def __hash__(self) -> int:
+        return hash(compared(self, self._COMPARED))
 
     @property
     def expressions(self) -> tuple[Expression, ...]:

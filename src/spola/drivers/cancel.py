@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import time
 from typing import TYPE_CHECKING, Any
+
+import msgspec.structs
 
 from spola.core.report import CancelReport, RunError, RunResult
 from spola.drivers.aio import RunInterrupted, drive, send
@@ -156,7 +157,7 @@ async def _drive(
         report = await run_cancel_workflow(
             run, session, reason=reason, observer=observer, store=store, clock=clock, **extra
         )
-        return dataclasses.replace(result, cancel=report) if report is not None else result
+        return msgspec.structs.replace(result, cancel=report) if report is not None else result
     driving.cancel()
     try:
         result = await driving
@@ -192,11 +193,13 @@ def _stopped(result: RunResult, reason: str, explicit: bool, report: CancelRepor
             message += (
                 f"; the cancel workflow {report.workflow_id} {report.status}, the remote work may go on"
             )
-        return dataclasses.replace(result, status="cancelled", error=RunError(step, message), cancel=report)
+        return msgspec.structs.replace(
+            result, status="cancelled", error=RunError(step, message), cancel=report
+        )
     message = f"interrupted: {reason}"
     if report is not None:
         message += f"; the cancel workflow {report.workflow_id} {report.status}, the remote work may go on"
-    return dataclasses.replace(result, status="interrupted", error=RunError(step, message), cancel=report)
+    return msgspec.structs.replace(result, status="interrupted", error=RunError(step, message), cancel=report)
 
 
 def _note(
@@ -218,7 +221,7 @@ class _CancelHooks:
 
     @staticmethod
     def _moved(action: SendRequest) -> SendRequest:
-        return dataclasses.replace(
+        return msgspec.structs.replace(
             action,
             call_id=CANCEL_SEQ_OFFSET + action.call_id,
             step_path=CANCEL_PATH_PREFIX + action.step_path,
@@ -236,7 +239,7 @@ def _deeper(observer: Observer | None) -> Observer | None:
         return None
 
     def observe(event: Event) -> None:
-        observer(dataclasses.replace(event, depth=event.depth + 1))
+        observer(msgspec.structs.replace(event, depth=event.depth + 1))
 
     return observe
 
@@ -303,7 +306,7 @@ async def run_cancel_workflow(
             document,
             workflow.workflow_id,
             inputs,
-            options=dataclasses.replace(run.options, timeout=spec.timeout),
+            options=msgspec.structs.replace(run.options, timeout=spec.timeout),
             run_id=run.run_id,
             started_at=clock(),
             secret_inputs=frozenset(secret_names),

@@ -10,8 +10,9 @@ idempotency key), otherwise resuming stops unless forced.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from msgspec import Struct, field
 
 from spola.core.actions import Finish, SendRequest, Wait
 from spola.errors import ResumeRefused
@@ -28,8 +29,7 @@ if TYPE_CHECKING:
     from spola.store.records import ExchangeRecord
 
 
-@dataclass
-class JournalHooks:
+class JournalHooks(Struct):
     """Adapts the asyncio driver's journal protocol to the SQLite ``Journal``.
 
     An unsafe request (not idempotent): its intent is committed before it is sent and its response
@@ -108,8 +108,7 @@ class JournalHooks:
         await self.journal.durable_response(record)
 
 
-@dataclass
-class ReplayOutcome:
+class ReplayOutcome(Struct):
     """Where replay stopped: requests to send live next, and what was replayed."""
 
     pending: list[SendRequest] = field(default_factory=list)

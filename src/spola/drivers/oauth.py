@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import aiohttp
+from msgspec import Struct, field
 
 if TYPE_CHECKING:
     from spola.exchange import TokenGrant
@@ -20,8 +20,7 @@ class TokenError(Exception):
     """The token endpoint did not hand out a token; the message says why (never the secret)."""
 
 
-@dataclass
-class TokenCache:
+class TokenCache(Struct):
     """Tokens per (token URL, client id, scopes), refreshed ``EXPIRY_MARGIN`` seconds before expiry."""
 
     tokens: dict[tuple[str, str, tuple[str, ...]], tuple[str, float]] = field(default_factory=dict)

@@ -9,8 +9,9 @@ operands, which may be followed by ``[0]`` / ``['key']`` / ``.key`` de-reference
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct
 
 from spola.errors import ExpressionError, Location
 from spola.expr.compare import loose_compare, loose_truthy
@@ -54,8 +55,7 @@ def _read_operand(text: str, pos: int) -> tuple[Expression, int]:
     return scan_expression(text, pos, Mode.CONDITION)
 
 
-@dataclass(frozen=True, slots=True)
-class Condition:
+class Condition(Struct, frozen=True):
     """A parsed simple condition; `str` gives its canonical form."""
 
     text: str

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Final
+
+from msgspec import Struct
 
 from spola.errors import ExpressionError, Location
 
@@ -33,8 +34,7 @@ ReadOperand = Callable[[str, int], tuple[Any, int]]
 """Reads the operand starting at ``text[pos]``; returns it and the index just after it."""
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(Struct, frozen=True):
     """One token: its kind (an operator's own text, ``literal``, ``operand`` or ``eof``)."""
 
     kind: str

@@ -9,8 +9,9 @@ how values compare and which values count as true. Precedence, loosest first:
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
+
+from msgspec import Struct
 
 from spola.errors import ExpressionError, Location
 from spola.expr.lexer import AND, COMPARISONS, EOF, LITERAL, LPAREN, NOT, OPERAND, OR, RPAREN, Token
@@ -41,8 +42,7 @@ def _quote(value: str, double: bool) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-@dataclass(frozen=True, slots=True)
-class Literal:
+class Literal(Struct, frozen=True):
     """A literal: string, number, boolean or null. ``double`` prints strings JSON-style."""
 
     value: Any
@@ -54,8 +54,7 @@ class Literal:
         return json.dumps(self.value)
 
 
-@dataclass(frozen=True, slots=True)
-class Operand:
+class Operand(Struct, frozen=True):
     """An operand the language reads from its environment (a runtime expression, a query)."""
 
     value: Any
@@ -64,8 +63,7 @@ class Operand:
         return str(self.value)
 
 
-@dataclass(frozen=True, slots=True)
-class Not:
+class Not(Struct, frozen=True):
     """``!operand``."""
 
     operand: Node
@@ -74,8 +72,7 @@ class Not:
         return "!" + _wrap(self.operand, _PRECEDENCE[NOT])
 
 
-@dataclass(frozen=True, slots=True)
-class Compare:
+class Compare(Struct, frozen=True):
     """``left op right`` with op one of ``== != < <= > >=``."""
 
     op: str
@@ -87,8 +84,7 @@ class Compare:
         return f"{_wrap(self.left, level)} {self.op} {_wrap(self.right, level)}"
 
 
-@dataclass(frozen=True, slots=True)
-class Logical:
+class Logical(Struct, frozen=True):
     """``a && b && ...`` or ``a || b || ...``."""
 
     op: str

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
+
+from msgspec import Struct
+from msgspec.structs import force_setattr
 
 from spola.errors import Unsupported
 from spola.expr.navigate import lookup_dotted, resolve_tokens, step
@@ -19,8 +20,7 @@ if TYPE_CHECKING:
 _PLAIN_KEY: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*\Z")
 
 
-@dataclass(frozen=True, slots=True)
-class Reference:
+class Reference(Struct, frozen=True):
     """One thing an expression reads, for linters and dependency analysis.
 
     ``kind`` is the expression's first name: ``inputs``, ``outputs``, ``steps``, ``workflows``,
@@ -43,8 +43,7 @@ class Reference:
         return None if self.name is None else self.name.split(".", 1)[0]
 
 
-@dataclass(frozen=True, slots=True)
-class Key:
+class Key(Struct, frozen=True):
     """Navigation to an object member: ``.name`` or ``['name']``."""
 
     key: str
@@ -55,8 +54,7 @@ class Key:
         return "['" + self.key.replace("\\", "\\\\").replace("'", "\\'") + "']"
 
 
-@dataclass(frozen=True, slots=True)
-class Index:
+class Index(Struct, frozen=True):
     """Navigation to an array element: ``[0]`` (negative counts from the end)."""
 
     index: int
@@ -65,8 +63,7 @@ class Index:
         return f"[{self.index}]"
 
 
-@dataclass(frozen=True, slots=True)
-class Pointer:
+class Pointer(Struct, frozen=True):
     """A JSON Pointer suffix: ``#/a/0``, kept as written with its unescaped tokens."""
 
     text: str
@@ -99,8 +96,11 @@ COMPONENT_TYPES: Final = ("parameters", "successActions", "failureActions")
 SOURCE_PARTS: Final = ("header", "query", "path", "body", "payload")
 
 
-@dataclass(frozen=True, slots=True)
-class Expression:
+def _unbound(scope: Scope) -> Any:  # pragma: no cover - replaced in Expression.__post_init__
+    raise AssertionError("Expression._base is set by __post_init__")
+
+
+class Expression(Struct, frozen=True, eq=False):
     """A parsed runtime expression.
 
     ``root`` is ``url``, ``method``, ``statusCode``, ``self``, ``inputs``, ``outputs``, ``steps``,
@@ -127,16 +127,33 @@ class Expression:
     name: str | None = None
     segments: tuple[Segment, ...] = ()
     step: str | None = None
-    note: str | None = dataclasses.field(default=None, compare=False)  # `field` is taken above
-    habit: str | None = dataclasses.field(default=None, compare=False)
-    _base: Callable[[Scope], Any] = dataclasses.field(init=False, repr=False, compare=False)
-    _tokens: tuple[str, ...] | None = dataclasses.field(init=False, repr=False, compare=False)
+    note: str | None = None
+    habit: str | None = None
+    _base: Callable[[Scope], Any] = _unbound  # set by __post_init__, never passed
+    _tokens: tuple[str, ...] | None = None  # set by __post_init__, never passed
 
+    # Equality and hash leave out ``note``, ``habit`` and the compiled look-ups (a dataclass's
+    # ``compare=False``); `__repr__` below shows the expression only.
     def __post_init__(self) -> None:
         # compiled once: the root's look-up, and the pointer tokens when the navigation is one pointer
-        object.__setattr__(self, "_base", _base_of(self))
+        force_setattr(self, "_base", _base_of(self))
         single = self.segments[0] if len(self.segments) == 1 else None
-        object.__setattr__(self, "_tokens", single.tokens if isinstance(single, Pointer) else None)
+        force_setattr(self, "_tokens", single.tokens if isinstance(single, Pointer) else None)
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.root, self.id, self.field, self.name, self.segments, self.step)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__ or not isinstance(other, Expression):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __hash__(self) -> int:
+        return hash(self._key())
 
     def __str__(self) -> str:
         text = "$" + self.root

@@ -23,11 +23,12 @@ write are read too, each with a ``note`` on the expression so that a linter can 
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import enum
 import re
 from typing import Final
+
+from msgspec.structs import replace
 
 from spola.errors import ExpressionError, Location
 from spola.expr.navigate import PointerSyntaxError, split_pointer
@@ -349,9 +350,9 @@ class _Scanner:
         name = self.identifier(f"an output name after `{written}`")
         base = Expression("steps", id=step_id, name=name)
         segments = self.tail()
-        canonical = dataclasses.replace(base, segments=segments)
+        canonical = replace(base, segments=segments)
         note = f"`{written}{name}` is arazzo-runner's shorthand; read as `{canonical}`"
-        return dataclasses.replace(canonical, note=note, habit=SHORTHAND)
+        return replace(canonical, note=note, habit=SHORTHAND)
 
     def step_outputs(self, base: Expression, where: str) -> Expression:
         """The rest of ``$steps.<id>.outputs`` or ``$workflows.<id>.steps.<step>.outputs``."""
@@ -365,7 +366,7 @@ class _Scanner:
         if name is None:
             notes.append(f"`{where}` has no output name; read as all outputs")
         note = "; ".join(notes) or None
-        return dataclasses.replace(base, name=name, segments=self.tail(), note=note)
+        return replace(base, name=name, segments=self.tail(), note=note)
 
 
 def scan_expression(text: str, pos: int, mode: Mode) -> tuple[Expression, int]:

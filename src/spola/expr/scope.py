@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any, Final, final
+
+from msgspec import Struct, field
+from msgspec.structs import force_setattr, replace
 
 
 @final
@@ -111,8 +112,7 @@ def _headers(value: Mapping[str, str] | Iterable[tuple[str, str]]) -> Headers:
     return value if isinstance(value, Headers) else Headers(value)
 
 
-@dataclass(frozen=True, slots=True)
-class RequestView:
+class RequestView(Struct, frozen=True):
     """The request of the current exchange as `$request.*` sees it.
 
     ``headers`` may be a mapping or (name, value) pairs; it is stored as case-insensitive `Headers`.
@@ -125,11 +125,10 @@ class RequestView:
     body: Any = MISSING
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "headers", _headers(self.headers))
+        force_setattr(self, "headers", _headers(self.headers))
 
 
-@dataclass(frozen=True, slots=True)
-class ResponseView:
+class ResponseView(Struct, frozen=True):
     """The response of the current exchange as `$response.*` sees it (same shape as `RequestView`)."""
 
     headers: Mapping[str, str] = field(default_factory=Headers)
@@ -138,11 +137,10 @@ class ResponseView:
     body: Any = MISSING
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "headers", _headers(self.headers))
+        force_setattr(self, "headers", _headers(self.headers))
 
 
-@dataclass(slots=True)
-class Scope:
+class Scope(Struct):
     """Everything a runtime expression may read; every field is optional.
 
     ``steps`` maps a step id to that step's outputs; ``workflows`` maps a workflow id to
@@ -186,4 +184,4 @@ class Scope:
         ):
             if value is not None:
                 changes[name] = value
-        return dataclasses.replace(self, **changes)
+        return replace(self, **changes)

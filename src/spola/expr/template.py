@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
+
+from msgspec import Struct
 
 from spola import jsoncodec
 from spola.errors import ExpressionError, Location
@@ -52,8 +53,7 @@ def stringify(value: Any) -> str:
     return str(value)
 
 
-@dataclass(frozen=True, slots=True)
-class Embedded:
+class Embedded(Struct, frozen=True):
     """One expression inside a template; ``braced`` when written ``{$...}``, else bare."""
 
     expression: Expression
@@ -63,8 +63,7 @@ class Embedded:
         return f"{{{self.expression}}}" if self.braced else str(self.expression)
 
 
-@dataclass(frozen=True, slots=True)
-class Template:
+class Template(Struct, frozen=True):
     """A parsed string value: literal text and embedded expressions, in order.
 
     ``whole`` is True when the entire text is one bare expression (its value keeps its type).

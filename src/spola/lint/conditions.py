@@ -9,8 +9,9 @@ inside the response body, the operator and the literal.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
+
+from msgspec import Struct
 
 from spola.criteria import COMPARISON_DIALECT, RFC9535, parse_dialect
 from spola.errors import ExpressionError
@@ -32,8 +33,7 @@ _FILTER: Final = re.compile(r"^\$\[\?(.*)\]$", re.DOTALL)
 Path = tuple[str | int, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Comparison:
+class Comparison(Struct, frozen=True):
     """``<response body field> op literal``; ``path`` is the field's tokens inside the body."""
 
     path: Path

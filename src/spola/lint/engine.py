@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 from spola.errors import EXIT_FAILED, EXIT_INVALID, EXIT_OK, DocumentError, Finding
 from spola.lint.context import LintContext
@@ -19,8 +20,7 @@ if TYPE_CHECKING:
 _ORDER = {rule_id: index for index, rule_id in enumerate(RULES)}
 
 
-@dataclass(frozen=True, slots=True)
-class LintReport:
+class LintReport(Struct, frozen=True):
     """The findings for one document; ``readable`` is False when the file could not be read at all."""
 
     path: str

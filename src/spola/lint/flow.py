@@ -10,8 +10,9 @@ possibilities; the analyses below (reachability, loops, skippable steps) walk th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, TypeVar
+
+from msgspec import Struct
 
 from spola.model import FailureAction, SuccessAction
 
@@ -32,8 +33,7 @@ WORKFLOW: Final = "workflow:"
 Target = int | str
 
 
-@dataclass(frozen=True, slots=True)
-class Edge:
+class Edge(Struct, frozen=True):
     """One possible transition out of step ``source`` (an index into the workflow's steps).
 
     ``kind`` is ``success`` / ``failure`` (an action), ``retry`` (a bounded failure retry), ``next``

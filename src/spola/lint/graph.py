@@ -9,8 +9,9 @@ matching failure action is not drawn: every step has one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
+
+from msgspec import Struct
 
 from spola.lint.flow import END, FAIL, WORKFLOW, Edge, WorkflowGraph
 from spola.model import FailureAction
@@ -24,8 +25,7 @@ FORMATS: Final = ("mermaid", "dot")
 MAX_LABEL: Final = 80
 
 
-@dataclass(frozen=True, slots=True)
-class Node:
+class Node(Struct, frozen=True):
     """A node to draw: an id unique in the whole graph, its label and its kind."""
 
     id: str
@@ -33,8 +33,7 @@ class Node:
     kind: str  # "step", "start", "end", "fail", "workflow"
 
 
-@dataclass(frozen=True, slots=True)
-class Arrow:
+class Arrow(Struct, frozen=True):
     """An edge to draw; ``dashed`` for the default move and for failure transitions."""
 
     source: str

@@ -13,12 +13,12 @@ environments (account level) and a few more are v2 only; the project sub-resourc
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Final
 
+from msgspec import Struct
 
-@dataclass(frozen=True, slots=True)
-class KnownApi:
+
+class KnownApi(Struct, frozen=True):
     """An API by host suffix, and the paths only one of its versions has (regexes on ``{}`` paths)."""
 
     name: str

@@ -7,9 +7,10 @@ match wins. Severity, location and hint are kept as the model gave them.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from typing import TYPE_CHECKING, Final
+
+import msgspec.structs
 
 if TYPE_CHECKING:
     from spola.errors import Finding
@@ -48,4 +49,4 @@ def lint_rule(finding: Finding) -> str:
 def relabel(finding: Finding) -> Finding:
     """The finding with its ``spola validate`` rule id (``unreadable`` for an unreadable file)."""
     rule_id = "unreadable" if is_unreadable(finding) else lint_rule(finding)
-    return dataclasses.replace(finding, rule=rule_id)
+    return msgspec.structs.replace(finding, rule=rule_id)

@@ -7,8 +7,9 @@ as warnings, and the chosen workflow runs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 from spola.errors import DocumentError, Finding, Location
 from spola.lint.checks.habits import notices
@@ -24,8 +25,7 @@ if TYPE_CHECKING:
     from spola.model import Document, Workflow
 
 
-@dataclass(frozen=True, slots=True)
-class Preflight:
+class Preflight(Struct, frozen=True):
     """A document ready to run one workflow, and the problems found elsewhere in it."""
 
     document: Document

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
+
+from msgspec import Struct
 
 from spola.lint.checks import (
     cancel,
@@ -27,8 +28,7 @@ if TYPE_CHECKING:
 CheckFn = Callable[["LintContext"], Iterable["Finding"]]
 
 
-@dataclass(frozen=True, slots=True)
-class Check:
+class Check(Struct, frozen=True):
     """A check function and the rule ids its findings may carry; ``needs_sources`` when it reads
     the operations (skipped when the sources could not be loaded)."""
 

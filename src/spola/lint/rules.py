@@ -6,8 +6,9 @@ a finding's severity is its rule's unless the check that made it says otherwise.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Final
+
+from msgspec import Struct
 
 ERROR: Final = "error"
 WARNING: Final = "warning"
@@ -15,8 +16,7 @@ INFO: Final = "info"
 SEVERITIES: Final = (ERROR, WARNING, INFO)
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(Struct, frozen=True):
     """One rule: ``blocking`` rules stop ``spola run`` (their error findings are certain to break it)."""
 
     id: str

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct
 
 from spola.model.pointers import join
 
@@ -15,8 +16,7 @@ if TYPE_CHECKING:
     from spola.model import Criterion, FailureAction, Parameter, Step, SuccessAction, Workflow
 
 
-@dataclass(frozen=True, slots=True)
-class Site:
+class Site(Struct, frozen=True):
     """A value tree as written (``raw``) and compiled (``value``), at ``pointer``; ``step`` when in one."""
 
     pointer: str

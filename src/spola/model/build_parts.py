@@ -6,8 +6,9 @@ item) when the object is too broken to build.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
+
+import msgspec.structs
 
 from spola.model import fields as f
 from spola.model import shapes
@@ -211,7 +212,7 @@ def _reused(ctx: Ctx, raw: dict[str, Any], pointer: str, kind: str) -> Any:
             if compiled is None:
                 return None
             changes.update(value=compiled, raw_value=obj["value"])
-    return dataclasses.replace(target, **changes)
+    return msgspec.structs.replace(target, **changes)
 
 
 def _known(table: dict[str, Any]) -> str | None:

@@ -6,8 +6,9 @@ item) when the object is too broken to build.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct, field
 
 from spola.model import compile as comp
 from spola.model import fields as f
@@ -27,8 +28,7 @@ if TYPE_CHECKING:
     from spola.model.collector import Collector
 
 
-@dataclass
-class Ctx:
+class Ctx(Struct):
     """What the builders share while reading one document."""
 
     c: Collector

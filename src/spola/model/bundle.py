@@ -15,8 +15,9 @@ import hashlib
 import json
 import zlib
 from collections import OrderedDict
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from msgspec import Struct, field
 
 from spola.errors import DocumentError, Location
 from spola.model.parse import _finish, _Session
@@ -29,8 +30,7 @@ if TYPE_CHECKING:
     from spola.model.document import Document
 
 
-@dataclass(frozen=True, slots=True)
-class Bundle:
+class Bundle(Struct, frozen=True):
     """The root document's URI and display path, and the text of every file its load read, by URI."""
 
     uri: str

@@ -15,8 +15,9 @@ run; ``cancel_findings`` reports every problem for ``spola validate``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
+
+from msgspec import Struct, field
 
 from spola.errors import DocumentError, Finding, SpolaError
 
@@ -30,8 +31,7 @@ _KEYS: Final = frozenset({"workflowId", "inputs", "timeout", "description"})
 _READABLE: Final = frozenset({"inputs", "steps", "outputs", "workflows", "sourceDescriptions", "components"})
 
 
-@dataclass(frozen=True, slots=True)
-class CancelSpec:
+class CancelSpec(Struct, frozen=True):
     """A compiled ``x-spola-cancel``: the workflow to run, its inputs and how long it may take."""
 
     workflow_ref: str

@@ -1,4 +1,4 @@
-"""The Arazzo document as frozen dataclasses: every object of the 1.0 / 1.1 specification.
+"""The Arazzo document as frozen structs (`msgspec.Struct`): every object of the 1.0 / 1.1 specification.
 
 Every object keeps ``pointer``, its JSON Pointer in the file it came from, so findings and reports
 can say ``workflows[0].steps[2]`` and ``file:line``. Reusable Objects are already resolved: a
@@ -7,12 +7,14 @@ parameter or action that came from ``$components`` keeps the reference text in `
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
+
+from msgspec import Struct, field
 
 from spola.errors import Finding, Location, OperationNotFound, Unsupported, WorkflowNotFound
 from spola.model.collector import nearest_position
 from spola.model.refs_text import parse_workflow_ref
+from spola.structs import repr_without
 
 if TYPE_CHECKING:
     from spola.criteria import CompiledCriterion, Value
@@ -20,8 +22,7 @@ if TYPE_CHECKING:
     from spola.model.sources import Source
 
 
-@dataclass(frozen=True, slots=True)
-class Info:
+class Info(Struct, frozen=True):
     """Metadata about the document."""
 
     title: str
@@ -32,8 +33,7 @@ class Info:
     pointer: str = "/info"
 
 
-@dataclass(frozen=True, slots=True)
-class SourceDescription:
+class SourceDescription(Struct, frozen=True):
     """A named source description (OpenAPI, AsyncAPI or Arazzo) as written in the document."""
 
     name: str
@@ -43,8 +43,7 @@ class SourceDescription:
     pointer: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Criterion:
+class Criterion(Struct, frozen=True):
     """A Criterion Object; ``type`` is ``simple`` when omitted, ``version`` from an Expression Type Object."""
 
     condition: str
@@ -56,8 +55,7 @@ class Criterion:
     pointer: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Parameter:
+class Parameter(Struct, frozen=True):
     """A Parameter Object; ``in_`` is None for workflow inputs. ``raw_value`` is the value as written."""
 
     name: str
@@ -69,8 +67,7 @@ class Parameter:
     pointer: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class SuccessAction:
+class SuccessAction(Struct, frozen=True):
     """A Success Action Object: ``end`` or ``goto`` (a step of this workflow or another workflow)."""
 
     name: str
@@ -84,8 +81,7 @@ class SuccessAction:
     pointer: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class FailureAction:
+class FailureAction(Struct, frozen=True):
     """A Failure Action Object: ``end``, ``retry`` or ``goto``; retry_after in seconds."""
 
     name: str
@@ -101,8 +97,7 @@ class FailureAction:
     pointer: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class PayloadReplacement:
+class PayloadReplacement(Struct, frozen=True):
     """A Payload Replacement Object; the selector type is None when omitted (decided by content type)."""
 
     target: str
@@ -114,8 +109,7 @@ class PayloadReplacement:
     pointer: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class RequestBody:
+class RequestBody(Struct, frozen=True):
     """A Request Body Object; ``payload`` is compiled, ``raw_payload`` as written (None when absent)."""
 
     content_type: str | None
@@ -127,8 +121,7 @@ class RequestBody:
     pointer: str = ""
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Step:
+class Step(Struct, frozen=True, eq=False):
     """A Step Object. Exactly one of operation_id / operation_path / channel_path / workflow_id is set."""
 
     step_id: str
@@ -160,8 +153,7 @@ class Step:
         return "operation"
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Workflow:
+class Workflow(Struct, frozen=True, eq=False):
     """A Workflow Object. ``inputs`` is the JSON Schema with ``#/components/inputs`` references resolved."""
 
     workflow_id: str
@@ -187,8 +179,7 @@ class Workflow:
         return next((i for i, s in enumerate(self.steps) if s.step_id == step_id), -1)
 
 
-@dataclass(frozen=True, slots=True)
-class Components:
+class Components(Struct, frozen=True):
     """The Components Object: raw input schemas and the resolved reusable objects."""
 
     inputs: dict[str, Any] = field(default_factory=dict)
@@ -200,8 +191,10 @@ class Components:
     pointer: str = "/components"
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Document:
+_DOCUMENT_UNSHOWN: Final = frozenset({"positions", "raw", "sources", "operations", "family"})
+
+
+class Document(Struct, frozen=True, eq=False):
     """A loaded Arazzo document, its sources, and every step's operation resolved at load time.
 
     ``sources`` maps source names to what was loaded for them (absent when a source was not loaded:
@@ -217,14 +210,17 @@ class Document:
     extensions: dict[str, Any] = field(default_factory=dict)
     path: str | None = None
     uri: str | None = None
-    positions: dict[str, tuple[int, int]] = field(default_factory=dict, repr=False)
-    raw: dict[str, Any] = field(default_factory=dict, repr=False)
-    sources: dict[str, Source] = field(default_factory=dict, repr=False)
-    operations: dict[str, Operation] = field(default_factory=dict, repr=False)
+    positions: dict[str, tuple[int, int]] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+    sources: dict[str, Source] = field(default_factory=dict)
+    operations: dict[str, Operation] = field(default_factory=dict)
     async_steps: frozenset[str] = frozenset()
     sources_resolved: bool = False
     warnings: tuple[Finding, ...] = ()
-    family: dict[str, Document] = field(default_factory=dict, repr=False, compare=False)
+    family: dict[str, Document] = field(default_factory=dict)
+
+    def __repr__(self) -> str:  # the dataclass's repr: the maps below the document left out
+        return repr_without(self, _DOCUMENT_UNSHOWN)
 
     @property
     def version(self) -> tuple[int, int]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct, field
 
 from spola.model.pointers import join
 
@@ -14,8 +15,7 @@ if TYPE_CHECKING:
 V11 = (1, 1)
 
 
-@dataclass(frozen=True, slots=True)
-class Shape:
+class Shape(Struct, frozen=True):
     """The fixed fields of one kind of object, as the spec lists them."""
 
     name: str

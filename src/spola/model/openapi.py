@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import copy
 import re
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
+
+from msgspec import Struct, field
 
 from spola.model import pointers
 from spola.model.operation import Operation, OpParameter, Server, ServerVariable
@@ -20,8 +21,7 @@ class OpenApiError(Exception):
     """The document is not an OpenAPI description spola can use (message says why)."""
 
 
-@dataclass(frozen=True, slots=True)
-class OpenApiDescription:
+class OpenApiDescription(Struct, frozen=True):
     """A loaded OpenAPI description and where each operationId is (``/paths/<path>/<method>``)."""
 
     location: str

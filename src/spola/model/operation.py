@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
+from msgspec import Struct, field
 
-@dataclass(frozen=True, slots=True)
-class ServerVariable:
+
+class ServerVariable(Struct, frozen=True):
     """A Server Object variable: its default and, when given, the allowed values."""
 
     default: str
@@ -15,8 +15,7 @@ class ServerVariable:
     description: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Server:
+class Server(Struct, frozen=True):
     """An OpenAPI Server Object: a URL template and its variables."""
 
     url: str
@@ -24,8 +23,7 @@ class Server:
     description: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class OpParameter:
+class OpParameter(Struct, frozen=True):
     """An OpenAPI Parameter Object, ``$ref`` resolved, with the serialisation defaults applied.
 
     ``style`` defaults to ``form`` for query and cookie, ``simple`` for path and header; ``explode``
@@ -42,8 +40,7 @@ class OpParameter:
     content: dict[str, Any] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Operation:
+class Operation(Struct, frozen=True):
     """One operation of an OpenAPI source, everything ``$ref``-resolved.
 
     ``servers``: operation-level, else path-level, else document-level (else ``/``).

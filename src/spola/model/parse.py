@@ -6,9 +6,10 @@ instead and never raises for a document problem (for ``spola validate`` and lint
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import msgspec.structs
 
 from spola.errors import DocumentError, Finding, Location
 from spola.hosts import HostPolicy
@@ -67,18 +68,18 @@ class _Session:
             self.findings.extend(c.findings)
             return None
         check_references(c, document)
-        document = dataclasses.replace(document, family=self.family)
+        document = msgspec.structs.replace(document, family=self.family)
         self.family[uri] = document
         if self.resolve_sources:
             found = resolve_document(c, document, self.fetcher, self.family, self._child)
-            document = dataclasses.replace(
+            document = msgspec.structs.replace(
                 document,
                 sources=found.sources,
                 operations=dict(found.operations),
                 async_steps=frozenset(found.async_steps),
                 sources_resolved=True,
             )
-        document = dataclasses.replace(
+        document = msgspec.structs.replace(
             document, warnings=tuple(f for f in c.findings if f.severity != "error")
         )
         self.family[uri] = document

@@ -9,8 +9,9 @@ part the builder had to drop still counts) and ``in_reach`` says whether a findi
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct
 
 from spola.model.pointers import join
 from spola.model.refs_text import parse_qualified
@@ -29,8 +30,7 @@ _LOCAL_REF = re.compile(r"^#(/components/.+)$")
 _WORKFLOW_EXPR = re.compile(r"\$workflows\.([^{}$]+?)\.(?:inputs|outputs|steps)(?![A-Za-z0-9_])")
 
 
-@dataclass(frozen=True, slots=True)
-class Reach:
+class Reach(Struct, frozen=True):
     """The JSON Pointer prefixes (in the document's own file) one run can reach."""
 
     file: str | None

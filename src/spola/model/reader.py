@@ -7,10 +7,10 @@ what the same document written in JSON would give.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from msgspec import Struct, field
 
 from spola.errors import Finding, Location
 from spola.limits import DEFAULT_LOAD_LIMITS, LoadLimits
@@ -45,8 +45,7 @@ class _Loader(_Base):  # type: ignore[misc]
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: node.value)
 
 
-@dataclass(frozen=True, slots=True)
-class Parsed:
+class Parsed(Struct, frozen=True):
     """A parsed document: the tree, node positions (1-based) by JSON Pointer, and problems found."""
 
     data: Any

@@ -6,7 +6,8 @@ Real documents write ``$sourceDescriptions.x.y`` with or without surrounding bra
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 SOURCE_NAME = r"[A-Za-z0-9_\-]+"
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_\-]+$")
@@ -59,8 +60,7 @@ def parse_workflow_ref(text: str) -> tuple[str | None, str] | None:
     return parse_qualified(text)
 
 
-@dataclass(frozen=True, slots=True)
-class OperationPathRef:
+class OperationPathRef(Struct, frozen=True):
     """A parsed ``operationPath``: a source (by name, or by URL) and a JSON Pointer fragment."""
 
     source: str | None
@@ -91,8 +91,7 @@ def parse_component_ref(text: str) -> tuple[str, str] | None:
     return (match.group(1), match.group(2)) if match else None
 
 
-@dataclass(frozen=True, slots=True)
-class StepDependency:
+class StepDependency(Struct, frozen=True):
     """A step-level ``dependsOn`` entry: a step here, in another workflow, or in another document."""
 
     step_id: str

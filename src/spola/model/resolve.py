@@ -8,9 +8,10 @@ documents (workflowId, dependsOn) are all checked here, each problem a finding.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urldefrag, urljoin
+
+from msgspec import Struct, field
 
 from spola.model import operations as ops
 from spola.model.fields import did_you_mean
@@ -28,8 +29,7 @@ if TYPE_CHECKING:
 LoadChild = Callable[[str], "Document | None"]
 
 
-@dataclass
-class Resolution:
+class Resolution(Struct):
     """What the sources phase found for one document."""
 
     sources: dict[str, Source] = field(default_factory=dict)

@@ -13,8 +13,9 @@ step runs. ``idempotency_token`` is not a secret: nothing sends it as a credenti
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct, field
 
 from spola.errors import SpolaError
 from spola.redact import is_credential_header as _credential_header
@@ -47,8 +48,7 @@ def declared_secret(prop: Any) -> bool:
     )
 
 
-@dataclass
-class SecretRoles:
+class SecretRoles(Struct):
     """What a workflow (and the workflows it runs) treats as secret."""
 
     inputs: set[str] = field(default_factory=set)

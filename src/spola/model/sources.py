@@ -10,10 +10,11 @@ import socket
 import stat
 import urllib.request
 from collections import OrderedDict
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+from msgspec import Struct
 
 from spola.hosts import HostPolicy, HostRefused
 from spola.limits import DEFAULT_LOAD_LIMITS, LoadLimits
@@ -36,8 +37,7 @@ class SourceError(Exception):
         self.hint = hint
 
 
-@dataclass(frozen=True, slots=True)
-class Source:
+class Source(Struct, frozen=True):
     """What was loaded for a source description.
 
     ``type`` is the declared type, or the one detected from the content; ``location`` the absolute URI

@@ -7,12 +7,12 @@ redacted by the engine before any observer sees them, so nothing here needs a se
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import time
 from typing import IO, TYPE_CHECKING, Any
 
 from spola.core.events import StepFinished, StepStarted, Waiting, WorkflowFinished
+from spola.structs import asdict
 
 if TYPE_CHECKING:
     from spola.core.events import Event
@@ -58,7 +58,7 @@ class JsonLog:
     def __call__(self, event: Event) -> None:
         """Log one engine event."""
         kind = KINDS.get(type(event), type(event).__name__)
-        fields = _plain(dataclasses.asdict(event))
+        fields = _plain(asdict(event))
         failed = isinstance(event, StepFinished) and not event.passed
         self._write(kind, "warning" if failed else "info", fields, float(getattr(event, "at", 0.0) or 0.0))
 

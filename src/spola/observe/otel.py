@@ -22,11 +22,11 @@ This module imports OpenTelemetry; nothing else in spola does until tracing is e
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
 from typing import TYPE_CHECKING, Any
 
+import msgspec.structs
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
@@ -129,8 +129,8 @@ class OtelRunTrace:
             carrier: dict[str, str] = {}
             propagate.inject(carrier, context=trace.set_span_in_context(span))
             headers = tuple((k, v) for k, v in request.headers if k.lower() not in carrier)
-            traced = dataclasses.replace(
-                action, request=dataclasses.replace(request, headers=headers + tuple(carrier.items()))
+            traced = msgspec.structs.replace(
+                action, request=msgspec.structs.replace(request, headers=headers + tuple(carrier.items()))
             )
             try:
                 response = await sender(session, traced)

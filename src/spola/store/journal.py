@@ -22,8 +22,9 @@ import asyncio
 import contextlib
 import queue
 import threading
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+
+from msgspec import Struct
 
 from spola.errors import StoreError
 from spola.store.sqlite import RunStore
@@ -49,8 +50,7 @@ __all__ = ["Journal", "JournalStats"]
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
-class JournalStats:
+class JournalStats(Struct, frozen=True):
     """What the writer did: records applied, batches written, transactions committed, largest batch."""
 
     records: int

@@ -10,9 +10,10 @@ response that echoes a credential for never writing a credential to disk.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, get_args
+
+from msgspec import Struct, field
 
 from spola.errors import StoreError
 from spola.exchange import HttpResponse
@@ -72,8 +73,7 @@ def check_status(status: str) -> RunStatus:
     raise StoreError(f"unknown run status {status!r} (one of {', '.join(RUN_STATUSES)})")
 
 
-@dataclass(frozen=True, slots=True)
-class RunHeader:
+class RunHeader(Struct, frozen=True):
     """A run as started: everything (but secrets) needed to rebuild its engine on resume.
 
     ``inputs`` are redacted; ``secret_inputs`` names the inputs withheld, which a resume must be
@@ -126,8 +126,7 @@ class RunHeader:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class IntentRecord:
+class IntentRecord(Struct, frozen=True):
     """A request about to be sent, written (and committed) before it goes out.
 
     ``seq`` is the engine's call id; ``step_path`` locates the step, nested workflows joined by
@@ -235,8 +234,7 @@ def exchange_row(
     )  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
-class ResponseRecord:
+class ResponseRecord(Struct, frozen=True):
     """What came back for intent ``seq`` and the ``received_at`` (the engine's ``now``) it came at.
 
     ``status`` is None and ``error`` set when the transport failed. ``outputs`` optionally keeps
@@ -281,8 +279,7 @@ class ResponseRecord:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class EventRecord:
+class EventRecord(Struct, frozen=True):
     """Something worth showing that is not an exchange: a wait, a step outcome, a resume.
 
     ``data`` must already be redacted (`Redactor.redact_value`); ``seq`` links it to an exchange.
@@ -299,8 +296,7 @@ class EventRecord:
         return {"kind": self.kind, "at": iso_utc(self.at), "seq": self.seq, "data": dict(self.data)}
 
 
-@dataclass(frozen=True, slots=True)
-class ExchangeRecord:
+class ExchangeRecord(Struct, frozen=True):
     """One journalled exchange: its intent and, unless it is in doubt, its response."""
 
     seq: int
@@ -365,8 +361,7 @@ def _duration_ms(started_at: float, finished_at: float | None) -> int | None:
     return _millis(finished_at - started_at)
 
 
-@dataclass(frozen=True, slots=True)
-class RunSummary:
+class RunSummary(Struct, frozen=True):
     """One line of ``spola runs``."""
 
     run_id: str
@@ -390,8 +385,7 @@ class RunSummary:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class RunRecord:
+class RunRecord(Struct, frozen=True):
     """A run in full: header, state, exchanges ordered by seq and events in order."""
 
     header: RunHeader
@@ -438,8 +432,7 @@ class RunRecord:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class LeaseRecord:
+class LeaseRecord(Struct, frozen=True):
     """Who drives a run: an owner (one uuid per driving process) on a host, until ``expires_at``."""
 
     run_id: str

@@ -9,8 +9,9 @@ meaning is certain (a warning with the rewrite) and refuses, naming the habit, w
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
+
+from msgspec import Struct
 
 from spola.errors import ExpressionError
 from spola.expr import SHORTHAND, parse_template
@@ -28,8 +29,7 @@ if TYPE_CHECKING:
 _SHOWN: Final = 100
 
 
-@dataclass(frozen=True, slots=True)
-class Written:
+class Written(Struct, frozen=True):
     """One string of the document (a value, a condition or a context) and what it holds."""
 
     pointer: str
@@ -67,8 +67,7 @@ def _short(text: str) -> str:
     return text if len(text) <= _SHOWN else text[:_SHOWN] + "…"
 
 
-@dataclass(frozen=True, slots=True)
-class Shorthands:
+class Shorthands(Struct, frozen=True):
     """The ``$steps.<id>.<name>`` expressions of one string, and those that read no declared output."""
 
     written: Written
