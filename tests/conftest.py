@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -26,6 +29,61 @@ def wait_for(predicate: Callable[[], object], timeout: float = 30.0) -> None:
             return
         time.sleep(0.05)
     raise AssertionError("condition not reached in time")
+
+
+def stop_outside_a_write(proc: subprocess.Popen[str], store: Path, timeout: float = 30.0) -> None:
+    """SIGSTOP ``proc`` at a moment it holds no write transaction on the run store ``store``.
+
+    A process frozen mid-commit keeps the store's write lock until it is continued (a real case, with
+    its own test: tests/durable/test_lease.py), which is not what a test of lease take-over means to
+    stop. So: stop it, wait until the kernel says it is stopped, and probe the write lock without
+    waiting; when the process holds it, continue it for a moment and stop it again.
+    """
+    deadline = time.monotonic() + timeout
+    probe = sqlite3.connect(store, timeout=0, isolation_level=None)
+    try:
+        while True:
+            proc.send_signal(signal.SIGSTOP)
+            wait_for(lambda: _stopped(proc.pid), timeout=10)
+            try:
+                probe.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError:  # stopped inside a write transaction
+                proc.send_signal(signal.SIGCONT)
+                if time.monotonic() > deadline:
+                    raise AssertionError("the process was always stopped inside a write") from None
+                time.sleep(0.005)
+                continue
+            probe.execute("ROLLBACK")
+            return
+    finally:
+        probe.close()
+
+
+def _stopped(pid: int) -> bool:
+    """Every thread of ``pid`` is stopped (a group stop reaches each thread on its own)."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(FileNotFoundError):  # a thread that just ended
+            # "tid (comm) S ...": the comm may hold spaces and parentheses, not the last ")"
+            if task.joinpath("stat").read_text().rsplit(")", 1)[1].split()[0] not in ("T", "t"):
+                return False
+    return True
+
+
+@contextlib.contextmanager
+def reaped(proc: subprocess.Popen[str]) -> Iterator[subprocess.Popen[str]]:
+    """Make sure ``proc`` is gone and its pipes are closed when the block ends, however it ends: a
+    failing test leaves no process or open pipe behind (ResourceWarnings failing a later test)."""
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signal.SIGCONT)
+                proc.kill()
+        proc.wait(timeout=30)
+        for pipe in (proc.stdin, proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
 
 
 def spola_cli(

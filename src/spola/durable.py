@@ -17,7 +17,7 @@ from spola.drivers.aio import Observer, RunInterrupted, make_session
 from spola.drivers.cancel import CancelSignal, check_cancel, drive_cancellable
 from spola.drivers.eventlog import JournalLog
 from spola.drivers.journal import failed_transport_exchange, replay, resume_event
-from spola.errors import ResumeRefused, StoreError, StoreWriteFailed
+from spola.errors import ResumeRefused, StoreError, StoreLocked, StoreWriteFailed
 from spola.exchange import HttpResponse
 from spola.lease import HELD, LeaseHolder
 from spola.lease import acquire as acquire_lease
@@ -211,9 +211,14 @@ def store_failed(
         )
     else:
         what = "no request had been sent by this process"
+    fix = (
+        "Continue or end the process that holds it"
+        if isinstance(exc, StoreLocked)
+        else "Free space or fix the store"
+    )
     return StoreWriteFailed(
         f"the run store {journal.path} could not be written ({exc.message}), so run {run_id} stopped; {what}",
-        hint=f"Free space or fix the store, then spola resume {run_id}: the journal keeps what it recorded.",
+        hint=f"{fix}, then spola resume {run_id}: the journal keeps what it recorded.",
     )
 
 

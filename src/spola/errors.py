@@ -10,6 +10,7 @@ SpolaError
 │   ├── InputError            workflow inputs are missing or do not match their schema
 │   ├── UsageError            command-line arguments are wrong
 │   ├── StoreError            the run store cannot be opened or read
+│   │   └── StoreLocked       another process holds the store's write lock and does not let go
 │   ├── ResumeRefused         a run cannot be resumed safely (exit 2)
 │   └── LimitExceeded         a document or run is over a limit (docs/robustness.md)
 │       └── NestingTooDeep    workflows nested in workflows beyond --max-depth
@@ -152,6 +153,10 @@ class UsageError(UserError):
 
 class StoreError(UserError):
     """The run store cannot be opened, migrated or read."""
+
+
+class StoreLocked(StoreError):
+    """Another process has held the store's write lock past the busy timeout (it is stopped mid-write)."""
 
 
 class StoreWriteFailed(SpolaError):

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from msgspec import Struct
 
-from spola.errors import EXIT_LEASE_LOST, ResumeRefused, SpolaError, StoreError
+from spola.errors import EXIT_LEASE_LOST, ResumeRefused, SpolaError, StoreError, StoreLocked
 from spola.store.records import LeaseRecord, iso_utc
 from spola.structs import repr_without
 
@@ -252,7 +252,10 @@ async def acquire(
     now = time.time()
     owner = uuid.uuid4().hex  # one per driver: a second driver in this process is refused too
     lease = LeaseRecord(run_id, owner, HOST, os.getpid(), now, now + span)
-    taken, previous = await journal.acquire_lease(lease, lambda held: not lease_is_stale(held))
+    try:
+        taken, previous = await journal.acquire_lease(lease, lambda held: not lease_is_stale(held))
+    except StoreLocked as exc:
+        raise await _locked(journal, run_id, exc) from exc
     if not taken:
         assert previous is not None
         raise ResumeRefused(
@@ -266,6 +269,26 @@ async def acquire(
             f"took over run {run_id} from pid {previous.pid} on host {previous.host}, {why_stale(previous)}"
         )
     return LeaseHolder(journal, run_id, span, lease.expires_at, owner), notice
+
+
+async def _locked(journal: Journal, run_id: str, exc: StoreLocked) -> StoreLocked:
+    """Why the lease could not be taken: the store's write lock, and who last held the run (a read
+    needs no write lock, so it still answers)."""
+    message = f"cannot take the lease of run {run_id}, nothing was sent: {exc.message}"
+    with contextlib.suppress(StoreError):
+        held = await journal.get_lease(run_id)
+        if held is not None:
+            when = "expired" if held.expires_at <= time.time() else "expires"
+            message += (
+                f"; the run's lease was last held by pid {held.pid} on host {held.host} "
+                f"(it {when} at {iso_utc(held.expires_at)})"
+            )
+            return StoreLocked(
+                message,
+                hint=f"If pid {held.pid} on {held.host} is stopped, continue it (kill -CONT {held.pid}) "
+                "or end it, then resume again.",
+            )
+    return StoreLocked(message, hint=exc.hint)
 
 
 def run_state(status: str, lease: LeaseRecord | None, options: Mapping[str, object]) -> str:

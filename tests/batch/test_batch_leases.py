@@ -8,18 +8,29 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
+import pytest
+
 from tests.batch.conftest import CountingStub, JobsServer
-from tests.conftest import spola_cli, wait_for
+from tests.conftest import reaped, spola_cli, stop_outside_a_write, wait_for
+
+
+@pytest.fixture
+def cleanup() -> Iterator[ExitStack]:
+    """Processes started by a test are ended, and their pipes closed, however the test ends."""
+    with ExitStack() as stack:
+        yield stack
 
 
 def start_batch(
-    flow: Path, jobs: JobsServer, store: Path, rows: list[dict], **env: str
+    cleanup: ExitStack, flow: Path, jobs: JobsServer, store: Path, rows: list[dict], **env: str
 ) -> subprocess.Popen[str]:
     lines = flow.parent / "rows.jsonl"
     lines.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
-    return subprocess.Popen(
+    proc = subprocess.Popen(
         [
             sys.executable, "-m", "spola", "run", str(flow), "--batch", str(lines), "--concurrency", "2",
             "--server", f"jobs={jobs.base_url}", "--poll-interval", "0.05", "--store", str(store),
@@ -27,6 +38,7 @@ def start_batch(
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "NO_COLOR": "1", **env},
     )  # fmt: skip
+    return cleanup.enter_context(reaped(proc))
 
 
 def running_ids(store: Path) -> list[str]:
@@ -44,10 +56,10 @@ def polls(jobs: JobsServer) -> int:
 
 
 def test_a_run_a_live_batch_drives_is_not_resumed_and_its_job_is_triggered_once(
-    flow: Path, jobs: JobsServer, tmp_path: Path
+    flow: Path, jobs: JobsServer, tmp_path: Path, cleanup: ExitStack
 ) -> None:
     store = tmp_path / "runs.db"
-    batch = start_batch(flow, jobs, store, [{"job_id": 1}, {"job_id": 2, "polls": 400}])
+    batch = start_batch(cleanup, flow, jobs, store, [{"job_id": 1}, {"job_id": 2, "polls": 400}])
     try:
         wait_for(lambda: polls(jobs) >= 4 and len(running_ids(store)) == 1)
         (run_id,) = running_ids(store)
@@ -76,17 +88,19 @@ def test_a_run_a_live_batch_drives_is_not_resumed_and_its_job_is_triggered_once(
 
 
 def test_a_stopped_batch_whose_run_was_taken_over_sends_nothing_more_for_it(
-    flow: Path, jobs: JobsServer, tmp_path: Path
+    flow: Path, jobs: JobsServer, tmp_path: Path, cleanup: ExitStack
 ) -> None:
     store = tmp_path / "runs.db"
     second = CountingStub().start()
     try:
         other = JobsServer(second, polls={5: 3}, delays={5: 0.0})
         second.add("GET", "/jobs/get", other.get)
-        batch = start_batch(flow, jobs, store, [{"job_id": 5, "polls": 100_000}], SPOLA_LEASE_TTL="1.5")
+        batch = start_batch(
+            cleanup, flow, jobs, store, [{"job_id": 5, "polls": 100_000}], SPOLA_LEASE_TTL="1.5"
+        )
         wait_for(lambda: polls(jobs) >= 3)
         (run_id,) = running_ids(store)
-        batch.send_signal(signal.SIGSTOP)
+        stop_outside_a_write(batch, store)  # stopped mid-commit, it would keep the store locked
         try:
             time.sleep(0.3)
             seen = len(jobs.stub.requests)

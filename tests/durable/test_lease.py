@@ -10,13 +10,24 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
-from tests.conftest import shared_or_skip, spola_cli
+import pytest
+
+from tests.conftest import reaped, shared_or_skip, spola_cli, stop_outside_a_write
 from tests.durable.test_resume import TOKEN, dbt_server, newest_run_id, polls, run_args, wait_for
 from tests.stub_server import StubServer
 
 TRIGGER = "/api/v2/accounts/1/jobs/2/run/"
+
+
+@pytest.fixture
+def cleanup() -> Iterator[ExitStack]:
+    """Processes started by a test are ended, and their pipes closed, however the test ends."""
+    with ExitStack() as stack:
+        yield stack
 
 
 def launch(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
@@ -69,16 +80,18 @@ def test_two_resumes_at_once_only_one_drives_and_the_job_is_triggered_once(
     assert len(polls(stub)) == 100
 
 
-def test_a_stopped_owner_is_taken_over_and_sends_nothing_more_once_continued(tmp_path: Path) -> None:
+def test_a_stopped_owner_is_taken_over_and_sends_nothing_more_once_continued(
+    tmp_path: Path, cleanup: ExitStack
+) -> None:
     shared_or_skip()
     first, second = StubServer().start(), StubServer().start()
     try:
         dbt_server(first, polls_until_done=10_000)
         dbt_server(second, polls_until_done=3)
         store = tmp_path / "runs.db"
-        owner = launch(*run_args(first, store), env={"SPOLA_LEASE_TTL": "1.5"})
+        owner = cleanup.enter_context(reaped(launch(*run_args(first, store), env={"SPOLA_LEASE_TTL": "1.5"})))
         wait_for(lambda: len(polls(first)) >= 3)
-        owner.send_signal(signal.SIGSTOP)
+        stop_outside_a_write(owner, store)  # stopped mid-commit, it would keep the store locked
         try:
             run_id = newest_run_id(store)
             time.sleep(0.3)
@@ -105,6 +118,56 @@ def test_a_stopped_owner_is_taken_over_and_sends_nothing_more_once_continued(tmp
     finally:
         first.stop()
         second.stop()
+
+
+HOLD_THE_WRITE_LOCK = """
+import os, signal, sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN IMMEDIATE")
+conn.execute("UPDATE store_meta SET value = value")
+print("holding", flush=True)
+os.kill(os.getpid(), signal.SIGSTOP)  # frozen mid-write, as a SIGSTOP or a paused container leaves one
+"""
+
+
+def test_a_resume_while_a_stopped_process_holds_the_store_write_lock_is_refused_clearly(
+    stub: StubServer, tmp_path: Path, cleanup: ExitStack
+) -> None:
+    shared_or_skip()
+    store = tmp_path / "runs.db"
+    run_id, dead = killed_mid_poll(stub, store, polls_until_done=8)
+    holder = cleanup.enter_context(
+        reaped(
+            subprocess.Popen(
+                [sys.executable, "-c", HOLD_THE_WRITE_LOCK, str(store)], stdout=subprocess.PIPE, text=True
+            )
+        )
+    )
+    assert holder.stdout is not None and holder.stdout.readline() == "holding\n"
+    seen = len(stub.requests)
+    # reading needs no write lock: the store opens, lists and shows its runs
+    listed = spola_cli("runs", "--json", "--store", str(store))
+    assert listed.returncode == 0, listed.stderr
+    assert [row["runId"] for row in json.loads(listed.stdout)] == [run_id]
+    shown = spola_cli("runs", "show", run_id, "--json", "--store", str(store))
+    assert shown.returncode == 0 and json.loads(shown.stdout)["lease"]["pid"] == dead, shown.stderr
+
+    args = ["resume", run_id, "--store", str(store), "-i", f"token={TOKEN}", "--poll-interval", "0"]
+    refused = spola_cli(*args)
+    assert refused.returncode == 2, refused.stderr
+    assert f"cannot take the lease of run {run_id}, nothing was sent" in refused.stderr
+    assert f"the run store {store} is locked" in refused.stderr
+    assert "a process stopped in the middle of a write" in refused.stderr
+    assert f"last held by pid {dead} on host" in refused.stderr
+    assert "Traceback" not in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+    assert len(stub.requests) == seen  # nothing was sent
+
+    holder.send_signal(signal.SIGCONT)  # continued, it ends and its transaction with it
+    holder.wait(timeout=30)
+    resumed = spola_cli(*args, "--json")
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["outputs"]["finalStatus"] == 10
+    assert len(stub.received("POST", TRIGGER)) == 1
 
 
 def test_a_run_in_a_copy_of_its_store_is_refused_unless_the_copy_is_adopted(

@@ -20,7 +20,7 @@ from spola.drivers.temporal import client as tc
 from spola.drivers.temporal.codec import EncryptionCodec, load_key
 from spola.sim import create_combined_app, serve_in_thread
 from tests.conftest import SEEDS, shared_or_skip
-from tests.e2e.test_seeds_on_simulators import TOKEN, Sim, spola_run
+from tests.e2e.test_seeds_on_simulators import TOKEN, RequestClock, Sim, spola_run
 from tests.integration.documents import write
 from tests.stub_server import Reply, StubServer
 
@@ -28,10 +28,24 @@ SECRET_INPUT = "sim-token"
 
 
 @pytest.fixture(scope="module")
-def sim() -> Iterator[Sim]:
+def _sim_server() -> Iterator[tuple[Sim, RequestClock]]:
     shared_or_skip()
-    with serve_in_thread(create_combined_app(seed=3, speed=50)) as server:
-        yield Sim(server.base_url)
+    clock = RequestClock()
+    with serve_in_thread(clock.wrap(create_combined_app(clock=clock, seed=3))) as server:
+        yield Sim(server.base_url), clock
+
+
+@pytest.fixture
+def sim(_sim_server: tuple[Sim, RequestClock]) -> Sim:
+    """Simulated time moves one second per vendor request, not with the wall clock: each poll of the
+    Databricks seed sees PENDING, RUNNING, then TERMINATED, however slowly a loaded machine schedules
+    the run's activities. (On a wall clock, a poll delayed into the half-second TERMINATING window —
+    a state the seed's loop does not cover — fell through to the output fetch with resultState null:
+    the flakiness of test_credentials_and_secret_inputs_are_sealed_in_temporal_history.)"""
+    server, clock = _sim_server
+    clock.now = 0.0
+    clock.step = 1.0
+    return server
 
 
 def _raw_history(address: str, run_id: str) -> bytes:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from msgspec import Struct
 
-from spola.errors import StoreError
+from spola.errors import StoreError, StoreLocked
 from spola.store.sqlite import RunStore
 
 if TYPE_CHECKING:
@@ -60,19 +60,22 @@ class JournalStats(Struct, frozen=True):
 
 
 class _Op(Generic[T]):
-    """One queued unit of work; ``future`` is None for fire-and-forget writes."""
+    """One queued unit of work; ``future`` is None for fire-and-forget writes; ``read`` when it writes
+    nothing (a batch of reads only takes no write lock)."""
 
-    __slots__ = ("apply", "future", "loop")
+    __slots__ = ("apply", "future", "loop", "read")
 
     def __init__(
         self,
         apply: Callable[[RunStore], T],
         future: asyncio.Future[T] | None = None,
         loop: asyncio.AbstractEventLoop | None = None,
+        read: bool = False,
     ) -> None:
         self.apply = apply
         self.future = future
         self.loop = loop
+        self.read = read
 
 
 _STOP = object()
@@ -92,6 +95,7 @@ class _Rows:
     """Consecutive answered exchanges buffered on the loop's side: one op, one ``executemany``."""
 
     __slots__ = ("future", "loop", "rows")
+    read = False
 
     def __init__(self, row: ExchangeRow) -> None:
         self.rows = [row]
@@ -230,7 +234,7 @@ class Journal:
 
     async def flush(self) -> None:
         """Wait until everything queued so far is committed; StoreError if any of it failed."""
-        await self._call(lambda _store: None)
+        await self._call(lambda _store: None, read=True)
         self._raise_failures()
 
     async def close(self) -> None:
@@ -243,7 +247,7 @@ class Journal:
             self._closed = True
             loop = asyncio.get_running_loop()
             stopped: asyncio.Future[None] = loop.create_future()
-            self._queue.put(_Op(lambda _store: None, stopped, loop))
+            self._queue.put(_Op(lambda _store: None, stopped, loop, read=True))
             self._queue.put(_STOP)
             with contextlib.suppress(StoreError):
                 await stopped
@@ -284,12 +288,12 @@ class Journal:
 
     async def get_lease(self, run_id: str) -> LeaseRecord | None:
         """The run's (exact id) lease row, or None."""
-        return await self._call(lambda store: store.get_lease(run_id))
+        return await self._call(lambda store: store.get_lease(run_id), read=True)
 
     async def run_origin(self, run_id: str) -> tuple[str | None, str | None, str, str]:
         """The store id and path a run was created in, then this store's id and absolute path."""
         return await self._call(
-            lambda store: (*store.run_origin(run_id), store.store_id(), store.absolute_path())
+            lambda store: (*store.run_origin(run_id), store.store_id(), store.absolute_path()), read=True
         )
 
     async def rebind_run(self, run_id: str) -> None:
@@ -300,19 +304,19 @@ class Journal:
 
     async def get_run(self, run_id: str) -> RunRecord:
         """The run (by id or unique prefix) as stored after everything queued before this call."""
-        return await self._call(lambda store: store.get_run(run_id))
+        return await self._call(lambda store: store.get_run(run_id), read=True)
 
     async def in_doubt(self, run_id: str) -> list[IntentRecord]:
         """The run's intents without a response."""
-        return await self._call(lambda store: store.in_doubt(run_id))
+        return await self._call(lambda store: store.in_doubt(run_id), read=True)
 
     async def last_event(self, run_id: str, kind: str) -> EventRecord | None:
         """The run's most recent event of ``kind`` (exact run id), or None."""
-        return await self._call(lambda store: store.last_event(run_id, kind))
+        return await self._call(lambda store: store.last_event(run_id, kind), read=True)
 
     async def list_runs(self, limit: int = 50, status: RunStatus | None = None) -> list[RunSummary]:
         """Most recent runs first."""
-        return await self._call(lambda store: store.list_runs(limit, status))
+        return await self._call(lambda store: store.list_runs(limit, status), read=True)
 
     # --- plumbing -----------------------------------------------------------------------------
 
@@ -320,12 +324,12 @@ class Journal:
         if self._closed:
             raise StoreError(f"the journal of {self.path} is closed")
 
-    async def _call(self, apply: Callable[[RunStore], T]) -> T:
+    async def _call(self, apply: Callable[[RunStore], T], *, read: bool = False) -> T:
         self._check_open()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         self._hand_over()
-        self._queue.put(_Op(apply, future, loop))
+        self._queue.put(_Op(apply, future, loop, read))
         return await future
 
     def _post(self, apply: Callable[[RunStore], object], *, op: _Op[Any] | _Rows | None = None) -> None:
@@ -403,12 +407,15 @@ class Journal:
     def _write(self, store: RunStore, ops: list[_Op[Any]]) -> None:
         results: list[Any] = [None] * len(ops)
         errors: list[StoreError | None] = [None] * len(ops)
+        read = all(op.read for op in ops)
         try:
-            with store.transaction():
+            with store.reading() if read else store.transaction():
                 for index, op in enumerate(ops):
                     results[index] = op.apply(store)
+        except StoreLocked as exc:  # nothing was written; one by one would wait for the lock again
+            errors = [exc] * len(ops)
         except Exception:
-            errors = self._write_one_by_one(store, ops, results)
+            errors = (self._read_one_by_one if read else self._write_one_by_one)(store, ops, results)
         self._records += len(ops)
         self._batches += 1
         self._largest = max(self._largest, len(ops))
@@ -420,6 +427,17 @@ class Journal:
                 with self._failure_lock:
                     self._failures.append(error)
         _settle(settlements)
+
+    def _read_one_by_one(
+        self, store: RunStore, ops: list[_Op[Any]], results: list[Any]
+    ) -> list[StoreError | None]:
+        errors: list[StoreError | None] = [None] * len(ops)
+        for index, op in enumerate(ops):
+            try:
+                results[index] = op.apply(store)
+            except Exception as exc:
+                errors[index] = _as_store_error(exc, store.path)
+        return errors
 
     def _write_one_by_one(
         self, store: RunStore, ops: list[_Op[Any]], results: list[Any]

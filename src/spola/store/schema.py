@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from spola.errors import StoreError
+from spola.errors import StoreError, StoreLocked
 
 __all__ = [
     "APPLICATION_ID",
@@ -210,18 +210,24 @@ def connect(path: Path | str, *, synchronous: str = "NORMAL") -> sqlite3.Connect
     except sqlite3.Error as exc:
         if conn is not None:
             conn.close()
-        raise StoreError(f"cannot open the run store {where}: {_describe(exc)}") from exc
+        raise store_error(exc, where, "cannot open the run store") from exc
     return conn
 
 
 def migrate(conn: sqlite3.Connection, where: str, migrations: Sequence[Migration] = MIGRATIONS) -> int:
     """Bring the store to the latest schema version and return that version.
 
-    Refuses (StoreError) a database that is not spola's or was written by a newer spola. Runs in
-    one ``BEGIN IMMEDIATE`` transaction, so concurrent openers do not migrate twice.
+    Refuses (StoreError) a database that is not spola's or was written by a newer spola. An
+    up-to-date store is only read; a migration runs in one ``BEGIN IMMEDIATE`` transaction, so
+    concurrent openers do not migrate twice.
     """
     latest = len(migrations)
     try:
+        # Up to date (every open but the first of a new spola): a plain read, no write lock, so a store
+        # whose write lock another process holds (stopped mid-commit: SIGSTOP, a paused container)
+        # still opens, and is read, listed and shown; only a write to it waits for that process.
+        if _check_identity(conn, where, latest) == latest:
+            return latest
         conn.execute("BEGIN IMMEDIATE")
         try:
             version = _check_identity(conn, where, latest)
@@ -236,8 +242,20 @@ def migrate(conn: sqlite3.Connection, where: str, migrations: Sequence[Migration
                 conn.execute("ROLLBACK")
             raise
     except sqlite3.Error as exc:
-        raise StoreError(f"cannot open the run store {where}: {_describe(exc)}") from exc
+        raise store_error(exc, where, "cannot open the run store") from exc
     return latest
+
+
+def store_error(exc: sqlite3.Error, where: str, doing: str = "run store") -> StoreError:
+    """The StoreError for a failed statement; `StoreLocked` when the write lock stayed taken."""
+    if getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY:
+        return StoreLocked(
+            f"the run store {where} is locked: another process has held its write lock for over "
+            f"{BUSY_TIMEOUT_MS / 1000:g} s — a process stopped in the middle of a write (SIGSTOP, a "
+            "debugger, a paused container) keeps it until it is continued or ends",
+            hint="Continue or end that process, then try again (spola runs lists the runs and their pids).",
+        )
+    return StoreError(f"{doing} {where}: {_describe(exc)}")
 
 
 def _check_identity(conn: sqlite3.Connection, where: str, latest: int) -> int:

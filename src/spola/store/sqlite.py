@@ -30,7 +30,15 @@ from spola.store.records import (
     check_status,
     request_summary,
 )
-from spola.store.schema import MIGRATIONS, SCHEMA_VERSION, Migration, connect, default_store_path, migrate
+from spola.store.schema import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    Migration,
+    connect,
+    default_store_path,
+    migrate,
+    store_error,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -235,6 +243,19 @@ class RunStore:
         self.commits += 1
 
     @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """Group reads into one snapshot (a deferred ``BEGIN``): no write lock is taken, so they
+        answer while another process holds it (WAL)."""
+        if self._conn.in_transaction:
+            yield
+            return
+        self._exec("BEGIN")
+        try:
+            yield
+        finally:
+            self._rollback()
+
+    @contextlib.contextmanager
     def savepoint(self) -> Iterator[None]:
         """Inside a transaction: undo just the writes inside when they fail."""
         self._exec("SAVEPOINT record")
@@ -256,7 +277,7 @@ class RunStore:
         try:
             return self._conn.execute(sql, params)
         except sqlite3.Error as exc:
-            raise StoreError(f"run store {self.path}: {exc}") from exc
+            raise store_error(exc, self.path) from exc
 
     def _write(self, sql: str, params: Sequence[Any]) -> int:
         if self._conn.in_transaction:  # inside a batch: the common, hot path
@@ -416,7 +437,7 @@ class RunStore:
         try:
             self._conn.executemany(sql, params)
         except sqlite3.Error as exc:
-            raise StoreError(f"run store {self.path}: {exc}") from exc
+            raise store_error(exc, self.path) from exc
 
     def record_event(self, event: EventRecord) -> None:
         """Record an event (a wait, a step outcome, …) of a run."""
