@@ -15,6 +15,7 @@ from spola.core.report import RunError
 from spola.core.scope import evaluate_outputs
 from spola.criteria.observe import observe
 from spola.expr import MISSING
+from spola.idcache import by_identity_pair
 
 if TYPE_CHECKING:
     import random
@@ -221,23 +222,19 @@ def _error_snippet(response: HttpResponse, limit: int = 300) -> str:
     )
 
 
-_MERGED: dict[tuple[int, int], tuple[Sequence[Any], Sequence[Any], tuple[Any, ...]]] = {}
+def _merge(step_actions: Sequence[Any], workflow_actions: Sequence[Any]) -> tuple[Any, ...]:
+    names = {a.name for a in step_actions}
+    return tuple(step_actions) + tuple(a for a in workflow_actions if a.name not in names)
+
+
+_merged = by_identity_pair(_merge, 4096)
 
 
 def _actions(step_actions: Sequence[Any], workflow_actions: Sequence[Any]) -> tuple[Any, ...]:
     """A step's actions, then the workflow's it does not override by name (merged once per pair)."""
-    if not workflow_actions:
+    if not workflow_actions:  # most workflows have no workflow-level actions: no lookup at all
         return tuple(step_actions)
-    key = (id(step_actions), id(workflow_actions))
-    known = _MERGED.get(key)
-    if known is not None and known[0] is step_actions and known[1] is workflow_actions:
-        return known[2]
-    names = {a.name for a in step_actions}
-    merged = tuple(step_actions) + tuple(a for a in workflow_actions if a.name not in names)
-    if len(_MERGED) > 4096:
-        _MERGED.clear()
-    _MERGED[key] = (step_actions, workflow_actions, merged)
-    return merged
+    return _merged(step_actions, workflow_actions)
 
 
 def _on_success(

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from spola.errors import SpolaError
 from spola.expr import MISSING, Headers, RequestView, ResponseView, Scope
+from spola.idcache import by_identity
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -64,20 +65,14 @@ def evaluate_outputs(outputs: Mapping[str, Value], scope: Scope, *, chained: boo
     return result
 
 
-_VIEWS: dict[int, tuple[Any, dict[str, Any], Mapping[str, Any]]] = {}
-
-
-def _document_view(document: Any) -> tuple[dict[str, Any], Mapping[str, Any]]:
+def _make_document_view(document: Any) -> tuple[dict[str, Any], Mapping[str, Any]]:
     """``$sourceDescriptions`` and ``$components`` of a document, made once per document."""
-    known = _VIEWS.get(id(document))
-    if known is not None and known[0] is document:
-        return known[1], known[2]
     sources = {s.name: {"name": s.name, "url": s.url, "type": s.type} for s in document.source_descriptions}
     components = getattr(document.components, "raw", None) or {}
-    if len(_VIEWS) > 256:
-        _VIEWS.clear()
-    _VIEWS[id(document)] = (document, sources, components)
     return sources, components
+
+
+_document_view = by_identity(_make_document_view, 256)
 
 
 def build_scope(
