@@ -19,7 +19,7 @@ from spola.idcache import by_identity_pair
 
 if TYPE_CHECKING:
     import random
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from spola.core.frame import Frame, Link
     from spola.exchange import HttpResponse
@@ -166,11 +166,13 @@ def judge(
     child: Frame | None = None,
     deadline: float | None = None,
     trace: Trace | None = None,
+    known: Mapping[str, Any] | None = None,
 ) -> Verdict:
     """Decide a step's outcome from its response (or problem, or finished child): evaluate its
     outputs into the frame, schedule the frame's next step, and say what else must happen.
 
-    ``trace`` (only when observed) collects every criterion evaluated, actions' included."""
+    ``trace`` (only when observed) collects every criterion evaluated, actions' included; ``known``
+    are outputs already evaluated from this response (a login's token, foreseen by the journal)."""
     step = frame.step
     reasons: list[str] = []
     if problem is not None:
@@ -202,7 +204,7 @@ def judge(
         reasons.insert(0, f"no response: {response.error}")
     if not passed and response is not None and (response.status or 0) >= 400:
         reasons.append(_error_snippet(response))
-    frame.step_outputs[step.step_id] = evaluate_outputs(step.outputs, scope)
+    frame.step_outputs[step.step_id] = evaluate_outputs(step.outputs, scope, known=known)
     if passed:
         move = _on_success(frame, scope, now, options, rng, trace)
     else:

@@ -48,13 +48,23 @@ def parse_body(response: HttpResponse) -> Any:
     return text
 
 
-def evaluate_outputs(outputs: Mapping[str, Value], scope: Scope, *, chained: bool = False) -> dict[str, Any]:
+def evaluate_outputs(
+    outputs: Mapping[str, Value],
+    scope: Scope,
+    *,
+    chained: bool = False,
+    known: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """Evaluate an ``outputs`` map; what cannot be found is ``None``, never an error.
 
     ``chained``: each output can read the ones before it as ``$outputs.*`` (workflow outputs).
+    ``known``: outputs already evaluated against this same scope, taken as they are.
     """
     result: dict[str, Any] = {}
     for name, value in outputs.items():
+        if known is not None and name in known:
+            result[name] = known[name]
+            continue
         try:
             found = value.evaluate(scope)
         except SpolaError:
