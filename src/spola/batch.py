@@ -287,6 +287,7 @@ class Batch:
         run = started
         journal = self._journal
         holder: LeaseHolder | None = None
+        result: RunResult | None = None
         lost = False
         self.counts.running += 1
         try:
@@ -307,21 +308,15 @@ class Batch:
         except LeaseLost as exc:  # another process drives it now: nothing more is recorded from here
             lost = True
             result = failed_result(self.workflow.workflow_id, exc.message, run.run_id)
-        except BaseException:
-            if holder is not None:  # the journal failed (or worse): the batch stops, the lease goes
-                HELD.pop(run.run_id, None)
-                await holder.release()
-            raise
         finally:
             self.counts.running -= 1
-        if journal is not None:
-            from spola.durable import record_end
+            if journal is not None and result is not None and not lost:
+                from spola.durable import record_end
 
-            if not lost:
-                record_end(journal, result)
-            if holder is not None:
+                record_end(journal, result)  # queued before the lease goes: a resume then sees it ended
+            if holder is not None:  # however it ended, a journal that failed included (the batch stops)
                 HELD.pop(run.run_id, None)
-                await holder.release()  # after the run's end is queued: a resume then sees it ended
+                await holder.release()
         return result
 
     async def _send(self, session: aiohttp.ClientSession, action: SendRequest) -> HttpResponse:
