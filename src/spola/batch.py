@@ -157,6 +157,8 @@ class Batch:
         self._document_id: tuple[str, str] = ("", "")
         self.journal_stats: JournalStats | None = None
         self._gate = StartGate()
+        self._gated = concurrency > 1
+        """One run at a time has no burst of starts or sends to spread: the gate is skipped."""
 
     @property
     def stopping(self) -> bool:
@@ -277,10 +279,11 @@ class Batch:
         from spola.lease import HELD, LeaseHolder, LeaseLost
         from spola.lease import acquire as acquire_lease
 
-        try:
-            await self._gate.enter()
-        except asyncio.CancelledError:  # stopped while waiting to start: it never ran
-            return None
+        if self._gated:
+            try:
+                await self._gate.enter()
+            except asyncio.CancelledError:  # stopped while waiting to start: it never ran
+                return None
         started = self._start(index, row)
         if isinstance(started, RunResult):
             return started
@@ -299,7 +302,8 @@ class Batch:
             holder, _ = await acquire_lease(journal, run.run_id)
             HELD[run.run_id] = holder
             holder.start()  # one keeper renews every lease of the batch, in one statement
-            await self._gate.enter()  # runs whose records were committed together go on in slices
+            if self._gated:  # runs whose records were committed together go on in slices
+                await self._gate.enter()
             result = await drive(run, session, journal=JournalHooks(journal, run), sender=self._send)
         except RunInterrupted as stop:
             result = stop.result
@@ -328,7 +332,7 @@ class Batch:
         """
         from spola.drivers.aio import send
 
-        if self.concurrency > 1:  # one run at a time has no wave to spread
+        if self._gated:
             await self._gate.enter()
         return await send(session, action)
 
