@@ -159,6 +159,8 @@ class Batch:
         self._document_id: tuple[str, str] = ("", "")
         self.journal_stats: JournalStats | None = None
         self._gate = StartGate()
+        self._gated = concurrency > 1
+        """One run at a time has no burst of starts or sends to spread: the gate is skipped."""
 
     @property
     def stopping(self) -> bool:
@@ -280,16 +282,18 @@ class Batch:
         from spola.lease import HELD, LeaseHolder, LeaseLost
         from spola.lease import acquire as acquire_lease
 
-        try:
-            await self._gate.enter()
-        except asyncio.CancelledError:  # stopped while waiting to start: it never ran
-            return None
+        if self._gated:
+            try:
+                await self._gate.enter()
+            except asyncio.CancelledError:  # stopped while waiting to start: it never ran
+                return None
         started = self._start(index, row)
         if isinstance(started, RunResult):
             return started
         run = started
         journal = self._journal
         holder: LeaseHolder | None = None
+        result: RunResult | None = None
         lost = False
         self.counts.running += 1
         try:
@@ -301,7 +305,8 @@ class Batch:
             holder, _ = await acquire_lease(journal, run.run_id)
             HELD[run.run_id] = holder
             holder.start()  # one keeper renews every lease of the batch, in one statement
-            await self._gate.enter()  # runs whose records were committed together go on in slices
+            if self._gated:  # runs whose records were committed together go on in slices
+                await self._gate.enter()
             result = await drive(
                 run, session, journal=JournalHooks(journal, run), sender=self._send, pacer=self._pacer
             )
@@ -312,21 +317,15 @@ class Batch:
         except LeaseLost as exc:  # another process drives it now: nothing more is recorded from here
             lost = True
             result = failed_result(self.workflow.workflow_id, exc.message, run.run_id)
-        except BaseException:
-            if holder is not None:  # the journal failed (or worse): the batch stops, the lease goes
-                HELD.pop(run.run_id, None)
-                await holder.release()
-            raise
         finally:
             self.counts.running -= 1
-        if journal is not None:
-            from spola.durable import record_end
+            if journal is not None and result is not None and not lost:
+                from spola.durable import record_end
 
-            if not lost:
-                record_end(journal, result)
-            if holder is not None:
+                record_end(journal, result)  # queued before the lease goes: a resume then sees it ended
+            if holder is not None:  # however it ended, a journal that failed included (the batch stops)
                 HELD.pop(run.run_id, None)
-                await holder.release()  # after the run's end is queued: a resume then sees it ended
+                await holder.release()
         return result
 
     async def _send(self, session: aiohttp.ClientSession, action: SendRequest) -> HttpResponse:
@@ -338,7 +337,7 @@ class Batch:
         """
         from spola.drivers.aio import send
 
-        if self.concurrency > 1:  # one run at a time has no wave to spread
+        if self._gated:
             await self._gate.enter()
         return await send(session, action)
 

@@ -19,6 +19,7 @@ from spola.criteria import replace
 from spola.errors import SpolaError
 from spola.exchange import HttpRequest, TokenGrant
 from spola.expr import MISSING
+from spola.idcache import by_identity
 
 if TYPE_CHECKING:
     from spola.expr import Scope
@@ -273,19 +274,12 @@ def build_request(
     return BuiltRequest(request=request, idempotent=idempotent)
 
 
-_OP_PARAMS: dict[int, tuple[Operation, dict[tuple[str, str], Any]]] = {}
-
-
-def _operation_parameters(operation: Operation) -> dict[tuple[str, str], Any]:
+def _parameter_table(operation: Operation) -> dict[tuple[str, str], Any]:
     """The operation's parameters by (name, in), made once per operation (read-only)."""
-    known = _OP_PARAMS.get(id(operation))
-    if known is not None and known[0] is operation:
-        return known[1]
-    table = {(p.name, p.in_): p for p in operation.parameters}
-    if len(_OP_PARAMS) > 4096:
-        _OP_PARAMS.clear()
-    _OP_PARAMS[id(operation)] = (operation, table)
-    return table
+    return {(p.name, p.in_): p for p in operation.parameters}
+
+
+_operation_parameters = by_identity(_parameter_table, 4096)
 
 
 def _build_body(

@@ -120,3 +120,27 @@ async def test_the_start_gate_lets_a_few_runs_start_per_loop_iteration() -> None
     await asyncio.gather(clock(), *(start(n) for n in range(10)))
     assert len(ticks) == 10
     assert max(ticks.count(t) for t in set(ticks)) <= 3
+
+
+@pytest.mark.parametrize("concurrency", [1, 2])
+def test_the_start_gate_is_entered_only_when_runs_run_side_by_side(
+    flow: Path, jobs: JobsServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, concurrency: int
+) -> None:
+    from spola.drivers.gate import StartGate
+
+    entered: list[int] = []
+    real_enter = StartGate.enter
+
+    async def enter(self: StartGate) -> None:
+        entered.append(1)
+        await real_enter(self)
+
+    monkeypatch.setattr(StartGate, "enter", enter)
+    results = spola.run_many(
+        flow, None, [{"job_id": n, "polls": 2} for n in range(3)], concurrency=concurrency,
+        servers={"jobs": jobs.base_url}, poll_interval=0, store_path=tmp_path / "runs.db",
+    )  # fmt: skip
+    assert [r.status for r in results] == ["succeeded"] * 3
+    # one at a time, there is no burst of starts or sends to spread: neither at a run's start nor
+    # at its sends; side by side, each run enters it to start, once journalled, and per request
+    assert len(entered) == (0 if concurrency == 1 else 3 * 2 + len(jobs.stub.requests))

@@ -7,7 +7,7 @@ random source seeded in the options, so replaying the same responses reproduces 
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from spola.core import explain, flow
 from spola.core.actions import Action, Finish, SendRequest, Wait
@@ -26,7 +26,7 @@ from spola.redact import Redactor
 from spola.request_builder import RequestBuildError, build_request, merge_parameters
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping
 
     from spola.exchange import HttpResponse
     from spola.expr import Scope
@@ -97,6 +97,8 @@ class Run:
         self.remote_cache: dict[int, tuple[str, ...]] = {}
         self.result: RunResult | None = None
         self._plans: dict[int, StepPlan] = {}
+        self._foreseen: dict[int, _Foreseen] = {}
+        """Credential outputs evaluated before their response is received, by call id."""
         self.root = self._spawn(document, workflow, validated, None, "root", workflow.workflow_id)
         for step in workflow.steps:
             self._report(self.root, step.step_id)
@@ -143,6 +145,7 @@ class Run:
         Raises:
             EngineMisuse: no request with that id is owed.
         """
+        foreseen = self._foreseen.pop(call_id, None) if self._foreseen else None
         fid = self.calls.pop(call_id, None)
         if fid is None:
             if self.result is not None or call_id in self.abandoned:
@@ -159,11 +162,24 @@ class Run:
         report.duration_ms += response.elapsed * 1000
         report.last_status_code = response.status
         attempt = frame.throttle_attempts + 1
-        body, problem = read_body(response)
+        known: Mapping[str, Any] | None = None
+        if foreseen is not None and foreseen.response is response:
+            body, problem, known = foreseen.body, foreseen.problem, foreseen.outputs  # evaluated once
+        else:
+            body, problem = read_body(response)
         if response.error is not None and response.status is not None:
             problem = response.error
         scope = build_scope(frame, self.workflow_states, response=response, body=body)
-        self._judge(frame, scope, now, response=response, problem=problem, call_id=call_id, attempt=attempt)
+        self._judge(
+            frame,
+            scope,
+            now,
+            response=response,
+            problem=problem,
+            call_id=call_id,
+            attempt=attempt,
+            known=known,
+        )
 
     def _emit_resend(self, frame: Frame, response: HttpResponse, call_id: int, what: str, now: float) -> None:
         step = frame.step
@@ -206,6 +222,20 @@ class Run:
         resume asks of a stored response, to see whether that step must be repeated. A value that
         cannot be found (or is not a string or number) is ``""``.
         """
+        foreseen = self._credential_outputs(call_id, response)
+        return None if foreseen is None else [_as_secret(value) for value in foreseen.outputs.values()]
+
+    def foresee_secrets(self, call_id: int, response: HttpResponse) -> None:
+        """Learn the credential outputs ``response`` will give its step (see `secret_output_values`)
+        before it is received. `receive` of that same response reuses them (and its parsed body):
+        they are evaluated once."""
+        foreseen = self._credential_outputs(call_id, response)
+        if foreseen is not None:
+            self.learn_secrets(v for v in map(_as_secret, foreseen.outputs.values()) if v)
+            self._foreseen[call_id] = foreseen
+
+    def _credential_outputs(self, call_id: int, response: HttpResponse) -> _Foreseen | None:
+        """The outputs sent on as credentials that ``response`` gives the step owed ``call_id``."""
         if not self.secret_outputs:
             return None
         fid = self.calls.get(call_id)
@@ -216,21 +246,9 @@ class Run:
         wanted = {n: v for n, v in step.outputs.items() if (step.step_id, n) in self.secret_outputs}
         if not wanted:
             return None
-        body, _ = read_body(response)
+        body, problem = read_body(response)
         scope = build_scope(frame, self.workflow_states, response=response, body=body)
-        return [
-            str(value) if isinstance(value, str | int | float) and not isinstance(value, bool) else ""
-            for value in evaluate_outputs(wanted, scope).values()
-        ]
-
-    def foresee_secrets(self, call_id: int, response: HttpResponse) -> bool:
-        """Learn the credential outputs ``response`` will give its step (see `secret_output_values`)
-        before it is received; True when there were any."""
-        values = self.secret_output_values(call_id, response)
-        if not values:
-            return False
-        self.learn_secrets(v for v in values if v)
-        return True
+        return _Foreseen(response, body, problem, evaluate_outputs(wanted, scope))
 
     def _learn_outputs(self, frame: Frame) -> None:
         outputs = frame.step_outputs.get(frame.step.step_id) or {}
@@ -515,6 +533,7 @@ class Run:
         child: Frame | None = None,
         call_id: int | None = None,
         attempt: int = 1,
+        known: Mapping[str, Any] | None = None,
     ) -> None:
         step = frame.step
         trace: flow.Trace | None = [] if self.observed else None
@@ -531,6 +550,7 @@ class Run:
             child=child,
             deadline=self.deadline,
             trace=trace,
+            known=known,
         )
         if self.secret_outputs:
             self._learn_outputs(frame)
@@ -652,6 +672,20 @@ class Run:
         self.abandoned.update(self.calls)
         self.calls.clear()
         self.frames = {root.fid: root}
+
+
+class _Foreseen(NamedTuple):
+    """A response's credential outputs, evaluated before it is received (`Run.foresee_secrets`)."""
+
+    response: HttpResponse
+    body: Any
+    problem: str | None
+    outputs: dict[str, Any]
+
+
+def _as_secret(value: Any) -> str:
+    """An output value as the secret text it is sent as; ``""`` when it is not a string or number."""
+    return str(value) if isinstance(value, str | int | float) and not isinstance(value, bool) else ""
 
 
 def _userinfo_passwords(urls: Iterable[str]) -> set[str]:

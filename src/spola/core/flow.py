@@ -16,10 +16,11 @@ from spola.core.report import RunError
 from spola.core.scope import evaluate_outputs
 from spola.criteria.observe import observe
 from spola.expr import MISSING
+from spola.idcache import by_identity_pair
 
 if TYPE_CHECKING:
     import random
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from spola.core.frame import Frame, Link
     from spola.exchange import HttpResponse
@@ -162,11 +163,13 @@ def judge(
     child: Frame | None = None,
     deadline: float | None = None,
     trace: Trace | None = None,
+    known: Mapping[str, Any] | None = None,
 ) -> Verdict:
     """Decide a step's outcome from its response (or problem, or finished child): evaluate its
     outputs into the frame, schedule the frame's next step, and say what else must happen.
 
-    ``trace`` (only when observed) collects every criterion evaluated, actions' included."""
+    ``trace`` (only when observed) collects every criterion evaluated, actions' included; ``known``
+    are outputs already evaluated from this response (a login's token, foreseen by the journal)."""
     step = frame.step
     reasons: list[str] = []
     if problem is not None:
@@ -198,7 +201,7 @@ def judge(
         reasons.insert(0, f"no response: {response.error}")
     if not passed and response is not None and (response.status or 0) >= 400:
         reasons.append(_error_snippet(response))
-    frame.step_outputs[step.step_id] = evaluate_outputs(step.outputs, scope)
+    frame.step_outputs[step.step_id] = evaluate_outputs(step.outputs, scope, known=known)
     if passed:
         move = _on_success(frame, scope, now, options, rng, trace)
     else:
@@ -218,23 +221,19 @@ def _error_snippet(response: HttpResponse, limit: int = 300) -> str:
     )
 
 
-_MERGED: dict[tuple[int, int], tuple[Sequence[Any], Sequence[Any], tuple[Any, ...]]] = {}
+def _merge(step_actions: Sequence[Any], workflow_actions: Sequence[Any]) -> tuple[Any, ...]:
+    names = {a.name for a in step_actions}
+    return tuple(step_actions) + tuple(a for a in workflow_actions if a.name not in names)
+
+
+_merged = by_identity_pair(_merge, 4096)
 
 
 def _actions(step_actions: Sequence[Any], workflow_actions: Sequence[Any]) -> tuple[Any, ...]:
     """A step's actions, then the workflow's it does not override by name (merged once per pair)."""
-    if not workflow_actions:
+    if not workflow_actions:  # most workflows have no workflow-level actions: no lookup at all
         return tuple(step_actions)
-    key = (id(step_actions), id(workflow_actions))
-    known = _MERGED.get(key)
-    if known is not None and known[0] is step_actions and known[1] is workflow_actions:
-        return known[2]
-    names = {a.name for a in step_actions}
-    merged = tuple(step_actions) + tuple(a for a in workflow_actions if a.name not in names)
-    if len(_MERGED) > 4096:
-        _MERGED.clear()
-    _MERGED[key] = (step_actions, workflow_actions, merged)
-    return merged
+    return _merged(step_actions, workflow_actions)
 
 
 def _on_success(

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from spola import jsoncodec
 from spola.errors import SpolaError
 from spola.expr import MISSING, Headers, RequestView, ResponseView, Scope
+from spola.idcache import by_identity
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -47,13 +48,23 @@ def parse_body(response: HttpResponse) -> Any:
     return text
 
 
-def evaluate_outputs(outputs: Mapping[str, Value], scope: Scope, *, chained: bool = False) -> dict[str, Any]:
+def evaluate_outputs(
+    outputs: Mapping[str, Value],
+    scope: Scope,
+    *,
+    chained: bool = False,
+    known: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """Evaluate an ``outputs`` map; what cannot be found is ``None``, never an error.
 
     ``chained``: each output can read the ones before it as ``$outputs.*`` (workflow outputs).
+    ``known``: outputs already evaluated against this same scope, taken as they are.
     """
     result: dict[str, Any] = {}
     for name, value in outputs.items():
+        if known is not None and name in known:
+            result[name] = known[name]
+            continue
         try:
             found = value.evaluate(scope)
         except SpolaError:
@@ -64,20 +75,14 @@ def evaluate_outputs(outputs: Mapping[str, Value], scope: Scope, *, chained: boo
     return result
 
 
-_VIEWS: dict[int, tuple[Any, dict[str, Any], Mapping[str, Any]]] = {}
-
-
-def _document_view(document: Any) -> tuple[dict[str, Any], Mapping[str, Any]]:
+def _make_document_view(document: Any) -> tuple[dict[str, Any], Mapping[str, Any]]:
     """``$sourceDescriptions`` and ``$components`` of a document, made once per document."""
-    known = _VIEWS.get(id(document))
-    if known is not None and known[0] is document:
-        return known[1], known[2]
     sources = {s.name: {"name": s.name, "url": s.url, "type": s.type} for s in document.source_descriptions}
     components = getattr(document.components, "raw", None) or {}
-    if len(_VIEWS) > 256:
-        _VIEWS.clear()
-    _VIEWS[id(document)] = (document, sources, components)
     return sources, components
+
+
+_document_view = by_identity(_make_document_view, 256)
 
 
 def build_scope(
