@@ -26,8 +26,18 @@ import msgspec
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+
+def _plain(value: Any) -> Any:
+    """msgspec's hook for what it does not know: a ``str`` subclass (aiohttp's case-insensitive
+    header names) is its text, as ``json`` writes it; anything else is refused (`dumps_*` then
+    fall back to ``json`` and the caller's ``default``)."""
+    if isinstance(value, str):
+        return str.__str__(value)
+    raise TypeError(f"Encoding objects of type {type(value).__name__} is unsupported")
+
+
 _DECODE = msgspec.json.Decoder().decode
-_ENCODE = msgspec.json.Encoder().encode
+_ENCODE = msgspec.json.Encoder(enc_hook=_plain).encode
 _REFUSED = (msgspec.DecodeError, UnicodeEncodeError)
 _CANNOT = (TypeError, msgspec.EncodeError, OverflowError)
 

@@ -148,3 +148,26 @@ def test_what_msgspec_cannot_write_goes_to_the_standard_library_with_its_default
 
 def test_nan_and_infinity_are_written_as_null() -> None:
     assert jsoncodec.dumps_text([math.nan, math.inf, -math.inf]) == "[null,null,null]"
+
+
+def test_str_subclasses_such_as_header_names_are_written_as_their_text_by_msgspec() -> None:
+    from multidict import CIMultiDict
+
+    headers = CIMultiDict({"Content-Type": "application/json", "X-A": "1"})
+    written = jsoncodec.dumps_text([list(pair) for pair in headers.items()])
+    assert written == '[["Content-Type","application/json"],["X-A","1"]]'
+    assert jsoncodec.dumps_text({"k": next(iter(headers))}) == '{"k":"Content-Type"}'
+
+
+def test_no_fallback_for_what_a_response_row_holds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A journalled exchange (header pairs with aiohttp's istr names, text, numbers) never needs
+    the slow path."""
+    from multidict import CIMultiDict
+
+    def refuse(*args: Any, **kwargs: Any) -> str:
+        raise AssertionError("json.dumps fallback used")
+
+    monkeypatch.setattr(jsoncodec.json, "dumps", refuse)
+    headers = tuple(CIMultiDict({"Content-Type": "application/json"}).items())
+    assert jsoncodec.dumps_text([list(pair) for pair in headers], default=str)
+    assert jsoncodec.dumps_text({"headers": [list(p) for p in headers], "bodyBytes": 3, "body": "{}"})
