@@ -120,7 +120,7 @@ class LeaseHolder(Struct):
     """Requests sent by this process while it held the lease."""
     _keeper: LeaseKeeper | None = None
 
-    def __repr__(self) -> str:  # the dataclass's repr: the keeper left out
+    def __repr__(self) -> str:  # as the dataclass repr was: the keeper left out
         return repr_without(self, frozenset({"_keeper"}))
 
     async def check(self) -> None:

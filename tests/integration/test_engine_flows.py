@@ -163,7 +163,9 @@ async def test_a_poll_loop_without_delay_still_waits(stub: StubServer, tmp_path:
     poll_server(stub)
     doc = write(tmp_path, POLL)
     options = spola.make_options(servers={"jobs": stub.base_url + "/api"}, seed=1)
-    options = msgspec.structs.replace(options, poll=spola.PollPolicy(initial=0.2, factor=1.5, cap=1, jitter=0))
+    options = msgspec.structs.replace(
+        options, poll=spola.PollPolicy(initial=0.2, factor=1.5, cap=1, jitter=0)
+    )
     started = time.monotonic()
     result = await spola.arun(doc, inputs={"job_id": 1}, options=options)
     elapsed = time.monotonic() - started

@@ -1,4 +1,4 @@
-"""Arazzo document model and loading: dataclasses, YAML/JSON with line numbers, checks, sources.
+"""Arazzo document model and loading: Structs, YAML/JSON with line numbers, checks, sources.
 
 ``load(path)`` returns a ``Document`` whose every step already knows its ``Operation``
 (``Document.operation_for(step)``), or raises one ``DocumentError`` listing every finding.

@@ -1,4 +1,4 @@
-"""Tree → dataclasses for parameters and actions, Reusable Objects resolved from the components.
+"""Tree → structs for parameters and actions, Reusable Objects resolved from the components.
 
 Each builder checks the object's shape as it goes and records findings; it returns None (or skips the
 item) when the object is too broken to build.

@@ -1,4 +1,4 @@
-"""Tree → dataclasses for values: selectors, value trees, outputs, criteria and request bodies.
+"""Tree → structs for values: selectors, value trees, outputs, criteria and request bodies.
 
 Each builder checks the object's shape as it goes and records findings; it returns None (or skips the
 item) when the object is too broken to build.

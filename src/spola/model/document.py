@@ -219,7 +219,7 @@ class Document(Struct, frozen=True, eq=False):
     warnings: tuple[Finding, ...] = ()
     family: dict[str, Document] = field(default_factory=dict)
 
-    def __repr__(self) -> str:  # the dataclass's repr: the maps below the document left out
+    def __repr__(self) -> str:  # as the dataclass repr was: the maps below the document left out
         return repr_without(self, _DOCUMENT_UNSHOWN)
 
     @property
