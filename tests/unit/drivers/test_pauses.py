@@ -25,6 +25,23 @@ async def test_a_slow_full_collection_freezes_its_survivors_until_the_policy_end
     assert len(live) == 20_000
 
 
+async def test_full_collections_are_rarer_while_the_policy_holds_and_thresholds_come_back() -> None:
+    assert gc.get_threshold() == CollectorPolicy.DEFAULT_THRESHOLDS
+    with CollectorPolicy(full_every=100):
+        assert gc.get_threshold() == (700, 10, 100)
+    assert gc.get_threshold() == CollectorPolicy.DEFAULT_THRESHOLDS
+
+
+async def test_a_process_with_its_own_thresholds_keeps_them() -> None:
+    gc.set_threshold(5000, 20, 30)
+    try:
+        with CollectorPolicy(full_every=100):
+            assert gc.get_threshold() == (5000, 20, 30)
+        assert gc.get_threshold() == (5000, 20, 30)
+    finally:
+        gc.set_threshold(*CollectorPolicy.DEFAULT_THRESHOLDS)
+
+
 async def test_fast_collections_change_nothing() -> None:
     with CollectorPolicy(slow_s=60.0) as policy:
         gc.collect()
