@@ -23,8 +23,9 @@ from spola.model.sources import Fetcher, Source, SourceError, detect_type, uri_t
 
 if TYPE_CHECKING:
     from spola.model.collector import Collector
-    from spola.model.document import Document, FailureAction, SourceDescription, SuccessAction
+    from spola.model.document import Document, FailureAction, SuccessAction
     from spola.model.operation import Operation
+    from spola.model.source_description import SourceDescription
 
 LoadChild = Callable[[str], "Document | None"]
 
