@@ -23,7 +23,13 @@ from typing import TYPE_CHECKING, Any
 
 from msgspec import Struct, field
 
-from spola.drivers.cancel import CancelSignal, drive_cancellable, run_cancel_workflow
+from spola.drivers.cancel import (
+    REQUEST_KIND,
+    CancelSignal,
+    drive_cancellable,
+    run_cancel_workflow,
+    watch_cancel_requests,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -41,25 +47,6 @@ __all__ = [
     "run_cancel_workflow",
     "watch_cancel_requests",
 ]
-
-REQUEST_KIND = "cancel-requested"
-POLL_S = 0.5
-"""How often a driving process looks for a cancel request in the store."""
-
-
-async def watch_cancel_requests(
-    journal: Journal, run_id: str, signal: CancelSignal, *, interval: float = POLL_S
-) -> None:
-    """Set ``signal`` when a ``cancel-requested`` event for ``run_id`` appears after now (runs until
-    cancelled or the signal is set)."""
-    started = time.time()
-    while not signal.is_set():
-        await asyncio.sleep(interval)
-        event = await journal.last_event(run_id, REQUEST_KIND)
-        if event is not None and event.at >= started - 1.0:
-            by = event.data.get("by") or {}
-            who = f" (asked by process {by.get('pid')} on {by.get('host')})" if by else ""
-            signal.set(f"{event.data.get('reason') or 'cancelled'}{who}", explicit=True)
 
 
 class CancelOutcome(Struct, frozen=True):

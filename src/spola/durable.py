@@ -14,7 +14,7 @@ from msgspec import Struct
 
 from spola.core.engine import Run
 from spola.drivers.aio import Observer, RunInterrupted, make_session
-from spola.drivers.cancel import CancelSignal, check_cancel, drive_cancellable
+from spola.drivers.cancel import CancelSignal, check_cancel, drive_cancellable, watch_cancel_requests
 from spola.drivers.eventlog import JournalLog
 from spola.drivers.journal import failed_transport_exchange, replay, resume_event
 from spola.errors import ResumeRefused, StoreError, StoreLocked, StoreWriteFailed
@@ -150,7 +150,6 @@ async def execute(
     Raises ``RunInterrupted`` (carrying the result) when the task was cancelled, ``LeaseLost`` when
     another process took the run over (nothing more was sent).
     """
-    from spola.cancel import watch_cancel_requests
 
     run = durable.run
     check_cancel(run)

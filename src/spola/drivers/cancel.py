@@ -6,7 +6,8 @@ run exceeds ``--timeout``, the run is stopped and the document's cancel workflow
 against the same APIs, bounded in time, shown to the same observer (one level deeper) and journalled in
 the same run (exchanges ``cancel>…``, events ``cancel-started`` / ``cancel-finished``). The result carries
 both outcomes: the run's (``cancelled``, ``interrupted`` or ``failed``) and the cancel workflow's
-(``RunResult.cancel``).
+(``RunResult.cancel``). ``watch_cancel_requests`` is how a driving process sees a ``spola cancel`` asked
+through the store (it sits here, below ``spola.durable`` that runs it and ``spola.cancel`` that asks).
 """
 
 from __future__ import annotations
@@ -355,3 +356,23 @@ async def run_cancel_workflow(
         with contextlib.suppress(SpolaError):
             await store.flush()
     return report
+
+
+REQUEST_KIND = "cancel-requested"
+POLL_S = 0.5
+"""How often a driving process looks for a cancel request in the store."""
+
+
+async def watch_cancel_requests(
+    journal: Store, run_id: str, signal: CancelSignal, *, interval: float = POLL_S
+) -> None:
+    """Set ``signal`` when a ``cancel-requested`` event for ``run_id`` appears after now (runs until
+    cancelled or the signal is set)."""
+    started = time.time()
+    while not signal.is_set():
+        await asyncio.sleep(interval)
+        event = await journal.last_event(run_id, REQUEST_KIND)
+        if event is not None and event.at >= started - 1.0:
+            by = event.data.get("by") or {}
+            who = f" (asked by process {by.get('pid')} on {by.get('host')})" if by else ""
+            signal.set(f"{event.data.get('reason') or 'cancelled'}{who}", explicit=True)

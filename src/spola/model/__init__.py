@@ -13,13 +13,13 @@ from spola.model.document import (
     Parameter,
     PayloadReplacement,
     RequestBody,
-    SourceDescription,
     Step,
     SuccessAction,
     Workflow,
 )
 from spola.model.operation import Operation, OpParameter, Server, ServerVariable
 from spola.model.parse import collect_findings, load, load_for_run, load_text
+from spola.model.source_description import SourceDescription
 from spola.model.sources import Source
 
 __all__ = [

@@ -15,10 +15,11 @@ from spola.model import build_values as values
 from spola.model import fields as f
 from spola.model import shapes
 from spola.model.build_values import Ctx
-from spola.model.document import Components, Document, Info, SourceDescription, Step, Workflow
+from spola.model.document import Components, Document, Info, Step, Workflow
 from spola.model.inputs import resolve_inputs, schema_problem
 from spola.model.pointers import join
 from spola.model.refs_text import ID_PATTERN, id_advice, parse_step_dependency
+from spola.model.source_description import SourceDescription
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -14,6 +14,7 @@ from msgspec import Struct, field
 from spola.errors import Finding, Location, OperationNotFound, Unsupported, WorkflowNotFound
 from spola.model.collector import nearest_position
 from spola.model.refs_text import parse_workflow_ref
+from spola.model.source_description import SourceDescription  # noqa: TC001 - re-exported, part of the model
 from spola.structs import repr_without
 
 if TYPE_CHECKING:
@@ -31,16 +32,6 @@ class Info(Struct, frozen=True):
     description: str | None = None
     extensions: dict[str, Any] = field(default_factory=dict)
     pointer: str = "/info"
-
-
-class SourceDescription(Struct, frozen=True):
-    """A named source description (OpenAPI, AsyncAPI or Arazzo) as written in the document."""
-
-    name: str
-    url: str
-    type: str | None = None  # "openapi" | "asyncapi" | "arazzo" | None (detected when loaded)
-    extensions: dict[str, Any] = field(default_factory=dict)
-    pointer: str = ""
 
 
 class Criterion(Struct, frozen=True):

@@ -14,7 +14,7 @@ from spola.model.refs_text import parse_operation_path, parse_qualified
 if TYPE_CHECKING:
     from spola.model.collector import Collector
     from spola.model.document import Document, Step
-    from spola.model.resolve import Resolution
+    from spola.model.resolution import Resolution
     from spola.model.sources import Fetcher, Source
 
 _PATH_FORM = "{$sourceDescriptions.<name>.url}#/paths/~1pets~1{petId}/get"

@@ -11,31 +11,21 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 from urllib.parse import urldefrag, urljoin
 
-from msgspec import Struct, field
-
 from spola.model import operations as ops
 from spola.model.fields import did_you_mean
 from spola.model.openapi import OpenApiError, index_openapi
 from spola.model.pointers import join
 from spola.model.refs import RefResolver
 from spola.model.refs_text import parse_step_dependency, parse_workflow_ref
+from spola.model.resolution import Resolution
 from spola.model.sources import Fetcher, Source, SourceError, detect_type, uri_to_display
 
 if TYPE_CHECKING:
     from spola.model.collector import Collector
-    from spola.model.document import Document, FailureAction, SourceDescription, SuccessAction
-    from spola.model.operation import Operation
+    from spola.model.document import Document, FailureAction, SuccessAction
+    from spola.model.source_description import SourceDescription
 
 LoadChild = Callable[[str], "Document | None"]
-
-
-class Resolution(Struct):
-    """What the sources phase found for one document."""
-
-    sources: dict[str, Source] = field(default_factory=dict)
-    failed: set[str] = field(default_factory=set)  # sources that could not be loaded
-    operations: dict[str, Operation] = field(default_factory=dict)
-    async_steps: set[str] = field(default_factory=set)
 
 
 def resolve_document(

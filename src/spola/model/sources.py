@@ -22,8 +22,8 @@ from spola.model.reader import Parsed, parse_text
 from spola.model.refs import RefError
 
 if TYPE_CHECKING:
-    from spola.model.document import SourceDescription
     from spola.model.openapi import OpenApiDescription
+    from spola.model.source_description import SourceDescription
 
 REMOTE_TIMEOUT = 30.0
 

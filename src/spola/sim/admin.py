@@ -19,7 +19,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -32,9 +32,30 @@ if TYPE_CHECKING:
 
     from starlette.requests import Request
 
-    from spola.sim.base import SimApp
+    from spola.sim.clock import SimClock
+    from spola.sim.faults import FaultInjector
+    from spola.sim.recorder import RequestLog
+    from spola.sim.vendor import Simulator
 
-__all__ = ["admin_routes", "create_route", "query_float", "spec_from_body"]
+__all__ = ["AdminTarget", "admin_routes", "create_route", "query_float", "spec_from_body"]
+
+
+class AdminTarget(Protocol):
+    """What the `/_sim` routes need of a simulator app (`spola.sim.base.SimApp` is one)."""
+
+    @property
+    def simulator(self) -> Simulator: ...
+
+    @property
+    def log(self) -> RequestLog: ...
+
+    @property
+    def clock(self) -> SimClock: ...
+
+    @property
+    def faults(self) -> FaultInjector: ...
+
+    def reset(self, *, state: bool = True) -> None: ...
 
 
 def query_float(request: Request, name: str) -> float | None:
@@ -75,7 +96,7 @@ def create_route(path: str, create: Callable[[dict[str, Any]], dict[str, Any]]) 
     return Route(f"/_sim/{path}", endpoint, methods=["POST"])
 
 
-def admin_routes(app: SimApp) -> list[BaseRoute]:
+def admin_routes(app: AdminTarget) -> list[BaseRoute]:
     """The `/_sim` routes bound to one simulator app."""
 
     async def requests(request: Request) -> Response:
