@@ -24,7 +24,7 @@ from urllib.parse import quote, quote_plus, unquote_plus
 from msgspec import Struct
 from msgspec.structs import force_setattr
 
-from spola.structs import compared, eq_on, ne_on
+from spola.structs import ComparedOn
 
 __all__ = [
     "ALWAYS_REDACTED_HEADERS",
@@ -128,7 +128,7 @@ def _forms(secret: str) -> set[str]:
     return {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
 
 
-class Redactor(Struct, frozen=True, eq=False):
+class Redactor(ComparedOn, Struct, frozen=True, eq=False):
     """Replaces known secret values, and values under credential-like names, with `REDACTED`.
 
     Build it with `Redactor.of`; it is immutable and safe to share between threads.
@@ -153,15 +153,6 @@ class Redactor(Struct, frozen=True, eq=False):
             data = re.compile(b"|".join(re.escape(form.encode()) for form in ordered))
         force_setattr(self, "_text", text)
         force_setattr(self, "_bytes", data)
-
-    def __eq__(self, other: object) -> bool:
-        return eq_on(self, other, self._COMPARED)
-
-    def __ne__(self, other: object) -> bool:
-        return ne_on(self, other, self._COMPARED)
-
-    def __hash__(self) -> int:
-        return hash(compared(self, self._COMPARED))
 
     def __repr__(self) -> str:  # the secret values never appear in a repr
         return f"Redactor(<{len(self.secrets)} secrets>)"

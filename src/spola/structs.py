@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from typing import Any
+from typing import Any, ClassVar
 
 from msgspec import Struct
 
@@ -44,19 +44,37 @@ def repr_without(obj: Struct, hidden: frozenset[str]) -> str:
     return f"{type(obj).__qualname__}({shown})"
 
 
-def compared(obj: Struct, names: tuple[str, ...]) -> tuple[Any, ...]:
+def compared(obj: object, names: tuple[str, ...]) -> tuple[Any, ...]:
     """The values of ``names``: what a class with ``compare=False`` fields compares and hashes."""
     return tuple(getattr(obj, name) for name in names)
 
 
-def eq_on(obj: Struct, other: object, names: tuple[str, ...]) -> bool:
+def eq_on(obj: object, other: object, names: tuple[str, ...]) -> bool:
     """A dataclass's ``__eq__`` on the fields ``names`` only (the others had ``compare=False``)."""
     if other.__class__ is not obj.__class__ or not isinstance(other, Struct):
         return NotImplemented  # type: ignore[no-any-return]
     return bool(compared(obj, names) == compared(other, names))
 
 
-def ne_on(obj: Struct, other: object, names: tuple[str, ...]) -> bool:
+def ne_on(obj: object, other: object, names: tuple[str, ...]) -> bool:
     """``not eq_on(...)``, as ``object.__ne__`` gives a dataclass (a Struct's own ``__ne__`` would not)."""
     equal = eq_on(obj, other, names)
     return equal if equal is NotImplemented else not equal
+
+
+class ComparedOn:
+    """A mixin for a Struct that compares and hashes on the fields named in ``_COMPARED`` only (the
+    others, caches mostly, had ``compare=False`` as dataclass fields). List it before ``Struct``:
+    ``class Check(ComparedOn, Struct, frozen=True, eq=False)``."""
+
+    __slots__ = ()
+    _COMPARED: ClassVar[tuple[str, ...]] = ()
+
+    def __eq__(self, other: object) -> bool:
+        return eq_on(self, other, self._COMPARED)
+
+    def __ne__(self, other: object) -> bool:
+        return ne_on(self, other, self._COMPARED)
+
+    def __hash__(self) -> int:
+        return hash(compared(self, self._COMPARED))

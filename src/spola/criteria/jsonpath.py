@@ -22,7 +22,7 @@ from spola.criteria.types import JSONPATH_GOESSNER, JSONPATH_RFC
 from spola.criteria.verdict import PASS, Verdict
 from spola.errors import ExpressionError
 from spola.expr import MISSING, parse_embedded
-from spola.structs import compared, eq_on, ne_on
+from spola.structs import ComparedOn
 
 if TYPE_CHECKING:
     from spola.criteria.queries import Query
@@ -102,7 +102,7 @@ def _guess_dialect(template: Template, version: str) -> str | None:
     return None
 
 
-class JsonPathCheck(Struct, frozen=True, eq=False):
+class JsonPathCheck(ComparedOn, Struct, frozen=True, eq=False):
     """Evaluates a jsonpath condition against a JSON context."""
 
     template: Template
@@ -113,15 +113,6 @@ class JsonPathCheck(Struct, frozen=True, eq=False):
 
     # equality and hash leave the cache out (a dataclass's compare=False)
     _COMPARED = ("template", "version", "fixed", "dialect")
-
-    def __eq__(self, other: object) -> bool:
-        return eq_on(self, other, self._COMPARED)
-
-    def __ne__(self, other: object) -> bool:
-        return ne_on(self, other, self._COMPARED)
-
-    def __hash__(self) -> int:
-        return hash(compared(self, self._COMPARED))
 
     @property
     def expressions(self) -> tuple[Expression, ...]:

@@ -20,7 +20,7 @@ from msgspec import Struct, field
 from spola.criteria.verdict import PASS, Verdict, show
 from spola.errors import ExpressionError, Location
 from spola.expr import MISSING, parse_embedded, stringify
-from spola.structs import compared, eq_on, ne_on
+from spola.structs import ComparedOn
 
 if TYPE_CHECKING:
     from spola.expr import Expression, Scope, Template
@@ -84,7 +84,7 @@ def compile_pattern(pattern: str) -> Any:
         raise ExpressionError(f"invalid regular expression: {exc.msg}", Location(offset=exc.pos)) from exc
 
 
-class RegexCheck(Struct, frozen=True, eq=False):
+class RegexCheck(ComparedOn, Struct, frozen=True, eq=False):
     """Searches the context's text for a pattern; ``{$expr}`` parts are filled in first."""
 
     template: Template
@@ -93,15 +93,6 @@ class RegexCheck(Struct, frozen=True, eq=False):
 
     # equality and hash leave the cache out (a dataclass's compare=False)
     _COMPARED = ("template", "compiled")
-
-    def __eq__(self, other: object) -> bool:
-        return eq_on(self, other, self._COMPARED)
-
-    def __ne__(self, other: object) -> bool:
-        return ne_on(self, other, self._COMPARED)
-
-    def __hash__(self) -> int:
-        return hash(compared(self, self._COMPARED))
 
     @property
     def expressions(self) -> tuple[Expression, ...]:

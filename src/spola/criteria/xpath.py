@@ -19,7 +19,7 @@ from msgspec import Struct, field
 from spola.criteria.verdict import PASS, Verdict
 from spola.errors import ExpressionError, Location
 from spola.expr import MISSING, parse_embedded
-from spola.structs import compared, eq_on, ne_on
+from spola.structs import ComparedOn
 
 if TYPE_CHECKING:
     from spola.expr import Expression, Scope, Template
@@ -59,7 +59,7 @@ def compile_xpath(
         raise _as_expression_error(exc, version) from exc
 
 
-class XPathProgram(Struct, frozen=True, eq=False):
+class XPathProgram(ComparedOn, Struct, frozen=True, eq=False):
     """An XPath parsed once; one using prefixes the document declares is parsed per document."""
 
     text: str
@@ -69,15 +69,6 @@ class XPathProgram(Struct, frozen=True, eq=False):
 
     # equality and hash leave the cache out (a dataclass's compare=False)
     _COMPARED = ("text", "version", "token")
-
-    def __eq__(self, other: object) -> bool:
-        return eq_on(self, other, self._COMPARED)
-
-    def __ne__(self, other: object) -> bool:
-        return ne_on(self, other, self._COMPARED)
-
-    def __hash__(self) -> int:
-        return hash(compared(self, self._COMPARED))
 
     def run(self, document: Any) -> tuple[XPathToken, Any]:
         """Evaluate against a parsed document; returns the token used and the result."""
@@ -139,7 +130,7 @@ def run_xpath(program: XPathProgram, document: Any) -> Any:
     return program.run(document)[1]
 
 
-class XPathCheck(Struct, frozen=True, eq=False):
+class XPathCheck(ComparedOn, Struct, frozen=True, eq=False):
     """Evaluates an xpath condition against an XML context by the version's Effective Boolean Value."""
 
     template: Template
@@ -149,15 +140,6 @@ class XPathCheck(Struct, frozen=True, eq=False):
 
     # equality and hash leave the cache out (a dataclass's compare=False)
     _COMPARED = ("template", "version", "fixed")
-
-    def __eq__(self, other: object) -> bool:
-        return eq_on(self, other, self._COMPARED)
-
-    def __ne__(self, other: object) -> bool:
-        return ne_on(self, other, self._COMPARED)
-
-    def __hash__(self) -> int:
-        return hash(compared(self, self._COMPARED))
 
     @property
     def expressions(self) -> tuple[Expression, ...]:
