@@ -160,7 +160,7 @@ class Batch:
         self.journal_stats: JournalStats | None = None
         self._gate = StartGate()
         self._gated = concurrency > 1
-        """One run at a time has no burst of starts or sends to spread: the gate is skipped."""
+        """One run at a time has no burst of starts or sends to spread: no gate, no pacer."""
 
     @property
     def stopping(self) -> bool:
@@ -184,7 +184,7 @@ class Batch:
         if self.store_path is not None:
             await self._open_journal(self.store_path)
         queue = enumerate(rows)
-        self._pacer = Pacer() if self.concurrency > 1 else None
+        self._pacer = Pacer() if self._gated else None  # one run at a time has nothing to share
         try:
             with CollectorPolicy():
                 await self._run_rows(queue)

@@ -61,8 +61,5 @@ def dumps_bytes(value: Any, *, default: Callable[[Any], Any] | None = None) -> b
 
 
 def dumps_text(value: Any, *, default: Callable[[Any], Any] | None = None) -> str:
-    """Compact JSON of ``value`` as text."""
-    try:
-        return _ENCODE(value).decode()
-    except _CANNOT:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=default)
+    """Compact JSON of ``value`` as text (`dumps_bytes`, decoded)."""
+    return dumps_bytes(value, default=default).decode()

@@ -184,19 +184,29 @@ def check_resumed(
     assert any(e["kind"] == "relived" for e in record["events"])
 
 
+def kill_after_polls(
+    flow: Path, stub: StubServer, store: Path, polls: int, *extra: str, settle: float = 0.0
+) -> None:
+    """Start ``spola run`` on the flow (with ``extra`` arguments), SIGKILL it once the server saw
+    ``polls`` polls (and ``settle`` s more)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "spola", *run_args(flow, stub, store, *extra)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "NO_COLOR": "1"},
+    )  # fmt: skip
+    wait_for(lambda: len(stub.received("GET", "/jobs/7")) >= polls)
+    time.sleep(settle)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=10)
+
+
 def test_a_killed_run_keeps_no_token_on_disk_and_resume_logs_in_again(
     flow: Path, stub: StubServer, tmp_path: Path
 ) -> None:
     api = Api(stub, polls=30)
     store = tmp_path / "runs.db"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "spola", *run_args(flow, stub, store)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "NO_COLOR": "1"},
-    )  # fmt: skip
-    wait_for(lambda: len(stub.received("GET", "/jobs/7")) >= 4)
-    time.sleep(0.1)  # past the group commit: the polls' rows are on disk too
-    proc.send_signal(signal.SIGKILL)
-    proc.communicate(timeout=10)
+    kill_after_polls(
+        flow, stub, store, 4, settle=0.1
+    )  # past the group commit: the polls' rows are on disk too
     on_disk = store_bytes(store)
     assert b"tok-" not in on_disk and token(1).encode() not in on_disk
     assert PASSWORD.encode() not in on_disk
@@ -224,13 +234,7 @@ def test_a_login_refused_on_resume_is_a_clear_refusal_and_sends_nothing_else(
 ) -> None:
     api = Api(stub, polls=1000)
     store = tmp_path / "runs.db"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "spola", *run_args(flow, stub, store)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "NO_COLOR": "1"},
-    )  # fmt: skip
-    wait_for(lambda: len(stub.received("GET", "/jobs/7")) >= 2)
-    proc.send_signal(signal.SIGKILL)
-    proc.communicate(timeout=10)
+    kill_after_polls(flow, stub, store, 2)
     run_id = json.loads(spola_cli("runs", "--json", "--store", str(store)).stdout)[0]["runId"]
     seen = len(stub.requests)
     refused = spola_cli(
@@ -276,13 +280,7 @@ def test_cancelling_a_dead_run_logs_in_again_for_its_cancel_workflow(
         "POST", "/jobs/7/cancel", lambda r, n: Reply(body={}) if api.authorized(r) else Reply(status=401)
     )
     store = tmp_path / "runs.db"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "spola", *run_args(flow, stub, store, "-w", "loginAndWait")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "NO_COLOR": "1"},
-    )  # fmt: skip
-    wait_for(lambda: len(stub.received("GET", "/jobs/7")) >= 2)
-    proc.send_signal(signal.SIGKILL)
-    proc.communicate(timeout=10)
+    kill_after_polls(flow, stub, store, 2, "-w", "loginAndWait")
     run_id = json.loads(spola_cli("runs", "--json", "--store", str(store)).stdout)[0]["runId"]
     cancelled = spola_cli("cancel", run_id, "--store", str(store), "-i", f"password={PASSWORD}")
     assert cancelled.returncode == 0, cancelled.stderr
