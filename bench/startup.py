@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from common import PYTHON, WORKFLOWS, median, run_child
+from common import BENCH, PYTHON, WORKFLOWS, median, run_child
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -42,6 +42,7 @@ COMMANDS = {
     "spola workflows DOC": [PYTHON, "-m", "spola", "workflows", str(WORKFLOWS / "spola.arazzo.yaml")],
 }
 FIRST_REQUEST = "spola run DOC, to its first request"
+FLOOR = "raw aiohttp client, to its first request (the floor)"
 GOAL = 0.3  # seconds, spola run DOC to its first request
 
 
@@ -53,27 +54,35 @@ def _run_doc(server: Server, folder: Path) -> list[str]:
             "--json", "--poll-interval", "0", "--store", str(folder / "runs.db")]  # fmt: skip
 
 
+def _raw_first(server: Server) -> list[str]:
+    return [PYTHON, str(BENCH / "raw_client.py"), "--client", "aiohttp", "--api", server.api,
+            "--workflows", "1", "--polls", "1", "--rounds", "1"]  # fmt: skip
+
+
 def measure_first_request(
     server: Server, repeats: int, *, warm: bool = True, envs: Sequence[dict[str, str] | None] = (None,)
-) -> list[StartupRow]:
+) -> list[list[StartupRow]]:
     """``spola run DOC`` (journalled, the default), from spawning the process to the first request
-    the server saw (``launch.py``'s fork and exec included: a few ms); one row per environment,
-    sampled in turn."""
+    the server saw (``launch.py``'s fork and exec included: a few ms), and beside it the floor: the
+    bench's raw aiohttp client (Python, asyncio and aiohttp imported, one session, one POST) in a
+    fresh process, timed the same way. One pair of rows per environment, all sampled in turn."""
     with tempfile.TemporaryDirectory(prefix="spola-startup-") as tmp:
         command = _run_doc(server, Path(tmp))
+        runs = [(FLOOR, _raw_first(server), None)] + [(FIRST_REQUEST, command, env) for env in envs]
         if warm:
-            for env in envs:
-                run_child(command, env=env, timeout=120)
-        samples: list[list[tuple[float, ChildResult]]] = [[] for _ in envs]
+            for _, args, env in runs:
+                run_child(args, env=env, timeout=120)
+        samples: list[list[tuple[float, ChildResult]]] = [[] for _ in runs]
         for _ in range(repeats):
-            for env, taken in zip(envs, samples, strict=True):
+            for (_, args, env), taken in zip(runs, samples, strict=True):
                 server.reset()
                 started = time.time()
-                result = run_child(command, env=env, timeout=120)
+                result = run_child(args, env=env, timeout=120)
                 first = server.stats().first
                 ok = result.returncode == 0 and bool(first)
                 taken.append((first - started if ok else float("nan"), result))
-    return [_row(FIRST_REQUEST, taken) for taken in samples]
+    floor = _row(FLOOR, samples[0])
+    return [[floor, _row(FIRST_REQUEST, taken)] for taken in samples[1:]]
 
 
 def _row(name: str, taken: list[tuple[float, ChildResult]]) -> StartupRow:
@@ -116,8 +125,8 @@ def measure_startup(
             table.append(_row(name, taken))
     if server is not None:
         firsts = measure_first_request(server, repeats, warm=not quick, envs=envs)
-        for table, row in zip(tables, firsts, strict=True):
-            table.append(row)
+        for table, rows in zip(tables, firsts, strict=True):
+            table.extend(rows)
     return tables
 
 
