@@ -141,8 +141,9 @@ def startup_section(rows: list) -> str:
     return "### 4. Start-up (fresh process, median)\n\n" + _table(
         ["command", "wall ms", "range ms", "vs bare interpreter", "peak RSS", "goal", ""], body
     ) + ("\n\nThe first-request rows: from spawning the process to the first request the bench server saw;"
-         " `spola run DOC --json` is journalled; the floor is `bench/raw_client.py --client aiohttp` (the"
-         " interpreter, asyncio and aiohttp imported, one session, one POST), sampled in turn with it.")  # fmt: skip
+         " `spola run DOC --json` is journalled; the floor is `bench/raw_client.py --client aiohttp`"
+         " (the interpreter, asyncio and aiohttp imported, one session, one POST), sampled in turn"
+         " with it.")  # fmt: skip
 
 
 def hotspot_section(rows: list) -> str:
