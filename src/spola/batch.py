@@ -196,6 +196,18 @@ class Batch:
                 self.journal_stats = journal.stats
 
     async def _run_rows(self, queue: Iterator[tuple[int, Row]]) -> None:
+        from spola.drivers.aio import HOSTS
+        from spola.hosts import HostPolicy
+
+        # the runs' common host policy, set once here: the workers' tasks inherit it, and `drive`
+        # (which sets a run's policy when it differs) then gives no run a context of its own
+        hosts = HOSTS.set(HostPolicy(self.options.allow_hosts))
+        try:
+            await self._run_workers(queue)
+        finally:
+            HOSTS.reset(hosts)
+
+    async def _run_workers(self, queue: Iterator[tuple[int, Row]]) -> None:
         from spola.drivers.aio import make_session
 
         async with make_session(insecure=self.insecure, limit=connection_limit(self.concurrency)) as session:

@@ -35,7 +35,7 @@ class TokenGrant(Struct, frozen=True):
         )
 
 
-class HttpRequest(Struct, frozen=True):
+class HttpRequest(Struct, frozen=True, gc=False):
     """A fully built request: what a driver sends, byte for byte.
 
     ``headers`` is a list of (name, value) pairs in order; ``body`` is the encoded body or None.
@@ -60,7 +60,7 @@ class HttpRequest(Struct, frozen=True):
         return first_header(self.headers, name)
 
 
-class HttpResponse(Struct, frozen=True):
+class HttpResponse(Struct, frozen=True, gc=False):
     """A response as received: status, headers (name, value) pairs, raw body bytes.
 
     ``error`` is set instead of a status when the transport failed (refused, reset, timeout):

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from spola.exchange import HttpRequest
 
 
-class SendRequest(Struct, frozen=True):
+class SendRequest(Struct, frozen=True, gc=False):
     """Send ``request`` and hand the response back with ``Run.receive(call_id, …)``.
 
     ``step_path`` names the step (``workflowId/stepId``, nested workflows joined by ``>``);

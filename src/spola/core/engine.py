@@ -15,7 +15,7 @@ from spola.core.events import ActionTaken, Event, StepFinished, StepStarted, Wai
 from spola.core.frame import Frame, Link
 from spola.core.inputs import validate_inputs
 from spola.core.nesting import check_self_running
-from spola.core.plan import StepPlan, plan_step
+from spola.core.plan import StepPlan, shared_plan
 from spola.core.report import RunError, RunResult, StepReport
 from spola.core.scope import build_scope, evaluate_outputs, read_body
 from spola.errors import EngineMisuse, NestingTooDeep, SpolaError
@@ -96,7 +96,6 @@ class Run:
         self.now = started_at
         self.remote_cache: dict[int, tuple[str, ...]] = {}
         self.result: RunResult | None = None
-        self._plans: dict[int, StepPlan] = {}
         self._foreseen: dict[int, _Foreseen] = {}
         """Credential outputs evaluated before their response is received, by call id."""
         self.root = self._spawn(document, workflow, validated, None, "root", workflow.workflow_id)
@@ -478,13 +477,7 @@ class Run:
         )
 
     def _plan(self, frame: Frame) -> StepPlan:
-        step = frame.step
-        known = self._plans.get(id(step))
-        if known is not None and known.step is step:
-            return known
-        plan = plan_step(frame.document, frame.workflow, step, self.options)
-        self._plans[id(step)] = plan
-        return plan
+        return shared_plan(frame.document, frame.workflow, frame.step, self.options)
 
     def complete(self, frame: Frame, status: str, error: RunError | None) -> None:
         """End a workflow execution, compute its outputs and hand control to whoever waits for it."""

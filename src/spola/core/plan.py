@@ -1,8 +1,14 @@
 """What a step's request needs that never changes between its executions, looked up once per run.
 
 A poll loop runs the same step hundreds of times: its operation, merged parameter list, source URL,
-base URL and timeout are the same every time, so the `Run` keeps a `StepPlan` per step and an
-execution only evaluates the parameter values and body.
+base URL and timeout are the same every time, so an execution looks its `StepPlan` up and only
+evaluates the parameter values and body.
+
+Plans are shared by every run whose options agree on what a plan reads (the servers, the server
+variables, the HTTP timeout): the runs of a batch differ only in their seed, so ten thousand of them
+hold one plan per step, not one each. `shared_plan` keys on the step and on those option values by
+identity (a batch's per-run options are copies that keep the same ``servers`` and ``server_vars``
+objects), checked with ``is`` on a hit.
 """
 
 from __future__ import annotations
@@ -18,9 +24,10 @@ if TYPE_CHECKING:
     from spola.options import RunOptions
 
 
-class StepPlan(Struct, frozen=True):
+class StepPlan(Struct, frozen=True, gc=False):
     """The fixed part of a step's request; ``base`` is None when it cannot be formed (the request
-    builder then says why, when the step runs)."""
+    builder then says why, when the step runs). Not tracked by the cyclic collector (``gc=False``):
+    it refers to the document's objects, which never refer back to a plan."""
 
     step: Step
     operation: Operation | None
@@ -46,3 +53,22 @@ def plan_step(document: Document, workflow: Workflow, step: Step, options: RunOp
     except RequestBuildError:
         base = None
     return StepPlan(step, operation, parameters, source_url, base, timeout)
+
+
+_LIMIT = 4096
+_PLANS: dict[tuple[int, int, int, float], tuple[Step, object, object, StepPlan]] = {}
+
+
+def shared_plan(document: Document, workflow: Workflow, step: Step, options: RunOptions) -> StepPlan:
+    """`plan_step`, made once for every run whose options agree on what a plan reads (see the
+    module's notes); at most ``_LIMIT`` plans are held (all dropped when full)."""
+    servers, server_vars = options.servers, options.server_vars
+    key = (id(step), id(servers), id(server_vars), options.http_timeout)
+    known = _PLANS.get(key)
+    if known is not None and known[0] is step and known[1] is servers and known[2] is server_vars:
+        return known[3]
+    plan = plan_step(document, workflow, step, options)
+    if len(_PLANS) >= _LIMIT:
+        _PLANS.clear()
+    _PLANS[key] = (step, servers, server_vars, plan)
+    return plan

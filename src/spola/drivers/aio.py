@@ -203,7 +203,10 @@ async def send(session: aiohttp.ClientSession, action: SendRequest) -> HttpRespo
         for name, value in headers
         if is_credential_header(name) or any(secret and secret in value for secret in request.secrets)
     )
-    bound = _CREDENTIALS.set((_origin(url), carried) if carried else None)
+    # a request that carries no credential leaves the variable alone when it is already unset
+    bound = None
+    if carried or _CREDENTIALS.get() is not None:
+        bound = _CREDENTIALS.set((_origin(url), carried) if carried else None)
     try:
         async with session.request(
             request.method,
@@ -251,7 +254,8 @@ async def send(session: aiohttp.ClientSession, action: SendRequest) -> HttpRespo
     except OSError as exc:
         error = f"{type(exc).__name__}: {exc.strerror or exc}"
     finally:
-        _CREDENTIALS.reset(bound)
+        if bound is not None:
+            _CREDENTIALS.reset(bound)
     return HttpResponse(
         status=None, error=error, elapsed=time.perf_counter() - started, secrets=tuple(tokens)
     )
@@ -300,7 +304,10 @@ async def drive(
         return response, received_at
 
     run.observed = observer is not None
-    hosts = HOSTS.set(HostPolicy(run.options.allow_hosts))
+    policy = HostPolicy(run.options.allow_hosts)
+    # set only when it differs (a batch sets its runs' common policy once, in the workers' context):
+    # a set gives each run's task a context of its own, two more objects per run for the collector
+    hosts = HOSTS.set(policy) if HOSTS.get() != policy else None
     for first in initial:
         in_flight[asyncio.ensure_future(exchange(first))] = first
     try:
@@ -344,7 +351,8 @@ async def drive(
         _emit(run, observer)
         raise RunInterrupted(result) from None
     finally:
-        HOSTS.reset(hosts)
+        if hosts is not None:
+            HOSTS.reset(hosts)
         for task in in_flight:
             task.cancel()
         if in_flight:

@@ -234,7 +234,7 @@ def exchange_row(
     )  # fmt: skip
 
 
-class ResponseRecord(Struct, frozen=True):
+class ResponseRecord(Struct, frozen=True, gc=False):
     """What came back for intent ``seq`` and the ``received_at`` (the engine's ``now``) it came at.
 
     ``status`` is None and ``error`` set when the transport failed. ``outputs`` optionally keeps
