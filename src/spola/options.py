@@ -35,7 +35,7 @@ class Credential(Struct, frozen=True):
         return f"Credential(source={self.source!r}, scheme={self.scheme!r}, value=<redacted>)"
 
 
-class RunOptions(Struct, frozen=True):
+class RunOptions(Struct, frozen=True, gc=False):
     """Everything besides the document and inputs that decides how a run behaves.
 
     ``servers`` maps a source name to a whole base URL; ``server_vars`` maps (source, variable) to a

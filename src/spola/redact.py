@@ -128,7 +128,7 @@ def _forms(secret: str) -> set[str]:
     return {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
 
 
-class Redactor(ComparedOn, Struct, frozen=True, eq=False):
+class Redactor(ComparedOn, Struct, frozen=True, eq=False, gc=False):
     """Replaces known secret values, and values under credential-like names, with `REDACTED`.
 
     Build it with `Redactor.of`; it is immutable and safe to share between threads.
@@ -165,6 +165,8 @@ class Redactor(ComparedOn, Struct, frozen=True, eq=False):
             for secret in group:
                 if secret:
                     secrets |= _expand(secret)
+        if not secrets and cls is Redactor:
+            return _NO_SECRETS  # the common case, shared (a run with no secrets makes no redactor)
         return cls(frozenset(secrets))
 
     def with_secrets(self, *groups: Iterable[str]) -> Redactor:
@@ -246,6 +248,10 @@ class Redactor(ComparedOn, Struct, frozen=True, eq=False):
         return {
             name: REDACTED if name in withheld else self.redact_value(value) for name, value in inputs.items()
         }
+
+
+_NO_SECRETS = Redactor()
+"""The redactor of no secrets, shared by every run that has none."""
 
 
 @functools.lru_cache(maxsize=4096)

@@ -7,7 +7,7 @@ random source seeded in the options, so replaying the same responses reproduces 
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from spola.core import explain, flow
 from spola.core.actions import Action, Finish, SendRequest, Wait
@@ -27,10 +27,21 @@ from spola.request_builder import RequestBuildError, build_request, merge_parame
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
+    from collections.abc import Set as AbstractSet
 
     from spola.exchange import HttpResponse
     from spola.expr import Scope
     from spola.model import Document, Workflow
+
+
+_NONE: frozenset[Any] = frozenset()
+T = TypeVar("T")
+
+
+def _frozen(values: AbstractSet[T]) -> frozenset[T]:
+    """``values`` as a frozenset; the shared empty one when empty (every set is tracked by the
+    cyclic collector, and most runs have no secrets)."""
+    return frozenset(values) if values else _NONE
 
 
 class Run:
@@ -75,12 +86,12 @@ class Run:
             refuse_undeclared=True,
         )
         roles = roles_of(document, workflow)
-        self.secret_inputs = frozenset(secret_inputs | roles.inputs)
-        self.secret_outputs = frozenset(roles.outputs)
+        self.secret_inputs = _frozen(secret_inputs | roles.inputs)
+        self.secret_outputs = _frozen(roles.outputs)
         secrets = {c.value for c in self.options.credentials}
         secrets.update(_userinfo_passwords(self.options.servers.values()))
         secrets.update(str(validated[n]) for n in self.secret_inputs if validated.get(n) not in (None, ""))
-        self.secret_values = frozenset(secrets)
+        self.secret_values = _frozen(secrets)
         self.redactor = Redactor.of(self.secret_values)
         self.rng = random.Random(self.options.seed)  # noqa: S311 - jitter, not security
         self.frames: dict[int, Frame] = {}

@@ -7,8 +7,9 @@ from typing import Any
 from msgspec import Struct, field
 
 
-class StepReport(Struct):
-    """How one step fared over all its executions in a run."""
+class StepReport(Struct, gc=False):
+    """How one step fared over all its executions in a run (data only: untracked by the cyclic
+    collector, which thousands of runs in flight would otherwise make walk it at every full pass)."""
 
     step_id: str
     workflow_id: str

@@ -264,6 +264,35 @@ async def send(session: aiohttp.ClientSession, action: SendRequest) -> HttpRespo
 Observer = Callable[["Event"], None]
 
 
+async def _exchange(
+    run: Run,
+    session: aiohttp.ClientSession,
+    action: SendRequest,
+    journal: Journal | None,
+    clock: Callable[[], float],
+    sender: Callable[[aiohttp.ClientSession, SendRequest], Awaitable[HttpResponse]],
+) -> tuple[HttpResponse, float]:
+    """One exchange of `drive`: the journal's intent, the request, the journal's response."""
+    if killpoint.ARMED:  # test-only SIGKILL points (SPOLA_TEST_KILL_AT), inert unless set
+        killpoint.exchange_started()
+        killpoint.reached("before-intent")
+    if journal is not None:
+        await journal.before_send(action, clock())
+    if killpoint.ARMED:
+        killpoint.reached("before-send")
+    response = await sender(session, action)
+    received_at = clock()
+    if response.secrets:  # an OAuth2 token fetched for this request: redacted from here on
+        run.learn_secrets(response.secrets)
+    if killpoint.ARMED:
+        killpoint.reached("before-journal")
+    if journal is not None:
+        await journal.after_receive(action, response, received_at)
+    if killpoint.ARMED:
+        killpoint.reached("after-journal")
+    return response, received_at
+
+
 async def drive(
     run: Run,
     session: aiohttp.ClientSession,
@@ -283,33 +312,13 @@ async def drive(
     """
     in_flight: dict[asyncio.Task[tuple[HttpResponse, float]], SendRequest] = {}
 
-    async def exchange(action: SendRequest) -> tuple[HttpResponse, float]:
-        if killpoint.ARMED:  # test-only SIGKILL points (SPOLA_TEST_KILL_AT), inert unless set
-            killpoint.exchange_started()
-            killpoint.reached("before-intent")
-        if journal is not None:
-            await journal.before_send(action, clock())
-        if killpoint.ARMED:
-            killpoint.reached("before-send")
-        response = await sender(session, action)
-        received_at = clock()
-        if response.secrets:  # an OAuth2 token fetched for this request: redacted from here on
-            run.learn_secrets(response.secrets)
-        if killpoint.ARMED:
-            killpoint.reached("before-journal")
-        if journal is not None:
-            await journal.after_receive(action, response, received_at)
-        if killpoint.ARMED:
-            killpoint.reached("after-journal")
-        return response, received_at
-
     run.observed = observer is not None
     policy = HostPolicy(run.options.allow_hosts)
     # set only when it differs (a batch sets its runs' common policy once, in the workers' context):
     # a set gives each run's task a context of its own, two more objects per run for the collector
     hosts = HOSTS.set(policy) if HOSTS.get() != policy else None
     for first in initial:
-        in_flight[asyncio.ensure_future(exchange(first))] = first
+        in_flight[asyncio.ensure_future(_exchange(run, session, first, journal, clock, sender))] = first
     try:
         while True:
             actions = run.next_actions(clock())
@@ -320,7 +329,7 @@ async def drive(
                     run.deadline is None or run.deadline - clock() > only.timeout
                 ):
                     # the common case, one request at a time: await it directly (no task, no wait set)
-                    response, received_at = await exchange(only)
+                    response, received_at = await _exchange(run, session, only, journal, clock, sender)
                     if pacer is not None and pacer.over():
                         await pacer.turn()
                     run.receive(only.call_id, response, received_at)
@@ -330,7 +339,8 @@ async def drive(
                 if isinstance(action, Finish):
                     return action.result
                 if isinstance(action, SendRequest):
-                    in_flight[asyncio.ensure_future(exchange(action))] = action
+                    sent = _exchange(run, session, action, journal, clock, sender)
+                    in_flight[asyncio.ensure_future(sent)] = action
                 elif isinstance(action, Wait):
                     wait_until = action.until
             timeout = None if wait_until is None else max(0.0, wait_until - clock())
