@@ -87,6 +87,11 @@ def test_run_json_loads_no_heavy_module_the_document_does_not_need(
     assert stub.received("POST")[0].json == {"job_id": 7}
     assert "aiohttp" in modules  # the probe saw the run's own imports
     assert _heavy(modules) == []
+    # only the blocking lint checks run before the first request; the others' modules stay unloaded
+    assert "spola.lint.checks.parameters" in modules
+    assert (
+        not {"spola.lint.checks.servers", "spola.lint.checks.outcomes", "spola.lint.checks.forms"} & modules
+    )
     journal = {"spola.durable", "spola.store", "sqlite3"}
     assert journal <= modules if "--store" in store else not journal & modules
 
