@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     import asyncio
     from pathlib import Path
 
+    from spola.core.events import Observer
     from spola.core.report import RunResult
-    from spola.drivers.aio import Observer
     from spola.drivers.cancel import CancelSignal
 
 

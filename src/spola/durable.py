@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from msgspec import Struct
 
 from spola.core.engine import Run
-from spola.drivers.aio import Observer, RunInterrupted, make_session
+from spola.drivers.aio import RunInterrupted, make_session
 from spola.drivers.cancel import CancelSignal, check_cancel, drive_cancellable, watch_cancel_requests
 from spola.drivers.eventlog import JournalLog
 from spola.drivers.journal import failed_transport_exchange, replay, resume_event
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
     from spola.core.actions import SendRequest
+    from spola.core.events import Observer
     from spola.core.report import RunResult
     from spola.drivers.journal import ReplayOutcome
     from spola.store.records import ExchangeRecord, RunRecord

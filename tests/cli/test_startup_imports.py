@@ -25,6 +25,9 @@ HEAVY = (
     "rich", "markdown_it", "pygments", "elementpath", "lxml", "starlette", "uvicorn", "pydantic",
     "temporalio", "opentelemetry", "mcp", "spola.reports", "spola.sim", "spola.mcp", "spola.cli.live",
 )  # fmt: skip
+# urllib.request imports http.client, email and ssl (~20 ms): only remote source descriptions need it
+# (``spola run`` gets it with aiohttp anyway; a dry run, validate and workflows do not)
+REMOTE_ONLY = {"urllib.request", "http.client", "email.parser"}
 
 # `spola` as its console script runs it, writing sorted(sys.modules) to argv[1] at exit.
 PROBE = """
@@ -84,6 +87,11 @@ def test_run_json_loads_no_heavy_module_the_document_does_not_need(
     assert stub.received("POST")[0].json == {"job_id": 7}
     assert "aiohttp" in modules  # the probe saw the run's own imports
     assert _heavy(modules) == []
+    # only the blocking lint checks run before the first request; the others' modules stay unloaded
+    assert "spola.lint.checks.parameters" in modules
+    assert (
+        not {"spola.lint.checks.servers", "spola.lint.checks.outcomes", "spola.lint.checks.forms"} & modules
+    )
     journal = {"spola.durable", "spola.store", "sqlite3"}
     assert journal <= modules if "--store" in store else not journal & modules
 
@@ -95,7 +103,16 @@ def test_dry_run_loads_no_heavy_module(tmp_path: Path) -> None:
     assert _heavy(modules) == []
     # nothing is sent: no HTTP client, no event loop, no journal
     assert not {"aiohttp", "asyncio", "spola.drivers.aio", "spola.durable", "sqlite3"} & modules
+    assert not REMOTE_ONLY & modules  # local sources: no urllib.request
     assert "spola.core.engine" in modules  # the probe saw the run's own imports
+
+
+@pytest.mark.parametrize("command", ["validate", "workflows"])
+def test_reading_local_documents_loads_no_url_opener(tmp_path: Path, command: str) -> None:
+    proc, modules = _loaded(tmp_path, command, str(BENCH_DOC))
+    assert proc.returncode == 0, proc.stderr
+    assert "spola.model.sources" in modules  # the probe saw the document read
+    assert not REMOTE_ONLY & modules
 
 
 def test_dry_run_json_loads_no_http_client(tmp_path: Path) -> None:

@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
     from spola.cli.reporting import Outcome
+    from spola.core.events import Observer
     from spola.core.report import RunResult
-    from spola.drivers.aio import Observer
     from spola.drivers.cancel import CancelSignal
     from spola.observe.logs import JsonLog
     from spola.options import RunOptions

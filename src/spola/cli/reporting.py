@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from spola.core.engine import Run
+    from spola.core.events import Observer
     from spola.core.report import RunResult
-    from spola.drivers.aio import Observer
     from spola.expr import Condition
     from spola.reports import Expectation, Recorder, ReportPaths, RunReport
 

@@ -18,8 +18,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from spola.cli.execute import RunFlags
+    from spola.core.events import Observer
     from spola.core.report import RunResult
-    from spola.drivers.aio import Observer
     from spola.drivers.temporal.client import Target
 
 TemporalOpt = Annotated[

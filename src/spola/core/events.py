@@ -13,6 +13,7 @@ wait, ``Waiting``. ``WorkflowFinished`` ends each workflow execution (nested one
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from msgspec import Struct
@@ -164,6 +165,9 @@ class WorkflowFinished(Struct, frozen=True):
 
 
 Event = StepStarted | StepFinished | Waiting | WorkflowFinished
+
+Observer = Callable[[Event], None]
+"""What a driver calls with each event of a run (the live view, logs, tracers, recorders)."""
 
 EVENT_KINDS: dict[str, type[Any]] = {
     "started": StepStarted,

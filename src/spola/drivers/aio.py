@@ -13,7 +13,6 @@ import functools
 import os
 import socket
 import time
-from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import aiohttp
@@ -29,8 +28,10 @@ from spola.hosts import HostPolicy, HostRefused
 from spola.redact import is_credential_header
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Sequence
+
     from spola.core.engine import Run
-    from spola.core.events import Event
+    from spola.core.events import Observer
     from spola.core.report import RunResult
     from spola.drivers.pauses import Pacer
 
@@ -259,9 +260,6 @@ async def send(session: aiohttp.ClientSession, action: SendRequest) -> HttpRespo
     return HttpResponse(
         status=None, error=error, elapsed=time.perf_counter() - started, secrets=tuple(tokens)
     )
-
-
-Observer = Callable[["Event"], None]
 
 
 async def _exchange(

@@ -30,8 +30,7 @@ if TYPE_CHECKING:
 
     from spola.core.actions import SendRequest
     from spola.core.engine import Run
-    from spola.core.events import Event
-    from spola.drivers.aio import Observer
+    from spola.core.events import Event, Observer
     from spola.exchange import HttpResponse
     from spola.store import Journal as Store
 

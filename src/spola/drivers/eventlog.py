@@ -13,8 +13,7 @@ from spola.core.events import StepFinished, Waiting, event_to_dict
 from spola.store.records import EventRecord
 
 if TYPE_CHECKING:
-    from spola.core.events import Event
-    from spola.drivers.aio import Observer
+    from spola.core.events import Event, Observer
     from spola.store.journal import Journal
 
 STEP_FINISHED = "step-finished"

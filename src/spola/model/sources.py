@@ -6,13 +6,13 @@ Arazzo document, its sources, the files their ``$ref``s name).
 
 from __future__ import annotations
 
+import os
 import socket
 import stat
-import urllib.request
 from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from msgspec import Struct
 
@@ -22,6 +22,8 @@ from spola.model.reader import Parsed, parse_text
 from spola.model.refs import RefError
 
 if TYPE_CHECKING:
+    import urllib.request
+
     from spola.model.openapi import OpenApiDescription
     from spola.model.source_description import SourceDescription
 
@@ -58,11 +60,22 @@ def path_to_uri(path: str | Path) -> str:
     return Path(path).resolve().as_uri()
 
 
+def file_path(uri: str) -> Path:
+    """The local path of a ``file:`` URI: ``urllib.request.url2pathname`` of its path, which on POSIX
+    is ``unquote`` (``urllib.request`` itself imports http.client, email and ssl: ~20 ms of start-up
+    that only remote sources need)."""
+    if os.name == "nt":  # pragma: no cover - what url2pathname is on Windows
+        from nturl2path import url2pathname
+
+        return Path(url2pathname(urlsplit(uri).path))
+    return Path(unquote(urlsplit(uri).path))
+
+
 def uri_to_display(uri: str) -> str:
     """A path for ``file:`` URIs (relative to the working directory when shorter), else the URI itself."""
     if not uri.startswith("file:"):
         return uri
-    path = Path(urllib.request.url2pathname(urlsplit(uri).path))
+    path = file_path(uri)
     try:
         relative = path.relative_to(Path.cwd())
     except ValueError:
@@ -105,7 +118,7 @@ class Fetcher:
             return self._texts[uri]
         scheme = urlsplit(uri).scheme.lower()
         if scheme == "file":
-            text = self._read_file(Path(urllib.request.url2pathname(urlsplit(uri).path)))
+            text = self._read_file(file_path(uri))
         elif scheme in ("http", "https"):
             text = self._read_remote(uri)
         else:
@@ -170,6 +183,8 @@ class Fetcher:
                 f"'{uri}' is remote and remote sources are not allowed",
                 hint="pass --allow-remote to fetch it, or download it and point the url at the file",
             )
+        import urllib.request  # only here: remote sources (start-up)
+
         limit = self.limits.max_bytes
         accept = {"Accept": "application/yaml, application/json, */*"}
         request = urllib.request.Request(uri, headers=accept)  # noqa: S310 - the scheme is http(s) here
@@ -191,14 +206,21 @@ class Fetcher:
 
 def _open(request: urllib.request.Request, hosts: HostPolicy) -> Any:
     """Open a remote document, following only redirects the host policy allows."""
-    opener = urllib.request.build_opener(_CheckedRedirects(hosts))
+    import urllib.request
+
+    class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
+        """Follows a redirect only to a URL the host policy allows."""
+
+        def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> Any:
+            _check_remote(hosts, newurl)
+            return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+    opener = urllib.request.build_opener(_CheckedRedirects())
     return opener.open(request, timeout=REMOTE_TIMEOUT)
 
 
 def os_fstat(handle: Any) -> Any:
     """``os.fstat`` of an open file (a function so the check reads the file actually opened)."""
-    import os
-
     return os.fstat(handle.fileno())
 
 
@@ -218,18 +240,6 @@ def _check_remote(hosts: HostPolicy, uri: str) -> None:
         return  # the fetch itself reports it
     for info in infos:
         hosts.check_address(host, str(info[4][0]), parts.port)
-
-
-class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
-    """Follows a redirect only to a URL the host policy allows."""
-
-    def __init__(self, hosts: HostPolicy) -> None:
-        super().__init__()
-        self.hosts = hosts
-
-    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> Any:
-        _check_remote(self.hosts, newurl)
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
 _PARSED: OrderedDict[tuple[str, str, tuple[int, int, int]], Parsed] = OrderedDict()

@@ -17,8 +17,7 @@ if TYPE_CHECKING:
 
     from spola.core.actions import SendRequest
     from spola.core.engine import Run
-    from spola.core.events import Event
-    from spola.drivers.aio import Observer
+    from spola.core.events import Event, Observer
     from spola.exchange import HttpResponse
 
     Sender = Callable[[aiohttp.ClientSession, SendRequest], Awaitable[HttpResponse]]

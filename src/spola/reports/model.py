@@ -22,9 +22,8 @@ from spola.core.events import (
 )
 
 if TYPE_CHECKING:
-    from spola.core.events import Event
+    from spola.core.events import Event, Observer
     from spola.core.report import RunResult
-    from spola.drivers.aio import Observer
     from spola.redact import Redactor
 
 
