@@ -24,7 +24,9 @@ one after every 10 collections of the middle generation; the policy asks for ``f
 Young garbage, where nearly all of a run's cycles are, is collected exactly as often as before;
 only cycles among objects that lived long wait longer. With 3,000 runs in flight that took the
 full collections (30-70 ms each, eight in a run) out of the run and the loop lag's p99 from ~62 to
-~42 ms (bench/README.md, fourth pass). Thresholds are restored when the batch ends. A process that
+~42 ms (bench/README.md, fourth pass). The policy also freezes what the process holds when the batch
+starts (its modules, the document, the client): none of it is the runs', all of it outlives them,
+and the first slow full collection would otherwise walk it with the runs. Thresholds are restored when the batch ends. A process that
 already froze objects itself (a pre-forking server), or set its own thresholds, is left alone:
 unfreezing at the end would undo its own freeze.
 """
@@ -49,6 +51,9 @@ class CollectorPolicy:
         self.slow_s = slow_s
         self.full_every = full_every
         self.freezes = 0
+        """Freezes after a slow full collection."""
+        self.frozen_at_start = False
+        """Whether what the process held at the start was frozen (it is, unless the policy is idle)."""
         self._thresholds: tuple[int, int, int] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._started: float | None = None
@@ -65,6 +70,10 @@ class CollectorPolicy:
         if thresholds == self.DEFAULT_THRESHOLDS:
             self._thresholds = thresholds
             gc.set_threshold(thresholds[0], thresholds[1], self.full_every)
+        # what the process holds before the batch (modules, the document, the client) lives at
+        # least as long as the batch: out of every full collection the batch's runs bring
+        gc.freeze()
+        self.frozen_at_start = True
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -75,7 +84,8 @@ class CollectorPolicy:
         if self._thresholds is not None:
             gc.set_threshold(*self._thresholds)
             self._thresholds = None
-        if self.freezes:
+        if self.frozen_at_start or self.freezes:
+            self.frozen_at_start = False
             gc.unfreeze()  # the runs are over: their cycles (if any) are the collector's again
 
     def _observe(self, phase: str, info: dict[str, Any]) -> None:

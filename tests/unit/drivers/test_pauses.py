@@ -25,6 +25,18 @@ async def test_a_slow_full_collection_freezes_its_survivors_until_the_policy_end
     assert len(live) == 20_000
 
 
+async def test_what_the_process_holds_when_the_batch_starts_is_frozen_until_it_ends() -> None:
+    before = [{"n": [i]} for i in range(20_000)]  # the modules, the document, the client
+    with CollectorPolicy(slow_s=60.0) as policy:
+        assert policy.frozen_at_start and gc.get_freeze_count() >= len(before)
+        during = [{"n": [i]} for i in range(20_000)]  # the runs: not frozen, no slow collection
+        frozen = gc.get_freeze_count()
+        gc.collect()
+        assert gc.get_freeze_count() == frozen and policy.freezes == 0
+    assert gc.get_freeze_count() == 0 and not policy.frozen_at_start
+    assert len(before) == len(during) == 20_000
+
+
 async def test_full_collections_are_rarer_while_the_policy_holds_and_thresholds_come_back() -> None:
     assert gc.get_threshold() == CollectorPolicy.DEFAULT_THRESHOLDS
     with CollectorPolicy(full_every=100):
@@ -46,7 +58,7 @@ async def test_fast_collections_change_nothing() -> None:
     with CollectorPolicy(slow_s=60.0) as policy:
         gc.collect()
         await asyncio.sleep(0)
-    assert policy.freezes == 0 and gc.get_freeze_count() == 0
+    assert policy.freezes == 0 and gc.get_freeze_count() == 0  # the start's freeze is thawed too
 
 
 async def test_a_process_that_froze_objects_itself_is_left_alone() -> None:
