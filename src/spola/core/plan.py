@@ -1,4 +1,4 @@
-"""What a step's request needs that never changes between its executions, looked up once per run.
+"""What a step's request needs that never changes between its executions, made once and shared.
 
 A poll loop runs the same step hundreds of times: its operation, merged parameter list, source URL,
 base URL and timeout are the same every time, so an execution looks its `StepPlan` up and only
@@ -56,7 +56,7 @@ def plan_step(document: Document, workflow: Workflow, step: Step, options: RunOp
 
 
 _LIMIT = 4096
-_PLANS: dict[tuple[int, int, int, float], tuple[Step, object, object, StepPlan]] = {}
+_PLANS: dict[tuple[int, int, int, float], tuple[object, object, StepPlan]] = {}
 
 
 def shared_plan(document: Document, workflow: Workflow, step: Step, options: RunOptions) -> StepPlan:
@@ -65,10 +65,10 @@ def shared_plan(document: Document, workflow: Workflow, step: Step, options: Run
     servers, server_vars = options.servers, options.server_vars
     key = (id(step), id(servers), id(server_vars), options.http_timeout)
     known = _PLANS.get(key)
-    if known is not None and known[0] is step and known[1] is servers and known[2] is server_vars:
-        return known[3]
+    if known is not None and known[2].step is step and known[0] is servers and known[1] is server_vars:
+        return known[2]
     plan = plan_step(document, workflow, step, options)
     if len(_PLANS) >= _LIMIT:
         _PLANS.clear()
-    _PLANS[key] = (step, servers, server_vars, plan)
+    _PLANS[key] = (servers, server_vars, plan)
     return plan

@@ -115,13 +115,11 @@ class CollectorPolicy:
 
     def _observe(self, phase: str, info: dict[str, Any]) -> None:
         generation = info.get("generation")
-        if generation == 1 and phase == "stop" and self.middle_every:
-            self._middles += 1
-            if self._middles >= self.middle_every and not self._pending and self._loop is not None:
-                self._middles = 0
-                if not self._loop.is_closed():
-                    self._pending = True
-                    self._loop.call_soon_threadsafe(self._freeze)
+        if generation == 1:
+            if phase == "stop" and self.middle_every:
+                self._middles += 1  # back to 0 at each freeze
+                if self._middles >= self.middle_every:
+                    self._ask_freeze()
             return
         if generation != 2:
             return
@@ -129,10 +127,12 @@ class CollectorPolicy:
             self._started = time.perf_counter()
             return
         started, self._started = self._started, None
-        if started is None or time.perf_counter() - started < self.slow_s or self._pending:
-            return
+        if started is not None and time.perf_counter() - started >= self.slow_s:
+            self._ask_freeze()
+
+    def _ask_freeze(self) -> None:
         loop = self._loop
-        if loop is None or loop.is_closed():
+        if self._pending or loop is None or loop.is_closed():
             return
         self._pending = True
         # the collection may have run on another thread (the journal's writer): freeze from the loop
