@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from collections.abc import Iterator
+
+import pytest
 
 from spola.drivers.pauses import CollectorPolicy, Pacer
 
@@ -152,25 +155,33 @@ async def test_a_pacer_under_its_budget_defers_nothing() -> None:
     assert pacer.deferred == 0
 
 
-async def test_every_few_middle_collections_freeze_what_survived_them() -> None:
-    gc.set_threshold(10**7, 10, 10)  # no collection but the test's own (the policy keeps these)
+@pytest.fixture
+def explicit_collections_only() -> Iterator[None]:
+    """No automatic collection during the test (the policy keeps a process's own thresholds)."""
+    gc.set_threshold(10**7, 10, 10)
     try:
-        with CollectorPolicy(slow_s=60.0, middle_every=3) as policy:
-            live = [{"n": [i]} for i in range(20_000)]  # the runs, made after the start's freeze
-            frozen = gc.get_freeze_count()
-            for _ in range(2):
-                gc.collect(1)
-            await asyncio.sleep(0)
-            assert policy.freezes == 0, "two middle collections are not yet a reason"
-            gc.collect(1)
-            await asyncio.sleep(0)  # the freeze is done from the loop, after the collection
-            assert policy.freezes == 1
-            assert gc.get_freeze_count() >= frozen + len(live)
-        assert gc.get_freeze_count() == 0
+        yield
     finally:
         gc.set_threshold(*CollectorPolicy.DEFAULT_THRESHOLDS)
 
 
+@pytest.mark.usefixtures("explicit_collections_only")
+async def test_every_few_middle_collections_freeze_what_survived_them() -> None:
+    with CollectorPolicy(slow_s=60.0, middle_every=3) as policy:
+        live = [{"n": [i]} for i in range(20_000)]  # the runs, made after the start's freeze
+        frozen = gc.get_freeze_count()
+        for _ in range(2):
+            gc.collect(1)
+        await asyncio.sleep(0)
+        assert policy.freezes == 0, "two middle collections are not yet a reason"
+        gc.collect(1)
+        await asyncio.sleep(0)  # the freeze is done from the loop, after the collection
+        assert policy.freezes == 1
+        assert gc.get_freeze_count() >= frozen + len(live)
+    assert gc.get_freeze_count() == 0
+
+
+@pytest.mark.usefixtures("explicit_collections_only")
 async def test_now_and_then_the_policy_thaws_instead_so_dead_cycles_are_collected() -> None:
     class Node:
         def __init__(self) -> None:
@@ -181,22 +192,18 @@ async def test_now_and_then_the_policy_thaws_instead_so_dead_cycles_are_collecte
     now = [0.0]
     policy = CollectorPolicy(slow_s=60.0, middle_every=1, thaw_every_s=600.0)
     policy._clock = lambda: now[0]
-    gc.set_threshold(10**7, 10, 10)  # no collection but the test's own
-    try:
-        with policy:
-            node = Node()
-            ref = weakref.ref(node)
-            gc.collect(1)
-            await asyncio.sleep(0)
-            assert policy.freezes == 1 and policy.thaws == 0
-            del node
-            gc.collect()
-            assert ref() is not None, "a cycle frozen while alive waits while the batch runs"
-            now[0] = 601.0  # ten minutes later, the next freeze is a thaw
-            gc.collect(1)
-            await asyncio.sleep(0)
-            assert policy.thaws == 1 and gc.get_freeze_count() == 0
-            gc.collect()
-            assert ref() is None, "the full collection after the thaw collects it"
-    finally:
-        gc.set_threshold(*CollectorPolicy.DEFAULT_THRESHOLDS)
+    with policy:
+        node = Node()
+        ref = weakref.ref(node)
+        gc.collect(1)
+        await asyncio.sleep(0)
+        assert policy.freezes == 1 and policy.thaws == 0
+        del node
+        gc.collect()
+        assert ref() is not None, "a cycle frozen while alive waits while the batch runs"
+        now[0] = 601.0  # ten minutes later, the next freeze is a thaw
+        gc.collect(1)
+        await asyncio.sleep(0)
+        assert policy.thaws == 1 and gc.get_freeze_count() == 0
+        gc.collect()
+        assert ref() is None, "the full collection after the thaw collects it"
