@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from common import BENCH, PEERS, WORKFLOWS, median, run_child
 from raw_client import aiohttp_workflows
+from specialised import specialised_workflows
 
 if TYPE_CHECKING:
     from common import Server
@@ -51,12 +52,15 @@ async def _spola(server: Server, workflows: int, polls: int, store: str | None) 
     return elapsed / sent * 1e6, cpu / sent * 1e6
 
 
-async def _raw(server: Server, workflows: int, polls: int) -> tuple[float, float]:
+async def _raw(
+    server: Server, workflows: int, polls: int, *, specialised: bool = False
+) -> tuple[float, float]:
     from spola.drivers.aio import make_session
 
+    loop = specialised_workflows if specialised else aiohttp_workflows
     async with make_session() as session:
         started, cpu = time.perf_counter(), time.process_time()
-        sent = await aiohttp_workflows(server.api, workflows, polls, session)
+        sent = await loop(server.api, workflows, polls, session)
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
         return elapsed / sent * 1e6, cpu / sent * 1e6
 
@@ -71,7 +75,7 @@ def _uvloop_factory() -> Any:
 
 
 LOOPS = ("asyncio", "uvloop")
-KINDS = ("raw", "memory", "journal")
+KINDS = ("raw", "specialised", "memory", "journal")
 
 
 def measure_overhead(
@@ -96,6 +100,8 @@ def measure_overhead(
         async def one(kind: str) -> tuple[float, float]:
             if kind == "raw":
                 return await _raw(server, workflows, polls)
+            if kind == "specialised":
+                return await _raw(server, workflows, polls, specialised=True)
             return await _spola(server, workflows, polls, store if kind == "journal" else None)
 
         async def round_of(loop: str, index: int, warm: bool) -> None:
@@ -103,7 +109,8 @@ def measure_overhead(
                 await one("memory")  # warm-up: imports, first connection, the store's schema
                 await one("journal")
             order = list(KINDS)
-            for kind in order[index % 3 :] + order[: index % 3]:
+            turn = index % len(order)
+            for kind in order[turn:] + order[:turn]:
                 samples[(loop, kind)].append(await one(kind))
 
         for index in range(rounds):
@@ -121,6 +128,8 @@ def measure_overhead(
     rows = [
         OverheadRow("raw aiohttp loop (the limit)", wall("asyncio", "raw"), "keep-alive, JSON parsed",
                     cpu("asyncio", "raw")),
+        OverheadRow("hand-specialised steps over spola's send", wall("asyncio", "specialised"),
+                    "what generated code could at best be", cpu("asyncio", "specialised")),
         OverheadRow("spola, in memory (--no-store)", wall("asyncio", "memory"), "", cpu("asyncio", "memory")),
         OverheadRow("spola, journalled (SQLite)", wall("asyncio", "journal"), "with the writer thread",
                     cpu("asyncio", "journal")),

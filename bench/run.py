@@ -84,7 +84,10 @@ def overhead_section(rows: list, polls: int) -> str:
     )
     return (f"### 1. Overhead: one 3-step workflow, {polls} polls, no waits\n\n" + _table(header, body)
             + "\n\nGoal: spola journalled within 1.10x of raw aiohttp (wall). Client CPU: the client "
-            "process's CPU time (all threads), less disturbed by other load than wall time."
+            "process's CPU time (all threads), less disturbed by other load than wall time. The "
+            "hand-specialised row (`specialised.py`) is the bench document's steps written out as plain "
+            "Python over spola's own `send`: every parameter, criterion and output it declares, nothing "
+            "interpreted, no journal; a floor for any engine in Python, generated per-step code included."
             + uv_note)  # fmt: skip
 
 

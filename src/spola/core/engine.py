@@ -15,7 +15,7 @@ from spola.core.events import ActionTaken, Event, StepFinished, StepStarted, Wai
 from spola.core.frame import Frame, Link
 from spola.core.inputs import validate_inputs
 from spola.core.nesting import check_self_running
-from spola.core.plan import StepPlan, shared_plan
+from spola.core.plan import shared_plan
 from spola.core.report import RunError, RunResult, StepReport
 from spola.core.scope import build_scope, evaluate_outputs, read_body
 from spola.errors import EngineMisuse, NestingTooDeep, SpolaError
@@ -130,10 +130,13 @@ class Run:
                 if frame.phase == "wait_timer" and frame.wake_at <= now:
                     frame.phase = "ready"
                 if frame.phase in ("deps", "ready"):
-                    progressed = True
                     action = self._advance(frame, now)
                     if action is not None:
+                        # a request asked for moves only its own frame (to wait_call): no other
+                        # frame can have become ready, so it needs no further pass
                         sends.append(action)
+                    else:
+                        progressed = True
                     if self.result is not None:
                         break
         if self.result is not None:
@@ -394,10 +397,11 @@ class Run:
         frame.step_started_at = now
         frame.request = None
         execution = frame.runs[step.step_id]
-        unmet = flow.unmet_dependency(frame, self.workflow_states)
-        if unmet is not None:
-            self._judge(frame, build_scope(frame, self.workflow_states), now, problem=unmet)
-            return None
+        if step.depends_on:
+            unmet = flow.unmet_dependency(frame, self.workflow_states)
+            if unmet is not None:
+                self._judge(frame, build_scope(frame, self.workflow_states), now, problem=unmet)
+                return None
         if step.workflow_id:
             self.emit(
                 StepStarted(
@@ -425,7 +429,7 @@ class Run:
             except SpolaError as exc:
                 self._judge(frame, scope, now, problem=str(exc))
             return None
-        plan = self._plan(frame)
+        plan = shared_plan(frame.document, frame.workflow, step, self.options)
         operation = plan.operation
         scope = build_scope(frame, self.workflow_states)
         if operation is None:
@@ -458,7 +462,7 @@ class Run:
         self.calls[call_id] = frame.fid
         frame.call_id = call_id
         frame.phase = "wait_call"
-        timeout = plan.timeout
+        step_path = f"{frame.path}/{step.step_id}"
         if self.observed:
             summary = explain.request_summary(built.request, self.redactor)
             self.emit(
@@ -471,24 +475,21 @@ class Run:
                     frame.depth,
                     at=now,
                     call_id=call_id,
-                    step_path=f"{frame.path}/{step.step_id}",
+                    step_path=step_path,
                     attempt=frame.throttle_attempts + 1,
                     request=summary,
                 )
             )
         return SendRequest(
-            call_id=call_id,
-            request=built.request,
-            step_path=f"{frame.path}/{step.step_id}",
-            step_id=step.step_id,
-            attempt=execution,
-            idempotent=built.idempotent,
-            timeout=timeout,
-            max_bytes=self.options.max_response_bytes,
+            call_id,
+            built.request,
+            step_path,
+            step.step_id,
+            execution,
+            built.idempotent,
+            plan.timeout,
+            self.options.max_response_bytes,
         )
-
-    def _plan(self, frame: Frame) -> StepPlan:
-        return shared_plan(frame.document, frame.workflow, frame.step, self.options)
 
     def complete(self, frame: Frame, status: str, error: RunError | None) -> None:
         """End a workflow execution, compute its outputs and hand control to whoever waits for it."""
@@ -601,6 +602,8 @@ class Run:
         self._then(frame, verdict.then)
 
     def _then(self, frame: Frame, then: flow.Then) -> None:
+        if then is None:  # the frame was scheduled: nothing else to do
+            return
         if isinstance(then, flow.Complete):
             self.complete(frame, then.status, then.error)
         elif isinstance(then, flow.Spawn):

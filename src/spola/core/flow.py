@@ -107,7 +107,7 @@ def transparent_retry(
     if frame.throttle_attempts >= options.retry_attempts:
         return None
     for action in _actions(frame.step.on_failure, frame.workflow.failure_actions):
-        if criteria_hold(action.criteria, scope)[0]:
+        if _hold(action.criteria, scope, None, ""):
             return None
     delay = retry_after_seconds(response, now)
     if delay is None:
@@ -149,6 +149,17 @@ def criteria_hold(
                 text += f" ({verdict.reason})"
             reasons.append(text)
     return not reasons, reasons
+
+
+def _hold(criteria: Sequence[Criterion], scope: Scope, trace: Trace | None, role: str) -> bool:
+    """Whether every criterion of an action passes (`criteria_hold` without the reasons: unobserved,
+    it stops at the first that fails; criteria have no side effects)."""
+    if trace is not None:
+        return criteria_hold(criteria, scope, trace, role)[0]
+    for criterion in criteria:  # noqa: SIM110 - a loop: all() over a generator costs a frame per call
+        if not criterion.compiled.evaluate(scope).passed:
+            return False
+    return True
 
 
 def judge(
@@ -241,7 +252,7 @@ def _on_success(
 ) -> _Move:
     actions: tuple[SuccessAction, ...] = _actions(frame.step.on_success, frame.workflow.success_actions)
     for action in actions:
-        if not criteria_hold(action.criteria, scope, trace, f"onSuccess:{action.name}")[0]:
+        if not _hold(action.criteria, scope, trace, f"onSuccess:{action.name}" if trace is not None else ""):
             continue
         if action.type == "end":
             return _Move(f"end ({action.name})", Complete("succeeded", None), "end", action.name)
@@ -270,7 +281,7 @@ def _on_failure(
     step = frame.step
     actions: tuple[FailureAction, ...] = _actions(step.on_failure, frame.workflow.failure_actions)
     for action in actions:
-        if not criteria_hold(action.criteria, scope, trace, f"onFailure:{action.name}")[0]:
+        if not _hold(action.criteria, scope, trace, f"onFailure:{action.name}" if trace is not None else ""):
             continue
         if action.type == "end":
             message = (

@@ -376,7 +376,8 @@ class RunInterrupted(Exception):
 
 
 def _emit(run: Run, observer: Observer | None) -> None:
-    events = run.drain_events()
     if observer is not None:
-        for event in events:
+        for event in run.drain_events():
             observer(event)
+    elif run.events:  # unobserved, the run keeps none (`Run.emit`): nothing to drain, no new list
+        run.drain_events()
