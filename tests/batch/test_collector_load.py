@@ -35,7 +35,7 @@ CHILD = dedent(
 
     async def main():
         document = load(sys.argv[1])
-        options = spola.make_options(servers={"jobs": sys.argv[2]}, poll_interval=2.0, seed=1)
+        options = spola.make_options(servers={"jobs": sys.argv[2]}, poll_interval=5.0, seed=1)  # long enough for 600 runs to start on a loaded machine
         batch = Batch(document, document.default_workflow(), options=options, concurrency=RUNS)
         asleep = asyncio.Event()
 
