@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from msgspec import Struct
+from msgspec.structs import force_setattr
 
+from spola.criteria.fast import fast_evaluator, general
 from spola.criteria.jsonpath import compile_jsonpath
 from spola.criteria.regex import compile_regex
 from spola.criteria.simple import compile_simple
@@ -13,14 +15,19 @@ from spola.criteria.types import CRITERION_TYPES, expression_type
 from spola.criteria.verdict import Checker, Verdict, show
 from spola.errors import ExpressionError, Location, SpolaError
 from spola.expr import MISSING, parse_expression
+from spola.structs import ComparedOn, repr_without
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from spola.expr import Expression, Reference, Scope
 
 
-class CompiledCriterion(Struct, frozen=True):
+def _unbound(criterion: CompiledCriterion, scope: Scope) -> Verdict:  # pragma: no cover - replaced
+    raise AssertionError("CompiledCriterion._evaluate is set by __post_init__")
+
+
+class CompiledCriterion(ComparedOn, Struct, frozen=True, eq=False):
     """A Criterion Object ready to evaluate.
 
     ``kind`` is ``simple``, ``regex``, ``jsonpath`` or ``xpath``; ``version`` the JSONPath / XPath
@@ -34,6 +41,18 @@ class CompiledCriterion(Struct, frozen=True):
     version: str | None
     dialect: str | None
     checker: Checker
+    _evaluate: Callable[[CompiledCriterion, Scope], Verdict] = _unbound  # set by __post_init__, never passed
+
+    # equality and hash leave the chosen evaluator out (a dataclass's compare=False)
+    _COMPARED = ("kind", "condition", "context", "version", "dialect", "checker")
+
+    def __post_init__(self) -> None:
+        # chosen once: a specialised evaluator for the criterion's shape (spola.criteria.fast), else
+        # the general path
+        force_setattr(self, "_evaluate", fast_evaluator(self) or general)
+
+    def __repr__(self) -> str:
+        return repr_without(self, frozenset({"_evaluate"}))
 
     @property
     def expressions(self) -> tuple[Expression, ...]:
@@ -50,7 +69,12 @@ class CompiledCriterion(Struct, frozen=True):
 
         A context that is null or missing, a context of the wrong kind (not JSON, not XML), an
         embedded expression that is missing or any other evaluation problem makes it fail.
+        The verdict is `evaluate_general`'s, through a specialised evaluator for common shapes.
         """
+        return self._evaluate(self, scope)
+
+    def evaluate_general(self, scope: Scope) -> Verdict:
+        """`evaluate` without the specialised evaluators: the reference they answer like."""
         try:
             if self.kind == "simple" or self.context is None:
                 return self.checker.check(None, scope)

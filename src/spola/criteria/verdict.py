@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Protocol
+import math
+from json.encoder import encode_basestring
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from msgspec import Struct
 
@@ -37,8 +39,26 @@ class Checker(Protocol):
         """The verdict for this context value (None for `simple`, which reads the scope)."""
 
 
+_SMALL: Final = 10**15
+
+
 def show(value: Any, limit: int = 60) -> str:
     """A short, readable rendering of a value for a verdict's reason."""
+    kind = type(value)
+    # what json.dumps answers for the plain scalars, without making an encoder for each call
+    if kind is str:
+        text = encode_basestring(value)
+    elif (kind is int and -_SMALL < value < _SMALL) or (kind is float and math.isfinite(value)):
+        text = repr(value)
+    elif value is None or kind is bool:
+        text = "null" if value is None else "true" if value else "false"
+    else:
+        return show_json(value, limit)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def show_json(value: Any, limit: int = 60) -> str:
+    """`show` through ``json.dumps`` for every value: what `show` answers, the long way."""
     if value is MISSING:
         return "missing"
     try:
