@@ -343,6 +343,8 @@ def _carries_idempotency_key(headers: Sequence[tuple[str, str]], query: Mapping[
 # arguments (tests/unit/test_compiled_request.py holds the two side by side).
 
 _PATH, _QUERY, _HEADER, _COOKIE, _QUERYSTRING, _IGNORED = range(6)
+_PLAIN = frozenset({str, int, float})
+"""Exact types whose `serialize.scalar_text` is ``str(value)`` (bool is not int here: ``type`` is exact)."""
 _KINDS = {"path": _PATH, "query": _QUERY, "header": _HEADER, "cookie": _COOKIE, "querystring": _QUERYSTRING}
 
 # (evaluate, kind, name, style, explode, looks like an idempotency key)
@@ -394,17 +396,19 @@ class CompiledRequest(Struct, frozen=True, gc=False):
                 continue
             if kind == _QUERY:
                 query_values[name] = value
-                if isinstance(value, (list, dict)):
+                if type(value) in _PLAIN:  # what scalar_text gives for these exact types
+                    query.append((name, str(value)))
+                elif isinstance(value, (list, dict)):
                     query.extend(serialize.serialize_query(name, value, style, explode))
                 else:  # what serialize_query gives for a scalar, whatever the style
-                    query.append((name, value if type(value) is str else serialize.scalar_text(value)))
+                    query.append((name, serialize.scalar_text(value)))
             elif kind == _PATH:
                 path_values[name] = value
             elif kind == _HEADER:
-                text = value if type(value) is str else serialize.serialize_header(value, explode)
+                text = str(value) if type(value) in _PLAIN else serialize.serialize_header(value, explode)
                 headers.append((name, text))
             elif kind == _COOKIE:
-                cookies.append((name, value if type(value) is str else serialize.scalar_text(value)))
+                cookies.append((name, str(value) if type(value) in _PLAIN else serialize.scalar_text(value)))
             elif kind == _QUERYSTRING:
                 querystring = value if isinstance(value, str) else serialize.encode_form(value).decode()
             keyed = keyed or looks
@@ -455,7 +459,7 @@ class CompiledRequest(Struct, frozen=True, gc=False):
         if querystring is not None:
             url += "?" + querystring.lstrip("?")
         elif query:
-            url += "?" + serialize.encode_query(query)
+            url += "?" + serialize.encode_pairs(tuple(query))
         if self.safe:
             idempotent = True
         elif secured:  # a security header may look like a key

@@ -92,18 +92,33 @@ def plan_step(document: Document, workflow: Workflow, step: Step, options: RunOp
 
 _LIMIT = 4096
 _PLANS: dict[tuple[int, int, int, float], tuple[object, object, StepPlan]] = {}
+_LAST: dict[int, tuple[object, object, float, StepPlan]] = {}
+"""By step: the plan `shared_plan` gave last for it (a poll loop asks for the same one each time),
+checked like a hit in ``_PLANS``; only ever holds plans that ``_PLANS`` holds."""
 
 
 def shared_plan(document: Document, workflow: Workflow, step: Step, options: RunOptions) -> StepPlan:
     """`plan_step`, made once for every run whose options agree on what a plan reads (see the
     module's notes); at most ``_LIMIT`` plans are held (all dropped when full)."""
     servers, server_vars = options.servers, options.server_vars
+    last = _LAST.get(id(step))
+    if (
+        last is not None
+        and last[3].step is step
+        and last[0] is servers
+        and last[1] is server_vars
+        and last[2] == options.http_timeout
+    ):
+        return last[3]
     key = (id(step), id(servers), id(server_vars), options.http_timeout)
     known = _PLANS.get(key)
     if known is not None and known[2].step is step and known[0] is servers and known[1] is server_vars:
-        return known[2]
-    plan = plan_step(document, workflow, step, options)
-    if len(_PLANS) >= _LIMIT:
-        _PLANS.clear()
-    _PLANS[key] = (servers, server_vars, plan)
+        plan = known[2]
+    else:
+        plan = plan_step(document, workflow, step, options)
+        if len(_PLANS) >= _LIMIT:
+            _PLANS.clear()
+            _LAST.clear()
+        _PLANS[key] = (servers, server_vars, plan)
+    _LAST[id(step)] = (servers, server_vars, options.http_timeout, plan)
     return plan
