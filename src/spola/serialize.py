@@ -97,12 +97,13 @@ def serialize_header(value: Any, explode: bool | None) -> str:
 
 def encode_query(pairs: Iterable[tuple[str, str]]) -> str:
     """Percent-encode query pairs (spaces as %20, RFC 3986)."""
-    return _encoded(tuple(pairs))
+    return encode_pairs(tuple(pairs))
 
 
 @functools.lru_cache(maxsize=1024)
-def _encoded(pairs: tuple[tuple[str, str], ...]) -> str:
-    # a poll loop sends the same query every time: encode it once
+def encode_pairs(pairs: tuple[tuple[str, str], ...]) -> str:
+    """`encode_query` for a tuple of pairs: a poll loop sends the same query every time, so each
+    query is encoded once (the last 1024 kept)."""
     return urlencode(pairs, quote_via=quote, safe="")
 
 

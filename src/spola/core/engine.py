@@ -23,7 +23,7 @@ from spola.expr import MISSING
 from spola.model.roles import roles_of
 from spola.options import RunOptions
 from spola.redact import Redactor
-from spola.request_builder import RequestBuildError, build_request, merge_parameters
+from spola.request_builder import RequestBuildError, merge_parameters
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -442,16 +442,7 @@ class Run:
             )
             return None
         try:
-            built = build_request(
-                operation=operation,
-                parameters=plan.parameters,
-                request_body=step.request_body,
-                scope=scope,
-                options=self.options,
-                source_url=plan.source_url,
-                secret_values=self.secret_values,
-                base=plan.base,
-            )
+            built = plan.build(scope, self.options, self.secret_values)
         except (RequestBuildError, SpolaError, ValueError, TypeError) as exc:
             self._judge(frame, scope, now, problem=f"cannot build the request: {exc}")
             return None
