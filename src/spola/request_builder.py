@@ -498,7 +498,7 @@ def compile_request(
         spec = op_params.get((param.name, where))
         looks = kind in (_QUERY, _HEADER) and _looks_like_key(param.name)
         style, explode = getattr(spec, "style", None), getattr(spec, "explode", None)
-        params.append((param.value.node.evaluate, kind, param.name, style, explode, looks))
+        params.append((param.value.evaluator, kind, param.name, style, explode, looks))
     path_head = operation.path
     slots: list[_PathSlot] = []
     if "{" in operation.path:
