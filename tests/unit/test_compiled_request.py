@@ -551,3 +551,18 @@ def test_a_step_without_operation_has_no_request(slots: Document) -> None:
     bare = msgspec.structs.replace(plan, operation=None, request=None)
     with pytest.raises(RequestBuildError, match="has no operation"):
         bare.build(Scope(), spola.make_options())
+
+
+def test_shared_plans_by_step_follow_the_options_asked_with(slots: Document) -> None:
+    workflow = slots.workflows[0]
+    step = workflow.step("search")
+    assert step is not None
+    one = spola.make_options(servers={"slots": "http://one.example"})
+    two = spola.make_options(servers={"slots": "http://two.example"})
+    slow = msgspec.structs.replace(one, http_timeout=5.0)
+    for _ in range(2):  # alternating: the last-plan slot must not answer for other options
+        assert shared_plan(slots, workflow, step, one).base == "http://one.example"
+        assert shared_plan(slots, workflow, step, two).base == "http://two.example"
+        assert shared_plan(slots, workflow, step, slow).timeout == 5.0
+        assert shared_plan(slots, workflow, step, one).timeout == 30.0
+    assert shared_plan(slots, workflow, step, one) is shared_plan(slots, workflow, step, one)
