@@ -1,4 +1,5 @@
-"""The compiled request (`StepPlan.build`) against the general path (`build_request`).
+"""The compiled request (`StepPlan.build`) against the general path (`tests.unit.request_reference`,
+the request builder as it was before requests were compiled).
 
 Every step with an operation in the documents under ../shared (the real-world corpus, the
 specification's examples, the seeds) is built both ways against synthetic scopes (its inputs and
@@ -24,8 +25,9 @@ from spola.exchange import TokenGrant
 from spola.expr import Scope
 from spola.model import Document, Step, Workflow, load
 from spola.options import Credential, RunOptions
-from spola.request_builder import BuiltRequest, RequestBuildError, build_request
+from spola.request_builder import BuiltRequest, RequestBuildError
 from tests.conftest import SHARED
+from tests.unit.request_reference import reference_build_request as build_request
 
 TREES = ("corpus", "spec/examples", "seeds/arazzo")
 VALUES: tuple[Any, ...] = (
