@@ -75,11 +75,11 @@ def evaluate_outputs(
     return result
 
 
-def _make_document_view(document: Any) -> tuple[dict[str, Any], Mapping[str, Any]]:
-    """``$sourceDescriptions`` and ``$components`` of a document, made once per document."""
+def _make_document_view(document: Any) -> tuple[dict[str, Any], Mapping[str, Any], str | None]:
+    """``$sourceDescriptions``, ``$components`` and ``$self`` of a document, made once per document."""
     sources = {s.name: {"name": s.name, "url": s.url, "type": s.type} for s in document.source_descriptions}
     components = getattr(document.components, "raw", None) or {}
-    return sources, components
+    return sources, components, getattr(document, "self_uri", None)
 
 
 _document_view = by_identity(_make_document_view, 256)
@@ -97,8 +97,7 @@ def build_scope(
 
     ``workflows`` is the run's ``$workflows`` map: the inputs, outputs and steps of finished workflows.
     """
-    document = frame.document
-    sources, components = _document_view(document)
+    sources, components, self_uri = _document_view(frame.document)
     request_view = None
     url = method = None
     request = frame.request
@@ -118,17 +117,17 @@ def build_scope(
             headers=Headers.joined(response.headers),
             body=parse_body(response) if body is _NO_BODY else body,
         )
-    return Scope(
-        inputs=frame.inputs,
-        outputs=child_outputs if child_outputs is not None else frame.outputs,
-        steps=frame.step_outputs,
-        workflows=workflows,
-        source_descriptions=sources,
-        components=components,
-        self_uri=getattr(document, "self_uri", None),
-        url=url,
-        method=method,
-        status_code=status,
-        request=request_view,
-        response=response_view,
+    return Scope(  # positional, in Scope's field order (a scope is made twice per exchange)
+        frame.inputs,  # inputs
+        child_outputs if child_outputs is not None else frame.outputs,  # outputs
+        frame.step_outputs,  # steps
+        workflows,
+        sources,  # source_descriptions
+        components,
+        self_uri,
+        url,
+        method,
+        status,  # status_code
+        request_view,  # request
+        response_view,  # response
     )
