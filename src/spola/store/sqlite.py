@@ -203,6 +203,7 @@ class RunStore:
         """The schema version it was migrated to (older only when a test asks for fewer migrations)."""
         self.commits = 0
         """Transactions committed by this store: how `Journal` shows it batches."""
+        self._store_id = ""
         self._request_json: dict[tuple[tuple[str, str], ...], str] = {}
         self._headers_json: dict[tuple[tuple[str, str], ...], str] = {}
 
@@ -327,8 +328,11 @@ class RunStore:
 
     def store_id(self) -> str:
         """The store's random id, made once with it (a copy of the file has the same one)."""
+        if self._store_id:  # written once by the migration that made store_meta, never changed
+            return self._store_id
         row = self._exec(_STORE_ID).fetchone()
-        return str(row[0]) if row else ""
+        self._store_id = str(row[0]) if row else ""
+        return self._store_id
 
     def absolute_path(self) -> str:
         """The absolute path this store was opened at (``:memory:`` as is)."""
