@@ -52,14 +52,14 @@ class JournalHooks(Struct):
         holder = HELD.get(self.run.run_id)
         if holder is not None:
             await holder.check()
-        await self._record_intent(action, now)
+        if action.idempotent:  # recorded with its response (no coroutine of its own: the common case)
+            self.sent_at[action.call_id] = now
+        else:
+            await self._record_intent(action, now)
         if holder is not None:
             holder.sent += 1
 
     async def _record_intent(self, action: SendRequest, now: float) -> None:
-        if action.idempotent:
-            self.sent_at[action.call_id] = now
-            return
         record = IntentRecord.from_request(
             run_id=self.run.run_id,
             seq=action.call_id,

@@ -17,6 +17,7 @@ from msgspec import Struct, field
 
 from spola.errors import StoreError
 from spola.exchange import HttpResponse
+from spola.redact import REDACTED, is_credential_header
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -221,6 +222,17 @@ def exchange_row(
     """An answered exchange as the row `RunStore.record_exchanges` writes: redacted here, on the
     loop's side, and JSON-encoded by the writer. Only the stored bytes are redacted: headers,
     URL, bodies and the error text; nothing else is built per exchange."""
+    if not request.secrets and not redactor.secrets:
+        # No secret anywhere (the common case): what the redactor would give, without it. Only
+        # credential headers and a URL's userinfo password are withheld; nothing else can change.
+        url = request.url
+        return (
+            run_id, seq, step_path, step_id, attempt, request.method.upper(),
+            redactor.redact_url(url) if "@" in url else url, _plain_headers(request.headers),
+            request.body, None if request.body is None else len(request.body), idempotent, intent_at,
+            response.status, _plain_headers(response.headers), response.body, False,
+            response.error, response.elapsed, received_at,
+        )  # fmt: skip
     redact = redactor.with_secrets(request.secrets) if request.secrets else redactor
     request_body = None if request.body is None else redact.redact_bytes(request.body)
     body = redactor.redact_bytes(response.body)
@@ -232,6 +244,12 @@ def exchange_row(
         and body != response.body, None if response.error is None else redactor.redact_text(response.error),
         response.elapsed, received_at,
     )  # fmt: skip
+
+
+def _plain_headers(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """`Redactor.redact_headers` of a redactor with no secrets: credential headers withheld, the
+    other values as they are."""
+    return [(name, REDACTED) if is_credential_header(name) else (name, value) for name, value in pairs]
 
 
 class ResponseRecord(Struct, frozen=True, gc=False):

@@ -97,6 +97,21 @@ _INSERT_EXCHANGE = """
         received_at = excluded.received_at
     WHERE exchanges.received_at IS NULL
 """
+_INSERT_EXCHANGE_NO_ERROR = """
+    INSERT INTO exchanges (run_id, seq, step_path, step_id, attempt, method, url, request_json,
+                           idempotent, intent_at, status, response_headers_json, response_body,
+                           body_redacted, error, elapsed, received_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)
+    ON CONFLICT (run_id, seq) DO UPDATE SET
+        sends = sends + 1, intent_at = excluded.intent_at, attempt = excluded.attempt,
+        url = excluded.url, request_json = excluded.request_json, status = excluded.status,
+        response_headers_json = excluded.response_headers_json, response_body = excluded.response_body,
+        body_redacted = excluded.body_redacted, error = excluded.error, elapsed = excluded.elapsed,
+        received_at = excluded.received_at
+    WHERE exchanges.received_at IS NULL
+"""
+"""`_INSERT_EXCHANGE` for rows without an error: the NULL written as a literal (binding None costs
+the sqlite3 module an adapter lookup, a failed attribute lookup with its exception, per row)."""
 _UPDATE_RESPONSE = """
     UPDATE exchanges SET status = ?, response_headers_json = ?, response_body = ?, body_redacted = ?,
                          error = ?, elapsed = ?, received_at = ?, outputs_json = ?
@@ -164,6 +179,11 @@ _V_LEASES = 3
 """The schema version that added leases and the runs' store id and path."""
 
 
+_ENCODED_CACHE = 256
+"""How many distinct request summaries and response header lists `RunStore.record_exchanges` keeps
+encoded (a poll sends the same request and gets the same headers each time); then it starts over."""
+
+
 def _dumps(value: Any) -> str:
     return jsoncodec.dumps_text(value, default=str)
 
@@ -183,6 +203,9 @@ class RunStore:
         """The schema version it was migrated to (older only when a test asks for fewer migrations)."""
         self.commits = 0
         """Transactions committed by this store: how `Journal` shows it batches."""
+        self._store_id = ""
+        self._request_json: dict[tuple[tuple[str, str], ...], str] = {}
+        self._headers_json: dict[tuple[tuple[str, str], ...], str] = {}
 
     @classmethod
     def open(
@@ -305,8 +328,11 @@ class RunStore:
 
     def store_id(self) -> str:
         """The store's random id, made once with it (a copy of the file has the same one)."""
+        if self._store_id:  # written once by the migration that made store_meta, never changed
+            return self._store_id
         row = self._exec(_STORE_ID).fetchone()
-        return str(row[0]) if row else ""
+        self._store_id = str(row[0]) if row else ""
+        return self._store_id
 
     def absolute_path(self) -> str:
         """The absolute path this store was opened at (``:memory:`` as is)."""
@@ -414,24 +440,51 @@ class RunStore:
     def record_exchanges(self, rows: Sequence[ExchangeRow]) -> None:
         """Record answered exchanges (intent and response at once, see `exchange_row`) with one
         prepared statement; an exchange already answered is left as it was."""
-        params = [
-            (
-                run_id, seq, step_path, step_id, attempt, method, url,
-                _dumps(request_summary(request_headers, request_body, request_size)), int(idempotent),
-                intent_at, status, _dumps(headers), body, int(redacted), error,
-                elapsed, received_at,
-            )
-            for (
-                run_id, seq, step_path, step_id, attempt, method, url, request_headers, request_body,
-                request_size, idempotent, intent_at, status, headers, body, redacted, error, elapsed,
-                received_at,
-            ) in rows
-        ]  # fmt: skip
+        requests, headers_json = self._request_json, self._headers_json
+        if len(requests) > _ENCODED_CACHE or len(headers_json) > _ENCODED_CACHE:
+            requests.clear()
+            headers_json.clear()
+        failed = any(row[16] is not None for row in rows)  # a transport error: the general statement
+        params: list[tuple[Any, ...]] = []
+        for (
+            run_id, seq, step_path, step_id, attempt, method, url, request_headers, request_body,
+            request_size, idempotent, intent_at, status, headers, body, redacted, error, elapsed,
+            received_at,
+        ) in rows:  # fmt: skip
+            if request_body is None:  # a request without a body (a poll): the same summary each time
+                key = tuple(request_headers)
+                request_json = requests.get(key)
+                if request_json is None:
+                    request_json = requests[key] = _dumps(request_summary(request_headers, None, None))
+            else:
+                request_json = _dumps(request_summary(request_headers, request_body, request_size))
+            key = tuple(headers)
+            response_json = headers_json.get(key)
+            if response_json is None:
+                response_json = headers_json[key] = _dumps(headers)
+            # a bytearray binds as the same BLOB as bytes, without the sqlite3 module's adapter lookup
+            if failed:
+                params.append(
+                    (
+                        run_id, seq, step_path, step_id, attempt, method, url, request_json,
+                        int(idempotent), intent_at, status, response_json, bytearray(body), int(redacted),
+                        error, elapsed, received_at,
+                    )
+                )  # fmt: skip
+            else:
+                params.append(
+                    (
+                        run_id, seq, step_path, step_id, attempt, method, url, request_json,
+                        int(idempotent), intent_at, status, response_json, bytearray(body), int(redacted),
+                        elapsed, received_at,
+                    )
+                )  # fmt: skip
+        sql = _INSERT_EXCHANGE if failed else _INSERT_EXCHANGE_NO_ERROR
         if self._conn.in_transaction:
-            self._executemany(_INSERT_EXCHANGE, params)
+            self._executemany(sql, params)
             return
         with self.transaction():
-            self._executemany(_INSERT_EXCHANGE, params)
+            self._executemany(sql, params)
 
     def _executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> None:
         try:
