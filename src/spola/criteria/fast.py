@@ -171,7 +171,7 @@ def _is_response_body(expression: Expression) -> bool:
 
 
 def _reader(expression: Expression) -> Callable[[Scope], Any]:
-    """``expression.evaluate``, with ``$statusCode`` read straight from the scope."""
+    """``expression.evaluate`` (its reader), with ``$statusCode`` read straight from the scope."""
     if _is_status(expression):
 
         def status(scope: Scope) -> Any:
@@ -179,7 +179,7 @@ def _reader(expression: Expression) -> Callable[[Scope], Any]:
             return MISSING if found is None else found
 
         return status
-    return expression.evaluate
+    return expression.reader
 
 
 def _loose(node: Node) -> tuple[Test, bool]:
@@ -440,7 +440,7 @@ def _dialect_evaluator(context: Expression, comparison: DialectCondition) -> Eva
 
         return response_body
 
-    read = context.evaluate
+    read = context.reader
 
     def any_context(criterion: CompiledCriterion, scope: Scope) -> Verdict:
         try:

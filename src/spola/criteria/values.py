@@ -19,12 +19,16 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from msgspec import Struct
+from msgspec.structs import force_setattr
 
 from spola.criteria.selectors import Selector, compile_selector
 from spola.criteria.types import SELECTOR_TYPES
 from spola.expr import MISSING, Expression, Template, parse_expression, parse_template
+from spola.structs import ComparedOn, repr_without
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from spola.expr import Reference, Scope
 
 _SELECTOR_KEYS = frozenset({"context", "selector", "type"})
@@ -84,7 +88,11 @@ class _Array(Struct, frozen=True):
 _Node = _Literal | _Text | _Whole | _Select | _Object | _Array
 
 
-class Value(Struct, frozen=True):
+def _unbound(scope: Scope) -> Any:  # pragma: no cover - replaced in Value.__post_init__
+    raise AssertionError("Value._evaluate is set by __post_init__")
+
+
+class Value(ComparedOn, Struct, frozen=True, eq=False):
     """A compiled value tree: `evaluate` it against a scope."""
 
     raw: Any
@@ -92,6 +100,18 @@ class Value(Struct, frozen=True):
     expressions: tuple[Expression, ...]
     has_bare: bool = False
     """True when some string writes an expression without braces (``Bearer $inputs.token``)."""
+    _evaluate: Callable[[Scope], Any] = _unbound  # set by __post_init__, never passed
+
+    # equality and hash leave the chosen evaluation out (a dataclass's compare=False)
+    _COMPARED = ("raw", "node", "expressions", "has_bare")
+
+    def __post_init__(self) -> None:
+        # chosen once: a whole expression is read by the expression's own reader (two calls less)
+        node = self.node
+        force_setattr(self, "_evaluate", node.expression.reader if type(node) is _Whole else node.evaluate)
+
+    def __repr__(self) -> str:
+        return repr_without(self, frozenset({"_evaluate"}))
 
     @property
     def is_literal(self) -> bool:
@@ -108,7 +128,7 @@ class Value(Struct, frozen=True):
         Raises:
             Unsupported: when it reads an AsyncAPI ``$message``.
         """
-        return self.node.evaluate(scope)
+        return self._evaluate(scope)
 
 
 def is_selector_object(raw: Any) -> bool:
