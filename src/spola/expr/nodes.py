@@ -247,8 +247,8 @@ def _read_of(expression: Expression) -> Callable[[Scope], Any]:
     answers the same)."""
     base = expression._base
     segments = expression.segments
-    if not segments:
-        return base  # evaluate_general: the base's value (MISSING stays MISSING), no walk
+    if not segments:  # evaluate_general: the base's value (MISSING stays MISSING), no walk
+        return _named_reader(expression) or base
     tokens = expression._tokens
     if tokens is None:
 
@@ -283,6 +283,41 @@ def _read_of(expression: Expression) -> Callable[[Scope], Any]:
         return MISSING if value is MISSING else resolve_tokens(value, tokens)
 
     return pointer
+
+
+def _named_reader(expression: Expression) -> Callable[[Scope], Any] | None:
+    """``$inputs.x`` and ``$steps.a.outputs.x`` with `_get` and `_named`'s dict steps in place (their
+    own calls for anything else), or None for other roots."""
+    root, key, name = expression.root, expression.id, expression.name
+    if name is None:
+        return None
+    dotted = "." in name
+    if root == "inputs":
+
+        def named_input(scope: Scope) -> Any:
+            inputs = scope.inputs
+            if type(inputs) is dict:
+                found = inputs.get(name, MISSING)
+                if found is not MISSING or not dotted:
+                    return found
+            return _named(inputs, name)
+
+        return named_input
+    if root == "steps" and key is not None:
+
+        def step_output(scope: Scope) -> Any:
+            steps = scope.steps
+            if type(steps) is dict:
+                outputs = steps.get(key, MISSING)
+                if type(outputs) is dict:
+                    found = outputs.get(name, MISSING)
+                    if found is not MISSING or not dotted:
+                        return found
+                return _named(outputs, name)
+            return _named(_get(steps, key), name)
+
+        return step_output
+    return None
 
 
 def _base_of(expression: Expression) -> Callable[[Scope], Any]:

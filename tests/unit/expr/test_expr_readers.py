@@ -174,7 +174,7 @@ def test_every_reader_answers_like_the_general_evaluation() -> None:
             if fast != general:
                 bad.append(f"{expression}: {fast} != {general}")
     assert not bad, f"{len(bad)} mismatches, the first: " + "\n".join(bad[:5])
-    assert {"body_pointer", "pointer", "walk"} <= shapes  # each specialised reader was exercised
+    assert {"body_pointer", "pointer", "walk", "named_input", "step_output"} <= shapes  # each was exercised
 
 
 @pytest.mark.skipif(not DOCUMENTS, reason="the shared corpus is not next to the repository")
