@@ -62,13 +62,101 @@ def fast_evaluator(criterion: CompiledCriterion) -> Evaluator | None:
     checker = criterion.checker
     if criterion.kind == "simple" or criterion.context is None:
         if type(checker) is SimpleCheck:
-            return _simple_evaluator(checker)
+            full = _simple_evaluator(checker)
+            return _status_in(checker.condition.tree, full) or full
         return None
     if criterion.kind == "jsonpath" and type(checker) is JsonPathCheck:
         fixed = checker.fixed
         if fixed is not None and fixed.comparison is not None:
-            return _dialect_evaluator(criterion.context, fixed.comparison)
+            full_dialect = _dialect_evaluator(criterion.context, fixed.comparison)
+            if full_dialect is None:
+                return None
+            return _body_text_in(criterion.context, fixed.comparison.tree, full_dialect) or full_dialect
     return None
+
+
+def _equalities(tree: Node) -> list[tuple[Node, Any]] | None:
+    """The (operand, literal) pairs of ``a == 1`` or ``a == 1 || b == 2 || ...``, else None."""
+    parts = tree.operands if type(tree) is Logical and tree.op != AND else (tree,)
+    pairs: list[tuple[Node, Any]] = []
+    for part in parts:
+        if type(part) is not Compare or part.op != "==" or type(part.right) is not Literal:
+            return None
+        pairs.append((part.left, part.right.value))
+    return pairs
+
+
+def _status_in(tree: Node, full: Evaluator) -> Evaluator | None:
+    """For ``$statusCode == 200`` (``|| $statusCode == 201 ...``): PASS at once for an int status
+    equal to one of the literals (`loose_equal` of two ints is ``==``), else the full evaluator."""
+    pairs = _equalities(tree)
+    if not pairs:
+        return None
+    for operand, literal in pairs:
+        if type(operand) is not Operand or type(operand.value) is not Expression:
+            return None
+        if not _is_status(operand.value) or type(literal) is not int:
+            return None
+    accepted = frozenset(literal for _, literal in pairs)
+
+    def status_in(criterion: CompiledCriterion, scope: Scope) -> Verdict:
+        found = scope.status_code
+        if type(found) is int and found in accepted:
+            return PASS
+        return full(criterion, scope)
+
+    return status_in
+
+
+def _body_text_in(context: Expression, tree: Node, full: Evaluator) -> Evaluator | None:
+    """For ``$.a.b == "X"`` (``|| $.a.b == "Y" ...``, one name path) under ``$response.body``: PASS
+    at once when the path holds a string equal to one of the literals (`json_equal` of two strings
+    is ``==``; one node, so the comparison is that of the node), else the full evaluator."""
+    pairs = _equalities(tree)
+    if not pairs or not _is_response_body(context):
+        return None
+    paths = set()
+    for operand, literal in pairs:
+        if type(operand) is not Operand or type(operand.value) is not QueryOperand:
+            return None
+        query = operand.value
+        if type(query.query) is not NamePath or query.length_of is not None or type(literal) is not str:
+            return None
+        paths.add(query.query.names)
+    if len(paths) != 1:
+        return None
+    (names,) = paths
+    accepted = frozenset(literal for _, literal in pairs)
+    if len(names) == 2:
+        first, second = names
+
+        def two_names_in(criterion: CompiledCriterion, scope: Scope) -> Verdict:
+            response = scope.response
+            if response is not None:
+                node = response.body
+                if type(node) is dict:
+                    node = node.get(first, _NOTHING)
+                    if type(node) is dict:
+                        node = node.get(second, _NOTHING)
+                        if type(node) is str and node in accepted:
+                            return PASS
+            return full(criterion, scope)
+
+        return two_names_in
+
+    def names_in(criterion: CompiledCriterion, scope: Scope) -> Verdict:
+        response = scope.response
+        if response is not None:
+            node = response.body
+            for name in names:
+                if type(node) is not dict:
+                    return full(criterion, scope)
+                node = node.get(name, _NOTHING)
+            if type(node) is str and node in accepted:
+                return PASS
+        return full(criterion, scope)
+
+    return names_in
 
 
 # --- simple conditions -------------------------------------------------------------------------
@@ -78,8 +166,12 @@ def _is_status(expression: Expression) -> bool:
     return expression.root == "statusCode" and not expression.segments
 
 
+def _is_response_body(expression: Expression) -> bool:
+    return expression.root == "response.body" and expression.name is None and not expression.segments
+
+
 def _reader(expression: Expression) -> Callable[[Scope], Any]:
-    """``expression.evaluate``, with ``$statusCode`` read straight from the scope."""
+    """``expression.evaluate`` (its reader), with ``$statusCode`` read straight from the scope."""
     if _is_status(expression):
 
         def status(scope: Scope) -> Any:
@@ -87,7 +179,7 @@ def _reader(expression: Expression) -> Callable[[Scope], Any]:
             return MISSING if found is None else found
 
         return status
-    return expression.evaluate
+    return expression.reader
 
 
 def _loose(node: Node) -> tuple[Test, bool]:
@@ -333,7 +425,7 @@ def _dialect_evaluator(context: Expression, comparison: DialectCondition) -> Eva
     def verdict(data: Any) -> Verdict:
         return PASS if test(data) else Verdict(False, reason(data))
 
-    if context.root == "response.body" and context.name is None and not context.segments:
+    if _is_response_body(context):
 
         def response_body(criterion: CompiledCriterion, scope: Scope) -> Verdict:
             response = scope.response
@@ -348,7 +440,7 @@ def _dialect_evaluator(context: Expression, comparison: DialectCondition) -> Eva
 
         return response_body
 
-    read = context.evaluate
+    read = context.reader
 
     def any_context(criterion: CompiledCriterion, scope: Scope) -> Verdict:
         try:

@@ -88,7 +88,7 @@ class _Array(Struct, frozen=True):
 _Node = _Literal | _Text | _Whole | _Select | _Object | _Array
 
 
-def _unset(scope: Scope) -> Any:  # pragma: no cover - replaced in __post_init__
+def _unbound(scope: Scope) -> Any:  # pragma: no cover - replaced in Value.__post_init__
     raise AssertionError("Value.evaluator is set by __post_init__")
 
 
@@ -100,18 +100,17 @@ class Value(ComparedOn, Struct, frozen=True, eq=False):
     expressions: tuple[Expression, ...]
     has_bare: bool = False
     """True when some string writes an expression without braces (``Bearer $inputs.token``)."""
-    evaluator: Callable[[Scope], Any] = _unset
-    """`evaluate` in one call: the node's own (a whole expression's, for ``$response.body#/a``),
-    chosen once; set by ``__post_init__``, never passed. The request's parameters call it."""
+    evaluator: Callable[[Scope], Any] = _unbound
+    """`evaluate` in one call, chosen once (a whole expression's own reader, else the node's); set by
+    ``__post_init__``, never passed. The compiled request's parameters call it."""
 
-    # equality and hash leave the chosen evaluator out (a dataclass's compare=False)
+    # equality and hash leave the chosen evaluation out (a dataclass's compare=False)
     _COMPARED = ("raw", "node", "expressions", "has_bare")
 
     def __post_init__(self) -> None:
+        # chosen once: a whole expression is read by the expression's own reader (two calls less)
         node = self.node
-        force_setattr(
-            self, "evaluator", node.expression.evaluate if isinstance(node, _Whole) else node.evaluate
-        )
+        force_setattr(self, "evaluator", node.expression.reader if type(node) is _Whole else node.evaluate)
 
     def __repr__(self) -> str:
         return repr_without(self, frozenset({"evaluator"}))

@@ -131,6 +131,7 @@ class Expression(Struct, frozen=True, eq=False):
     habit: str | None = None
     _base: Callable[[Scope], Any] = _unbound  # set by __post_init__, never passed
     _tokens: tuple[str, ...] | None = None  # set by __post_init__, never passed
+    _read: Callable[[Scope], Any] = _unbound  # set by __post_init__, never passed
 
     # Equality and hash leave out ``note``, ``habit`` and the compiled look-ups (a dataclass's
     # ``compare=False``); `__repr__` below shows the expression only.
@@ -139,6 +140,7 @@ class Expression(Struct, frozen=True, eq=False):
         force_setattr(self, "_base", _base_of(self))
         single = self.segments[0] if len(self.segments) == 1 else None
         force_setattr(self, "_tokens", single.tokens if isinstance(single, Pointer) else None)
+        force_setattr(self, "_read", _read_of(self))
 
     def _key(self) -> tuple[Any, ...]:
         return (self.root, self.id, self.field, self.name, self.segments, self.step)
@@ -205,22 +207,117 @@ class Expression(Struct, frozen=True, eq=False):
         Raises:
             Unsupported: for ``$message`` and ``payload`` expressions (AsyncAPI).
         """
+        return self._read(scope)
+
+    @property
+    def reader(self) -> Callable[[Scope], Any]:
+        """`evaluate` as a plain function of the scope (one call less on a hot path)."""
+        return self._read
+
+    def evaluate_general(self, scope: Scope) -> Any:
+        """`evaluate` through the root's look-up and the generic walk: what `_read_of`'s
+        specialised readers answer like."""
         value = self._base(scope)
         if value is MISSING:
             return MISSING
         tokens = self._tokens
         if tokens is not None:  # the common shape: `$response.body#/a/b`
             return resolve_tokens(value, tokens)
-        for segment in self.segments:
-            if value is MISSING:
+        return _walk_segments(value, self.segments)
+
+
+def _walk_segments(value: Any, segments: tuple[Segment, ...]) -> Any:
+    """The navigation after an expression's base value (`MISSING` stays `MISSING`)."""
+    if value is MISSING:
+        return MISSING
+    for segment in segments:
+        if value is MISSING:
+            return MISSING
+        if isinstance(segment, Pointer):
+            value = resolve_tokens(value, segment.tokens)
+        elif isinstance(segment, Index):
+            value = step(value, segment.index)
+        else:
+            value = step(value, segment.key)
+    return value
+
+
+def _read_of(expression: Expression) -> Callable[[Scope], Any]:
+    """The whole evaluation of an expression, chosen once for its shape (`Expression.evaluate_general`
+    answers the same)."""
+    base = expression._base
+    segments = expression.segments
+    if not segments:  # evaluate_general: the base's value (MISSING stays MISSING), no walk
+        return _named_reader(expression) or base
+    tokens = expression._tokens
+    if tokens is None:
+
+        def walk(scope: Scope) -> Any:
+            return _walk_segments(base(scope), segments)
+
+        return walk
+    if expression.root == "response.body" and expression.name is None:
+        # `$response.body#/a/b`: _from_view's body, then resolve_tokens' walk while it meets dicts
+        # (anything else walks again from the body with resolve_tokens itself)
+
+        def body_pointer(scope: Scope) -> Any:
+            view = scope.response
+            if view is None:
                 return MISSING
-            if isinstance(segment, Pointer):
-                value = resolve_tokens(value, segment.tokens)
-            elif isinstance(segment, Index):
-                value = step(value, segment.index)
-            else:
-                value = step(value, segment.key)
-        return value
+            body = view.body
+            if body is None or body is MISSING:
+                return MISSING
+            current = body
+            for token in tokens:
+                if type(current) is not dict:
+                    return resolve_tokens(body, tokens)
+                current = current.get(token, MISSING)
+                if current is MISSING:
+                    return MISSING
+            return current
+
+        return body_pointer
+
+    def pointer(scope: Scope) -> Any:
+        value = base(scope)
+        return MISSING if value is MISSING else resolve_tokens(value, tokens)
+
+    return pointer
+
+
+def _named_reader(expression: Expression) -> Callable[[Scope], Any] | None:
+    """``$inputs.x`` and ``$steps.a.outputs.x`` with `_get` and `_named`'s dict steps in place (their
+    own calls for anything else), or None for other roots."""
+    root, key, name = expression.root, expression.id, expression.name
+    if name is None:
+        return None
+    dotted = "." in name
+    if root == "inputs":
+
+        def named_input(scope: Scope) -> Any:
+            inputs = scope.inputs
+            if type(inputs) is dict:
+                found = inputs.get(name, MISSING)
+                if found is not MISSING or not dotted:
+                    return found
+            return _named(inputs, name)
+
+        return named_input
+    if root == "steps" and key is not None:
+
+        def step_output(scope: Scope) -> Any:
+            steps = scope.steps
+            if type(steps) is dict:
+                outputs = steps.get(key, MISSING)
+                if type(outputs) is dict:
+                    found = outputs.get(name, MISSING)
+                    if found is not MISSING or not dotted:
+                        return found
+                return _named(outputs, name)
+            return _named(_get(steps, key), name)
+
+        return step_output
+    return None
 
 
 def _base_of(expression: Expression) -> Callable[[Scope], Any]:

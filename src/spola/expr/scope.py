@@ -125,7 +125,9 @@ class RequestView(Struct, frozen=True):
     body: Any = MISSING
 
     def __post_init__(self) -> None:
-        force_setattr(self, "headers", _headers(self.headers))
+        headers = self.headers
+        if type(headers) is not Headers:  # the engine passes Headers: nothing to convert
+            force_setattr(self, "headers", _headers(headers))
 
 
 class ResponseView(Struct, frozen=True):
@@ -137,7 +139,9 @@ class ResponseView(Struct, frozen=True):
     body: Any = MISSING
 
     def __post_init__(self) -> None:
-        force_setattr(self, "headers", _headers(self.headers))
+        headers = self.headers
+        if type(headers) is not Headers:  # the engine passes Headers: nothing to convert
+            force_setattr(self, "headers", _headers(headers))
 
 
 class Scope(Struct):
