@@ -35,7 +35,9 @@ async def test_what_the_process_holds_when_the_batch_starts_is_frozen_until_it_e
         during = [{"n": [i]} for i in range(20_000)]  # the runs: not frozen, no slow collection
         frozen = gc.get_freeze_count()
         gc.collect()
-        assert gc.get_freeze_count() == frozen and policy.freezes == 0
+        # nothing was added to the permanent generation (frozen objects may still be freed by
+        # their reference count while the collection runs finalizers, so it can shrink)
+        assert gc.get_freeze_count() <= frozen and policy.freezes == 0
     assert gc.get_freeze_count() == 0 and not policy.frozen_at_start
     assert len(before) == len(during) == 20_000
 
