@@ -7,7 +7,7 @@ the difference divided by the requests in between is what one more request costs
 imports cancelled out. Callgrind counts user-space instructions of every thread (the journal's
 writer included), not the kernel's (sockets, fsync): those are in the wall-time table.
 
-    .venv/bin/python bench/instructions.py                 # raw, hand-specialised, memory, journal
+    .venv/bin/python bench/instructions.py                 # raw, hand-specialised (both), memory, journal
     .venv/bin/python bench/instructions.py --vs OTHER/src  # the same for another checkout, in turn
 
 Needs valgrind (Debian: ``apt install valgrind``); takes a few minutes (callgrind runs ~50x slower).
@@ -29,6 +29,7 @@ BENCH = Path(__file__).resolve().parent
 KINDS = {
     "raw": "raw aiohttp loop (the limit)",
     "specialised": "hand-specialised steps over spola's send",
+    "specialised-journal": "hand-specialised steps, journalled as spola does",
     "memory": "spola, in memory (--no-store)",
     "journal": "spola, journalled (SQLite)",
 }
@@ -48,6 +49,15 @@ async def _child(kind: str, workflows: int, api: str) -> None:
         loop = aiohttp_workflows if kind == "raw" else specialised_workflows
         async with make_session() as session:
             await loop(api, workflows, POLLS, session)
+        return
+    if kind == "specialised-journal":
+        from specialised import specialised_workflows
+
+        from spola.store import Journal
+
+        with tempfile.TemporaryDirectory(prefix="spola-bench-") as tmp:
+            async with await Journal.open(Path(tmp) / "runs.db") as journal, make_session() as session:
+                await specialised_workflows(api, workflows, POLLS, session, journal)
         return
     import spola
     from spola.batch import Batch

@@ -87,7 +87,9 @@ def overhead_section(rows: list, polls: int) -> str:
             "process's CPU time (all threads), less disturbed by other load than wall time. The "
             "hand-specialised row (`specialised.py`) is the bench document's steps written out as plain "
             "Python over spola's own `send`: every parameter, criterion and output it declares, nothing "
-            "interpreted, no journal; a floor for any engine in Python, generated per-step code included."
+            "interpreted, no journal; a floor for any engine in Python, generated per-step code included. "
+            "The row below it adds spola's journal as spola keeps it (header, lease, the trigger's intent "
+            "and response committed around its send, one row per poll, the run's end): the floor journalled."
             + uv_note)  # fmt: skip
 
 
