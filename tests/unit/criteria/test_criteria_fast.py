@@ -27,8 +27,7 @@ from spola.criteria.verdict import PASS, show, show_json
 from spola.errors import SpolaError
 from spola.expr import MISSING, Expression, Headers, ResponseView, Scope
 from spola.expr.logic import Compare, Literal, Logical, Node, Not
-from spola.expr.nodes import Index, Key, Pointer
-from tests.unit.expr.scopes import full_scope
+from tests.unit.expr.scopes import full_scope, nest, segment_keys
 
 SHARED = Path(__file__).parents[3] / "../shared"
 DOCUMENTS = sorted(
@@ -248,29 +247,10 @@ def _tree(criterion: CompiledCriterion) -> Node | None:
     return None
 
 
-def _keys(expression: Expression) -> list[str]:
-    """The keys below the expression's base value (pointer tokens, keys, indexes as keys)."""
-    keys: list[str] = []
-    for segment in expression.segments:
-        if isinstance(segment, Pointer):
-            keys.extend(segment.tokens)
-        elif isinstance(segment, Key):
-            keys.append(segment.key)
-        elif isinstance(segment, Index):
-            keys.append(str(segment.index))
-    return keys
-
-
-def _nest(keys: list[str], leaf: Any) -> Any:
-    for key in reversed(keys):
-        leaf = {key: leaf}
-    return leaf
-
-
 def _plant(scope: Scope, expression: Expression, leaf: Any) -> Scope:
     """A copy of ``scope`` where ``expression`` reads ``leaf``."""
-    keys = _keys(expression)
-    value = _nest(keys, leaf)
+    keys = segment_keys(expression)
+    value = nest(keys, leaf)
     root, name = expression.root, expression.name
     if root == "statusCode":
         return replace(scope, status_code=leaf)
@@ -283,7 +263,7 @@ def _plant(scope: Scope, expression: Expression, leaf: Any) -> Scope:
         return replace(scope, steps=steps)
     response = scope.response or ResponseView()
     if root == "response.body":
-        body = _nest(name.split("."), value) if name is not None else value
+        body = nest(name.split("."), value) if name is not None else value
         return replace(scope, response=replace(response, body=body))
     if root == "response.header" and name is not None:
         return replace(scope, response=ResponseView(headers=Headers({name: str(leaf)}), body=response.body))
@@ -304,17 +284,17 @@ def _queries(criterion: CompiledCriterion) -> list[list[str]]:
 def _bodies(criterion: CompiledCriterion, leaves: tuple[Any, ...]) -> Iterator[Any]:
     """Bodies for a jsonpath criterion: each query's path with each leaf, and broken paths."""
     context = criterion.context
-    below = _keys(context) if context is not None else []
+    below = segment_keys(context) if context is not None else []
     for keys in _queries(criterion):
         for leaf in leaves:
-            yield _nest(below + keys, leaf)
+            yield nest(below + keys, leaf)
         for cut in range(len(keys)):
-            for stump in ([], "text", 5, None, [_nest(keys[cut + 1 :], "RUNNING")]):
-                yield _nest(below + keys[:cut], stump)
-        together = _nest(below, {keys[0]: dict.fromkeys(keys[1:], "RUNNING")}) if keys else {}
+            for stump in ([], "text", 5, None, [nest(keys[cut + 1 :], "RUNNING")]):
+                yield nest(below + keys[:cut], stump)
+        together = nest(below, {keys[0]: dict.fromkeys(keys[1:], "RUNNING")}) if keys else {}
         yield together
-        yield json.dumps(_nest(below + keys, "RUNNING"))
-        yield json.dumps(_nest(below + keys, "RUNNING")).encode()
+        yield json.dumps(nest(below + keys, "RUNNING"))
+        yield json.dumps(nest(below + keys, "RUNNING")).encode()
         yield "not json"
     if len(_queries(criterion)) > 1:  # every query planted at once, with the literals
         for leaf in leaves:
@@ -325,7 +305,7 @@ def _bodies(criterion: CompiledCriterion, leaves: tuple[Any, ...]) -> Iterator[A
                     node = node.setdefault(key, {}) if isinstance(node, dict) else {}
                 if isinstance(node, dict) and keys:
                     node[keys[-1]] = copy.deepcopy(leaf)  # a later path may run through it
-            yield _nest(below, body)
+            yield nest(below, body)
     yield from ({}, [], None, "", 0, True)
 
 

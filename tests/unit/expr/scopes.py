@@ -1,8 +1,31 @@
-"""The scopes the expression tests evaluate against."""
+"""The scopes the expression tests evaluate against, and the paths they plant values at."""
 
 from __future__ import annotations
 
-from spola.expr import Headers, RequestView, ResponseView, Scope
+from typing import Any
+
+from spola.expr import Expression, Headers, RequestView, ResponseView, Scope
+from spola.expr.nodes import Index, Key, Pointer
+
+
+def segment_keys(expression: Expression) -> list[str]:
+    """The keys below the expression's base value (pointer tokens, keys, indexes as keys)."""
+    keys: list[str] = []
+    for segment in expression.segments:
+        if isinstance(segment, Pointer):
+            keys.extend(segment.tokens)
+        elif isinstance(segment, Key):
+            keys.append(segment.key)
+        elif isinstance(segment, Index):
+            keys.append(str(segment.index))
+    return keys
+
+
+def nest(keys: list[str], leaf: Any) -> Any:
+    """``leaf`` at the end of ``keys``, in nested objects."""
+    for key in reversed(keys):
+        leaf = {key: leaf}
+    return leaf
 
 
 def full_scope() -> Scope:

@@ -31,8 +31,7 @@ from spola.expr import (
     parse_expression,
     parse_template,
 )
-from spola.expr.nodes import Index, Key, Pointer
-from tests.unit.expr.scopes import full_scope
+from tests.unit.expr.scopes import full_scope, nest, segment_keys
 
 HERE = Path(__file__).parent
 SHARED = HERE.parents[2] / "../shared"
@@ -104,21 +103,8 @@ def _expressions() -> tuple[Expression, ...]:
 
 
 def _keys(expression: Expression) -> list[str]:
-    keys: list[str] = [] if expression.name is None else expression.name.split(".")
-    for segment in expression.segments:
-        if isinstance(segment, Pointer):
-            keys.extend(segment.tokens)
-        elif isinstance(segment, Key):
-            keys.append(segment.key)
-        elif isinstance(segment, Index):
-            keys.append(str(segment.index))
-    return keys
-
-
-def _nest(keys: list[str], leaf: Any) -> Any:
-    for key in reversed(keys):
-        leaf = {key: leaf}
-    return leaf
+    """The name's parts, then the keys below it."""
+    return ([] if expression.name is None else expression.name.split(".")) + segment_keys(expression)
 
 
 def _scopes(expression: Expression) -> Iterator[Scope]:
@@ -130,19 +116,19 @@ def _scopes(expression: Expression) -> Iterator[Scope]:
     keys = [k for k in _keys(expression) if k]
     bodies: list[Any] = [None, "", "text", b"bytes", [], {}, 5]
     for leaf in LEAVES:
-        bodies.append(_nest(keys, leaf))
+        bodies.append(nest(keys, leaf))
     for cut in range(len(keys)):
         for stump in (
             [],
             "text",
             None,
-            [_nest(keys[cut + 1 :], "RUNNING")],
-            json.dumps(_nest(keys[cut:], 1)),
+            [nest(keys[cut + 1 :], "RUNNING")],
+            json.dumps(nest(keys[cut:], 1)),
         ):
-            bodies.append(_nest(keys[:cut], stump))
-    bodies.append(json.dumps(_nest(keys, "RUNNING")))
-    bodies.append(json.dumps(_nest(keys, "RUNNING")).encode())
-    bodies.append(bytearray(json.dumps(_nest(keys, 7)).encode()))
+            bodies.append(nest(keys[:cut], stump))
+    bodies.append(json.dumps(nest(keys, "RUNNING")))
+    bodies.append(json.dumps(nest(keys, "RUNNING")).encode())
+    bodies.append(bytearray(json.dumps(nest(keys, 7)).encode()))
     for body in bodies:
         yield replace(base, response=ResponseView(body=body), request=RequestView(body=body))
         if expression.root == "steps" and expression.id is not None:
