@@ -192,6 +192,7 @@ class Run:
             call_id=call_id,
             attempt=attempt,
             known=known,
+            report=report,
         )
 
     def _emit_resend(self, frame: Frame, response: HttpResponse, call_id: int, what: str, now: float) -> None:
@@ -364,17 +365,18 @@ class Run:
         if frame.pending_delay:
             frame.wake_at = now + frame.pending_delay
             frame.phase = "wait_timer"
-            self.emit(
-                Waiting(
-                    frame.workflow.workflow_id,
-                    frame.step.step_id,
-                    frame.pending_delay,
-                    frame.delay_reason,
-                    frame.depth,
-                    at=now,
-                    until=frame.wake_at,
+            if self.observed:  # the event is kept only then: not even built otherwise
+                self.events.append(
+                    Waiting(
+                        frame.workflow.workflow_id,
+                        frame.step.step_id,
+                        frame.pending_delay,
+                        frame.delay_reason,
+                        frame.depth,
+                        at=now,
+                        until=frame.wake_at,
+                    )
                 )
-            )
             frame.pending_delay = None
             return None
         frame.pending_delay = None
@@ -530,6 +532,7 @@ class Run:
         call_id: int | None = None,
         attempt: int = 1,
         known: Mapping[str, Any] | None = None,
+        report: StepReport | None = None,
     ) -> None:
         step = frame.step
         trace: flow.Trace | None = [] if self.observed else None
@@ -550,7 +553,8 @@ class Run:
         )
         if self.secret_outputs:
             self._learn_outputs(frame)
-        report = self._report(frame, step.step_id)
+        if report is None:  # (receive gives the step's report, looked up already)
+            report = self._report(frame, step.step_id)
         if verdict.resend:
             assert response is not None
             if self.observed:
@@ -558,7 +562,8 @@ class Run:
                 self._emit_resend(frame, response, call_id or 0, what, now)
             return
         report.status = "succeeded" if verdict.passed else "failed"
-        report.reasons = [self.redactor.redact_text(r) for r in verdict.reasons]
+        reasons = verdict.reasons
+        report.reasons = [self.redactor.redact_text(r) for r in reasons] if reasons else []
         if child is not None:
             report.last_status_code = None
         if trace is None:

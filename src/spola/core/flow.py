@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from spola.core.frame import Frame, Link
     from spola.exchange import HttpResponse
     from spola.expr import Scope
-    from spola.model import Criterion, FailureAction, SuccessAction
+    from spola.model import Criterion, FailureAction, Step, SuccessAction
     from spola.options import RunOptions
 
 
@@ -214,9 +214,9 @@ def judge(
         reasons.append(_error_snippet(response))
     frame.step_outputs[step.step_id] = evaluate_outputs(step.outputs, scope, known=known)
     if passed:
-        move = _on_success(frame, scope, now, options, rng, trace)
+        move = _on_success(frame, step, scope, options, rng, trace)
     else:
-        move = _on_failure(frame, scope, now, options, rng, reasons, trace)
+        move = _on_failure(frame, step, scope, now, options, rng, reasons, trace)
     return Verdict(passed, reasons, move.label, move.then, move.kind, move.name, move.target)
 
 
@@ -248,9 +248,12 @@ def _actions(step_actions: Sequence[Any], workflow_actions: Sequence[Any]) -> tu
 
 
 def _on_success(
-    frame: Frame, scope: Scope, now: float, options: RunOptions, rng: random.Random, trace: Trace | None
+    frame: Frame, step: Step, scope: Scope, options: RunOptions, rng: random.Random, trace: Trace | None
 ) -> _Move:
-    actions: tuple[SuccessAction, ...] = _actions(frame.step.on_success, frame.workflow.success_actions)
+    workflow_actions = frame.workflow.success_actions
+    actions: Sequence[SuccessAction] = (
+        _merged(step.on_success, workflow_actions) if workflow_actions else step.on_success
+    )
     for action in actions:
         if not _hold(action.criteria, scope, trace, f"onSuccess:{action.name}" if trace is not None else ""):
             continue
@@ -271,6 +274,7 @@ def _on_success(
 
 def _on_failure(
     frame: Frame,
+    step: Step,
     scope: Scope,
     now: float,
     options: RunOptions,
@@ -278,7 +282,6 @@ def _on_failure(
     reasons: list[str],
     trace: Trace | None,
 ) -> _Move:
-    step = frame.step
     actions: tuple[FailureAction, ...] = _actions(step.on_failure, frame.workflow.failure_actions)
     for action in actions:
         if not _hold(action.criteria, scope, trace, f"onFailure:{action.name}" if trace is not None else ""):
