@@ -190,8 +190,22 @@ class Redactor(ComparedOn, Struct, frozen=True, eq=False, gc=False):
             return data
         return self._bytes.sub(REDACTED.encode(), data)
 
+    def __hash__(self) -> int:  # ComparedOn's, without a tuple: URLs are redacted through a cache
+        return hash(self.secrets)
+
     def redact_value(self, value: Any) -> Any:
         """A deep copy of a JSON-like value with every known secret replaced."""
+        kind = type(value)  # JSON's own types first, by exact type (an ABC check costs more)
+        if kind is dict:
+            return {key: self.redact_value(item) for key, item in value.items()}
+        if kind is str:
+            return self.redact_text(value)
+        if value is None or kind is bool:
+            return value
+        if (kind is int or kind is float) and not self.secrets:
+            return value
+        if kind is list:
+            return [self.redact_value(item) for item in value]
         if isinstance(value, str):
             return self.redact_text(value)
         if isinstance(value, Mapping):

@@ -27,6 +27,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from msgspec import Struct
+from msgspec.structs import force_setattr
 
 from spola.criteria.queries import compile_query, find_values
 from spola.criteria.types import JSONPATH_RFC
@@ -178,6 +179,10 @@ class DialectCondition(Struct, frozen=True):
 
     text: str
     tree: Node
+    _queries: tuple[QueryOperand, ...] = ()  # set by __post_init__, never passed
+
+    def __post_init__(self) -> None:
+        force_setattr(self, "_queries", tuple(operands(self.tree)))
 
     def __str__(self) -> str:
         return str(self.tree)
@@ -185,7 +190,7 @@ class DialectCondition(Struct, frozen=True):
     @property
     def queries(self) -> tuple[QueryOperand, ...]:
         """Every query operand, left to right."""
-        return tuple(operands(self.tree))
+        return self._queries
 
     def test(self, data: Any) -> Verdict:
         """Evaluate against a JSON value; a failing verdict shows what each query selected."""

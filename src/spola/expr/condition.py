@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from msgspec import Struct
+from msgspec.structs import force_setattr
 
 from spola.errors import ExpressionError, Location
 from spola.expr.compare import loose_compare, loose_truthy
@@ -60,6 +61,10 @@ class Condition(Struct, frozen=True):
 
     text: str
     tree: Node
+    _expressions: tuple[Expression, ...] = ()  # set by __post_init__, never passed
+
+    def __post_init__(self) -> None:
+        force_setattr(self, "_expressions", tuple(operands(self.tree)))
 
     def __str__(self) -> str:
         return str(self.tree)
@@ -67,7 +72,7 @@ class Condition(Struct, frozen=True):
     @property
     def expressions(self) -> tuple[Expression, ...]:
         """Every runtime expression in the condition, left to right."""
-        return tuple(operands(self.tree))
+        return self._expressions
 
     def references(self) -> frozenset[Reference]:
         """Everything the condition reads."""

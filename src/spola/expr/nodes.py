@@ -132,6 +132,7 @@ class Expression(Struct, frozen=True, eq=False):
     _base: Callable[[Scope], Any] = _unbound  # set by __post_init__, never passed
     _tokens: tuple[str, ...] | None = None  # set by __post_init__, never passed
     _read: Callable[[Scope], Any] = _unbound  # set by __post_init__, never passed
+    _text: str | None = None  # `str` of it, kept once asked (explanations ask every exchange)
 
     # Equality and hash leave out ``note``, ``habit`` and the compiled look-ups (a dataclass's
     # ``compare=False``); `__repr__` below shows the expression only.
@@ -141,6 +142,7 @@ class Expression(Struct, frozen=True, eq=False):
         single = self.segments[0] if len(self.segments) == 1 else None
         force_setattr(self, "_tokens", single.tokens if isinstance(single, Pointer) else None)
         force_setattr(self, "_read", _read_of(self))
+        force_setattr(self, "_text", None)  # a copy made by `replace` may name something else
 
     def _key(self) -> tuple[Any, ...]:
         return (self.root, self.id, self.field, self.name, self.segments, self.step)
@@ -158,6 +160,13 @@ class Expression(Struct, frozen=True, eq=False):
         return hash(self._key())
 
     def __str__(self) -> str:
+        text = self._text
+        if text is None:
+            text = self._spelled()
+            force_setattr(self, "_text", text)
+        return text
+
+    def _spelled(self) -> str:
         text = "$" + self.root
         if self.root == "steps":
             text += f".{self.id}.outputs"
