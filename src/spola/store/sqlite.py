@@ -249,21 +249,36 @@ class RunStore:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         """Group the writes inside into one transaction (``BEGIN IMMEDIATE`` … ``COMMIT``)."""
-        if self._conn.in_transaction:
+        if not self.begin():
             yield
             return
-        self._exec("BEGIN IMMEDIATE")
         try:
             yield
         except BaseException:
             self._rollback()
             raise
+        self.commit()
+
+    def begin(self) -> bool:
+        """`transaction` without a context manager (the journal's writer, once per batch): start
+        one unless one is open already; True when this call started it, to `commit` or `rollback`."""
+        if self._conn.in_transaction:
+            return False
+        self._exec("BEGIN IMMEDIATE")
+        return True
+
+    def commit(self) -> None:
+        """Commit the transaction `begin` started; rolled back (and StoreError) when it cannot be."""
         try:
             self._exec("COMMIT")
         except StoreError:
             self._rollback()
             raise
         self.commits += 1
+
+    def rollback(self) -> None:
+        """Undo the transaction `begin` started, if it is still open."""
+        self._rollback()
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[None]:
