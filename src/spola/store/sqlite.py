@@ -459,7 +459,11 @@ class RunStore:
         if len(requests) > _ENCODED_CACHE or len(headers_json) > _ENCODED_CACHE:
             requests.clear()
             headers_json.clear()
-        failed = any(row[16] is not None for row in rows)  # a transport error: the general statement
+        failed = False  # a transport error: the general statement (a loop: no generator per batch)
+        for row in rows:
+            if row[16] is not None:
+                failed = True
+                break
         params: list[tuple[Any, ...]] = []
         for (
             run_id, seq, step_path, step_id, attempt, method, url, request_headers, request_body,
