@@ -206,6 +206,9 @@ class RunStore:
         self._store_id = ""
         self._request_json: dict[tuple[tuple[str, str], ...], str] = {}
         self._headers_json: dict[tuple[tuple[str, str], ...], str] = {}
+        self._writer = conn.cursor()
+        """The cursor of the journal's hot path (`begin`, `commit`, `record_exchanges`): one made
+        once, not one per statement as ``Connection.execute`` makes."""
 
     @classmethod
     def open(
@@ -264,16 +267,19 @@ class RunStore:
         one unless one is open already; True when this call started it, to `commit` or `rollback`."""
         if self._conn.in_transaction:
             return False
-        self._exec("BEGIN IMMEDIATE")
+        try:
+            self._writer.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise store_error(exc, self.path) from exc
         return True
 
     def commit(self) -> None:
         """Commit the transaction `begin` started; rolled back (and StoreError) when it cannot be."""
         try:
-            self._exec("COMMIT")
-        except StoreError:
+            self._writer.execute("COMMIT")
+        except sqlite3.Error as exc:
             self._rollback()
-            raise
+            raise store_error(exc, self.path) from exc
         self.commits += 1
 
     def rollback(self) -> None:
@@ -507,7 +513,7 @@ class RunStore:
 
     def _executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> None:
         try:
-            self._conn.executemany(sql, params)
+            self._writer.executemany(sql, params)
         except sqlite3.Error as exc:
             raise store_error(exc, self.path) from exc
 
