@@ -264,7 +264,8 @@ class Journal:
     def check(self) -> None:
         """Raise the StoreError of a queued record that could not be written, if any (a driver calls
         this before each send, so a full disk stops a run at once, not at its end)."""
-        self._raise_failures()
+        if self._failures:  # the common case, checked before every send: one call, no lock
+            self._raise_failures()
 
     # --- identity and leases ------------------------------------------------------------------
 
