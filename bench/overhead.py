@@ -59,7 +59,8 @@ async def _raw(
     from spola.store import Journal
 
     async with make_session() as session:
-        if store is not None:  # hand-specialised, journalled as spola does (open and close timed, as a batch's)
+        if store is not None:  # hand-specialised, journalled as spola does (open and close timed, as a
+            # batch's)
             started, cpu = time.perf_counter(), time.process_time()
             async with await Journal.open(store) as journal:
                 sent = await specialised_workflows(server.api, workflows, polls, session, journal)
@@ -140,7 +141,8 @@ def measure_overhead(
         OverheadRow("hand-specialised steps over spola's send", wall("asyncio", "specialised"),
                     "what generated code could at best be", cpu("asyncio", "specialised")),
         OverheadRow("hand-specialised, journalled as spola does", wall("asyncio", "specialised-journal"),
-                    "the same, with spola's journal: the floor journalled", cpu("asyncio", "specialised-journal")),
+                    "the same, with spola's journal: the floor journalled",
+                    cpu("asyncio", "specialised-journal")),
         OverheadRow("spola, in memory (--no-store)", wall("asyncio", "memory"), "", cpu("asyncio", "memory")),
         OverheadRow("spola, journalled (SQLite)", wall("asyncio", "journal"), "with the writer thread",
                     cpu("asyncio", "journal")),

@@ -69,9 +69,9 @@ async def specialised_workflows(
         if not action.idempotent:
             await journal.intent(
                 IntentRecord.from_request(
-                    run_id=journal_run, seq=action.call_id, step_path=action.step_path, step_id=action.step_id,
-                    attempt=action.attempt, request=action.request, at=sent_at, redactor=redactor,
-                    idempotent=False,
+                    run_id=journal_run, seq=action.call_id, step_path=action.step_path,
+                    step_id=action.step_id, attempt=action.attempt, request=action.request, at=sent_at,
+                    redactor=redactor, idempotent=False,
                 )
             )  # fmt: skip
         holder.sent += 1
@@ -80,9 +80,9 @@ async def specialised_workflows(
         if action.idempotent:
             journal.exchange(
                 exchange_row(
-                    run_id=journal_run, seq=action.call_id, step_path=action.step_path, step_id=action.step_id,
-                    attempt=action.attempt, request=action.request, idempotent=True, intent_at=sent_at,
-                    response=response, received_at=received_at, redactor=redactor,
+                    run_id=journal_run, seq=action.call_id, step_path=action.step_path,
+                    step_id=action.step_id, attempt=action.attempt, request=action.request, idempotent=True,
+                    intent_at=sent_at, response=response, received_at=received_at, redactor=redactor,
                 )
             )  # fmt: skip
         else:
