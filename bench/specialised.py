@@ -63,7 +63,8 @@ async def specialised_workflows(
             return await send(session, action)
         journal.check()
         assert holder is not None
-        await holder.check()
+        if holder.due():
+            await holder.check()
         sent_at = time.time()
         if not action.idempotent:
             await journal.intent(

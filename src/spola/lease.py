@@ -123,16 +123,21 @@ class LeaseHolder(Struct):
     def __repr__(self) -> str:  # as the dataclass repr was: the keeper left out
         return repr_without(self, frozenset({"_keeper"}))
 
+    def due(self) -> bool:
+        """Whether `check` has anything to do before a send (the lease was lost, or its expiry is
+        within the renewal margin); False in the common case, which then needs no coroutine."""
+        return self.lost or time.time() >= self.expires_at - self.ttl / 3
+
     async def check(self) -> None:
         """Before a send: raise `LeaseLost` unless this process still holds the lease.
 
         Within the margin of its own expiry it renews first (one committed write), so a process
         that was stopped past its expiry learns from the store whether it was taken over.
         """
+        if not self.due():
+            return
         if self.lost:
             raise self._lost()
-        if time.time() < self.expires_at - self.ttl / 3:
-            return
         await self.renew()
         if self.lost:
             raise self._lost()

@@ -50,7 +50,7 @@ class JournalHooks(Struct):
         """
         self.journal.check()
         holder = HELD.get(self.run.run_id)
-        if holder is not None:
+        if holder is not None and holder.due():
             await holder.check()
         if action.idempotent:  # recorded with its response (no coroutine of its own: the common case)
             self.sent_at[action.call_id] = now

@@ -264,7 +264,8 @@ class Journal:
     def check(self) -> None:
         """Raise the StoreError of a queued record that could not be written, if any (a driver calls
         this before each send, so a full disk stops a run at once, not at its end)."""
-        self._raise_failures()
+        if self._failures:  # the common case, checked before every send: one call, no lock
+            self._raise_failures()
 
     # --- identity and leases ------------------------------------------------------------------
 
@@ -380,7 +381,7 @@ class Journal:
         try:
             while True:
                 batch = self._gather()
-                ops = [cast("_Op[Any]", op) for op in batch if op is not _STOP]
+                ops = cast("list[_Op[Any]]", [op for op in batch if op is not _STOP])
                 if ops:
                     self._write(self._store, ops)
                 if len(ops) != len(batch):
@@ -397,21 +398,31 @@ class Journal:
                 batch.extend(item.ops)
             else:
                 batch.append(item)
-            if len(batch) >= self._max_batch or item is _STOP:
+            # only this thread takes from the queue: what is in it now is there for get_nowait
+            if len(batch) >= self._max_batch or item is _STOP or self._queue.empty():
                 return batch
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                return batch
+            item = self._queue.get_nowait()
 
     def _write(self, store: RunStore, ops: list[_Op[Any]]) -> None:
         results: list[Any] = [None] * len(ops)
         errors: list[StoreError | None] = [None] * len(ops)
-        read = all(op.read for op in ops)
+        read = ops[0].read and all(op.read for op in ops)  # a write batch told by its first op
         try:
-            with store.reading() if read else store.transaction():
-                for index, op in enumerate(ops):
-                    results[index] = op.apply(store)
+            if read:
+                with store.reading():
+                    for index, op in enumerate(ops):
+                        results[index] = op.apply(store)
+            else:  # `store.transaction()` without its context manager: this runs once per batch
+                began = store.begin()
+                try:
+                    for index, op in enumerate(ops):
+                        results[index] = op.apply(store)
+                except BaseException:
+                    if began:
+                        store.rollback()
+                    raise
+                if began:
+                    store.commit()
         except StoreLocked as exc:  # nothing was written; one by one would wait for the lock again
             errors = [exc] * len(ops)
         except Exception:
@@ -426,7 +437,8 @@ class Journal:
             elif error is not None:
                 with self._failure_lock:
                     self._failures.append(error)
-        _settle(settlements)
+        if settlements:  # none when the batch was fire-and-forget records only
+            _settle(settlements)
 
     def _read_one_by_one(
         self, store: RunStore, ops: list[_Op[Any]], results: list[Any]

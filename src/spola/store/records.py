@@ -246,10 +246,26 @@ def exchange_row(
     )  # fmt: skip
 
 
-def _plain_headers(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+_CLEAN_HEADERS_KEPT = 256
+"""How many distinct header lists without a credential header `_plain_headers` remembers (a poll
+sends the same request and gets the same headers each time); then it starts over."""
+
+_clean_headers: set[tuple[tuple[str, str], ...]] = set()
+"""Header lists known to hold no credential header: nothing to withhold. One with a credential is
+never kept (the raw value stays out of this module)."""
+
+
+def _plain_headers(pairs: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
     """`Redactor.redact_headers` of a redactor with no secrets: credential headers withheld, the
     other values as they are."""
-    return [(name, REDACTED) if is_credential_header(name) else (name, value) for name, value in pairs]
+    if pairs in _clean_headers:
+        return list(pairs)
+    plain = [(name, REDACTED) if is_credential_header(name) else (name, value) for name, value in pairs]
+    if plain == list(pairs):
+        if len(_clean_headers) >= _CLEAN_HEADERS_KEPT:
+            _clean_headers.clear()
+        _clean_headers.add(pairs)
+    return plain
 
 
 class ResponseRecord(Struct, frozen=True, gc=False):

@@ -206,6 +206,9 @@ class RunStore:
         self._store_id = ""
         self._request_json: dict[tuple[tuple[str, str], ...], str] = {}
         self._headers_json: dict[tuple[tuple[str, str], ...], str] = {}
+        self._writer = conn.cursor()
+        """The cursor of the journal's hot path (`begin`, `commit`, `record_exchanges`): one made
+        once, not one per statement as ``Connection.execute`` makes."""
 
     @classmethod
     def open(
@@ -249,21 +252,39 @@ class RunStore:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         """Group the writes inside into one transaction (``BEGIN IMMEDIATE`` … ``COMMIT``)."""
-        if self._conn.in_transaction:
+        if not self.begin():
             yield
             return
-        self._exec("BEGIN IMMEDIATE")
         try:
             yield
         except BaseException:
             self._rollback()
             raise
+        self.commit()
+
+    def begin(self) -> bool:
+        """`transaction` without a context manager (the journal's writer, once per batch): start
+        one unless one is open already; True when this call started it, to `commit` or `rollback`."""
+        if self._conn.in_transaction:
+            return False
         try:
-            self._exec("COMMIT")
-        except StoreError:
+            self._writer.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise store_error(exc, self.path) from exc
+        return True
+
+    def commit(self) -> None:
+        """Commit the transaction `begin` started; rolled back (and StoreError) when it cannot be."""
+        try:
+            self._writer.execute("COMMIT")
+        except sqlite3.Error as exc:
             self._rollback()
-            raise
+            raise store_error(exc, self.path) from exc
         self.commits += 1
+
+    def rollback(self) -> None:
+        """Undo the transaction `begin` started, if it is still open."""
+        self._rollback()
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[None]:
@@ -444,7 +465,11 @@ class RunStore:
         if len(requests) > _ENCODED_CACHE or len(headers_json) > _ENCODED_CACHE:
             requests.clear()
             headers_json.clear()
-        failed = any(row[16] is not None for row in rows)  # a transport error: the general statement
+        failed = False  # a transport error: the general statement (a loop: no generator per batch)
+        for row in rows:
+            if row[16] is not None:
+                failed = True
+                break
         params: list[tuple[Any, ...]] = []
         for (
             run_id, seq, step_path, step_id, attempt, method, url, request_headers, request_body,
@@ -488,7 +513,7 @@ class RunStore:
 
     def _executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> None:
         try:
-            self._conn.executemany(sql, params)
+            self._writer.executemany(sql, params)
         except sqlite3.Error as exc:
             raise store_error(exc, self.path) from exc
 

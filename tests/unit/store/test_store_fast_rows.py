@@ -2,6 +2,8 @@
 
 - `exchange_row` with no secret anywhere skips the redactor: the row must equal the one the redactor
   builds (credential headers and URL passwords are still withheld).
+- `exchange_row` remembers header lists without a credential header (nothing to withhold): never one
+  with a credential, within a bound, and each row gets a list of its own.
 - `RunStore.record_exchanges` keeps encoded request summaries and header lists, binds bodies as
   bytearrays and writes a literal NULL error when no row has one: every exchange must read back as
   the same exchange written through `record_intent` + `record_response` (the general path).
@@ -17,6 +19,7 @@ from hypothesis import strategies as st
 from spola.exchange import HttpRequest, HttpResponse
 from spola.redact import REDACTED, Redactor
 from spola.store import IntentRecord, ResponseRecord, RunStore, exchange_row
+from spola.store import records as store_records
 from spola.store import sqlite as store_sqlite
 
 from .conftest import T0, make_header
@@ -110,6 +113,27 @@ def test_a_run_with_secrets_still_redacts_them_from_the_row() -> None:
     assert row[15] is True  # the body was redacted
     secret_request = HttpRequest("GET", "http://api.test/x?k=reqs3cret", secrets=frozenset({"reqs3cret"}))
     assert "reqs3cret" not in repr(_row(secret_request, response, Redactor.of()))
+
+
+def test_header_lists_without_credentials_are_remembered_and_credentials_still_withheld() -> None:
+    redactor = Redactor.of()
+    clean = (("Accept", "application/json"), ("X-Trace", "1"))
+    credential = (("Authorization", "Bearer t0ps3cret"), ("Accept", "application/json"))
+    response = HttpResponse(200, (("Set-Cookie", "s=t0ps3cret"), ("Content-Length", "2")), b"{}")
+    for _ in range(3):
+        for headers in (clean, credential):
+            # equal header lists, new tuples each time (as a driver builds them)
+            request = HttpRequest("GET", "http://api.test/x", headers=tuple(tuple(pair) for pair in headers))
+            row = _row(request, response, redactor)
+            assert row == _general_row(request, response, redactor)
+            assert "t0ps3cret" not in repr(row)
+    assert clean in store_records._clean_headers
+    assert not any("t0ps3cret" in repr(pairs) for pairs in store_records._clean_headers)
+    first, second = (_row(HttpRequest("GET", "http://api.test/x", headers=clean), response, redactor) for _ in "ab")
+    assert first[7] == second[7] == list(clean) and first[7] is not second[7]
+    for n in range(2 * store_records._CLEAN_HEADERS_KEPT + 5):
+        _row(HttpRequest("GET", "http://api.test/x", headers=(("X-N", str(n)),)), response, redactor)
+    assert len(store_records._clean_headers) <= store_records._CLEAN_HEADERS_KEPT
 
 
 def _exchanges(store: RunStore) -> list[Any]:
