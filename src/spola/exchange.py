@@ -86,10 +86,8 @@ class HttpResponse(Struct, frozen=True, gc=False):
     @property
     def content_type(self) -> str:
         """The media type without parameters, lower-cased ('' when absent)."""
-        for key, value in self.headers:  # `header`, inlined: read once per response
-            if key.lower() == "content-type":
-                return value.split(";", 1)[0].strip().lower() if value else ""
-        return ""
+        value = first_header(self.headers, "content-type") or ""
+        return value.split(";", 1)[0].strip().lower()
 
     @property
     def unsent(self) -> bool:

@@ -365,8 +365,8 @@ class Run:
         if frame.pending_delay:
             frame.wake_at = now + frame.pending_delay
             frame.phase = "wait_timer"
-            if self.observed:  # the event is kept only then: not even built otherwise
-                self.events.append(
+            if self.observed:  # `emit` keeps it only then: not even built otherwise
+                self.emit(
                     Waiting(
                         frame.workflow.workflow_id,
                         frame.step.step_id,

@@ -242,18 +242,15 @@ _merged = by_identity_pair(_merge, 4096)
 
 def _actions(step_actions: Sequence[Any], workflow_actions: Sequence[Any]) -> tuple[Any, ...]:
     """A step's actions, then the workflow's it does not override by name (merged once per pair)."""
-    if not workflow_actions:  # most workflows have no workflow-level actions: no lookup at all
-        return tuple(step_actions)
+    if not workflow_actions:  # most workflows have no workflow-level actions: no lookup, no copy
+        return step_actions if type(step_actions) is tuple else tuple(step_actions)
     return _merged(step_actions, workflow_actions)
 
 
 def _on_success(
     frame: Frame, step: Step, scope: Scope, options: RunOptions, rng: random.Random, trace: Trace | None
 ) -> _Move:
-    workflow_actions = frame.workflow.success_actions
-    actions: Sequence[SuccessAction] = (
-        _merged(step.on_success, workflow_actions) if workflow_actions else step.on_success
-    )
+    actions: tuple[SuccessAction, ...] = _actions(step.on_success, frame.workflow.success_actions)
     for action in actions:
         if not _hold(action.criteria, scope, trace, f"onSuccess:{action.name}" if trace is not None else ""):
             continue

@@ -15,7 +15,7 @@ import re
 from typing import TYPE_CHECKING, Any, Final
 
 from spola.criteria.jsonpath import JsonPathCheck
-from spola.expr.nodes import Index, Key, Pointer
+from spola.expr.nodes import segment_keys
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -41,15 +41,7 @@ def expression_path(expression: Expression) -> Path | None:
         head = (root,) if expression.name is None else (root, expression.name.lower())
     else:
         return None
-    parts: list[str] = list(head)
-    for segment in expression.segments:
-        if isinstance(segment, Pointer):
-            parts.extend(segment.tokens)
-        elif isinstance(segment, Key):
-            parts.append(segment.key)
-        elif isinstance(segment, Index):
-            parts.append(str(segment.index))
-    return tuple(parts)
+    return (*head, *segment_keys(expression.segments))
 
 
 def query_path(text: str) -> Path:

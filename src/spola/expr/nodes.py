@@ -235,6 +235,19 @@ class Expression(Struct, frozen=True, eq=False):
         return _walk_segments(value, self.segments)
 
 
+def segment_keys(segments: tuple[Segment, ...]) -> list[str]:
+    """The keys a navigation goes through, as text: pointer tokens, member names, indexes."""
+    keys: list[str] = []
+    for segment in segments:
+        if isinstance(segment, Pointer):
+            keys.extend(segment.tokens)
+        elif isinstance(segment, Key):
+            keys.append(segment.key)
+        elif isinstance(segment, Index):
+            keys.append(str(segment.index))
+    return keys
+
+
 def _walk_segments(value: Any, segments: tuple[Segment, ...]) -> Any:
     """The navigation after an expression's base value (`MISSING` stays `MISSING`)."""
     if value is MISSING:

@@ -408,21 +408,9 @@ class Journal:
         errors: list[StoreError | None] = [None] * len(ops)
         read = ops[0].read and all(op.read for op in ops)  # a write batch told by its first op
         try:
-            if read:
-                with store.reading():
-                    for index, op in enumerate(ops):
-                        results[index] = op.apply(store)
-            else:  # `store.transaction()` without its context manager: this runs once per batch
-                began = store.begin()
-                try:
-                    for index, op in enumerate(ops):
-                        results[index] = op.apply(store)
-                except BaseException:
-                    if began:
-                        store.rollback()
-                    raise
-                if began:
-                    store.commit()
+            with store.reading() if read else store.transaction():
+                for index, op in enumerate(ops):
+                    results[index] = op.apply(store)
         except StoreLocked as exc:  # nothing was written; one by one would wait for the lock again
             errors = [exc] * len(ops)
         except Exception:

@@ -207,8 +207,8 @@ class RunStore:
         self._request_json: dict[tuple[tuple[str, str], ...], str] = {}
         self._headers_json: dict[tuple[tuple[str, str], ...], str] = {}
         self._writer = conn.cursor()
-        """The cursor of the journal's hot path (`begin`, `commit`, `record_exchanges`): one made
-        once, not one per statement as ``Connection.execute`` makes."""
+        """The cursor of the journal's hot statements (`begin`, `commit`, `record_exchanges`): one
+        made once, not one per statement as ``Connection.execute`` makes."""
 
     @classmethod
     def open(
@@ -263,8 +263,8 @@ class RunStore:
         self.commit()
 
     def begin(self) -> bool:
-        """`transaction` without a context manager (the journal's writer, once per batch): start
-        one unless one is open already; True when this call started it, to `commit` or `rollback`."""
+        """Start a transaction unless one is open already; True when this call started it (then
+        `commit` ends it, or `transaction` rolls it back)."""
         if self._conn.in_transaction:
             return False
         try:
@@ -281,10 +281,6 @@ class RunStore:
             self._rollback()
             raise store_error(exc, self.path) from exc
         self.commits += 1
-
-    def rollback(self) -> None:
-        """Undo the transaction `begin` started, if it is still open."""
-        self._rollback()
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[None]:
@@ -465,11 +461,7 @@ class RunStore:
         if len(requests) > _ENCODED_CACHE or len(headers_json) > _ENCODED_CACHE:
             requests.clear()
             headers_json.clear()
-        failed = False  # a transport error: the general statement (a loop: no generator per batch)
-        for row in rows:
-            if row[16] is not None:
-                failed = True
-                break
+        failed = any(row[16] is not None for row in rows)  # a transport error: the general statement
         params: list[tuple[Any, ...]] = []
         for (
             run_id, seq, step_path, step_id, attempt, method, url, request_headers, request_body,

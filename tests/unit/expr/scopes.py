@@ -5,20 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from spola.expr import Expression, Headers, RequestView, ResponseView, Scope
-from spola.expr.nodes import Index, Key, Pointer
+from spola.expr.nodes import segment_keys as _segment_keys
 
 
 def segment_keys(expression: Expression) -> list[str]:
     """The keys below the expression's base value (pointer tokens, keys, indexes as keys)."""
-    keys: list[str] = []
-    for segment in expression.segments:
-        if isinstance(segment, Pointer):
-            keys.extend(segment.tokens)
-        elif isinstance(segment, Key):
-            keys.append(segment.key)
-        elif isinstance(segment, Index):
-            keys.append(str(segment.index))
-    return keys
+    return _segment_keys(expression.segments)
 
 
 def nest(keys: list[str], leaf: Any) -> Any:
