@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from spola.exchange import HttpResponse
     from spola.expr import Scope
-    from spola.model import Document, Workflow
+    from spola.model import Document, Step, Workflow
 
 
 _NONE: frozenset[Any] = frozenset()
@@ -171,7 +171,10 @@ class Run:
         frame.last_response = response
         frame.last_received_at = now
         self.now = now
-        report = self._report(frame, frame.step.step_id)
+        step = frame.step
+        report = frame.step_report  # (the step the frame started: it owed this call)
+        if report is None or report.step_id != step.step_id:
+            report = self._report(frame, step.step_id)
         report.duration_ms += response.elapsed * 1000
         report.last_status_code = response.status
         attempt = frame.throttle_attempts + 1
@@ -193,6 +196,7 @@ class Run:
             attempt=attempt,
             known=known,
             report=report,
+            step=step,
         )
 
     def _emit_resend(self, frame: Frame, response: HttpResponse, call_id: int, what: str, now: float) -> None:
@@ -392,13 +396,18 @@ class Run:
                 "executions (--max-steps) at step " + step.step_id,
             )
             return None
-        if not frame.resend:
-            frame.runs[step.step_id] = frame.runs.get(step.step_id, 0) + 1
-        self._report(frame, step.step_id).executions += 1
-        frame.resend = False
+        step_id = step.step_id
+        runs = frame.runs
+        if frame.resend:
+            frame.resend = False
+            execution = runs[step_id]
+        else:
+            execution = runs[step_id] = runs.get(step_id, 0) + 1
+        report = frame.step_report = self._report(frame, step_id)
+        report.executions += 1
         frame.step_started_at = now
         frame.request = None
-        execution = frame.runs[step.step_id]
+        last_built, frame.last_built = frame.last_built, None
         if step.depends_on:
             unmet = flow.unmet_dependency(frame, self.workflow_states)
             if unmet is not None:
@@ -431,23 +440,29 @@ class Run:
             except SpolaError as exc:
                 self._judge(frame, scope, now, problem=str(exc))
             return None
-        plan = shared_plan(frame.document, frame.workflow, step, self.options)
-        operation = plan.operation
-        scope = build_scope(frame, self.workflow_states)
-        if operation is None:
-            self._judge(
-                frame,
-                scope,
-                now,
-                problem=f"step {step.step_id} has no runnable operation "
-                "(AsyncAPI steps are not supported yet)",
-            )
-            return None
-        try:
-            built = plan.build(scope, self.options, self.secret_values)
-        except (RequestBuildError, SpolaError, ValueError, TypeError) as exc:
-            self._judge(frame, scope, now, problem=f"cannot build the request: {exc}")
-            return None
+        if last_built is not None and last_built[0].step is step and last_built[1] is self.secret_values:
+            # the step again, right after itself: nothing its request reads has changed
+            plan, _, built, step_path = last_built
+        else:
+            plan = shared_plan(frame.document, frame.workflow, step, self.options)
+            step_path = f"{frame.path}/{step_id}"
+            scope = build_scope(frame, self.workflow_states)
+            if plan.operation is None:
+                self._judge(
+                    frame,
+                    scope,
+                    now,
+                    problem=f"step {step.step_id} has no runnable operation "
+                    "(AsyncAPI steps are not supported yet)",
+                )
+                return None
+            try:
+                built = plan.build(scope, self.options, self.secret_values)
+            except (RequestBuildError, SpolaError, ValueError, TypeError) as exc:
+                self._judge(frame, scope, now, problem=f"cannot build the request: {exc}")
+                return None
+        if plan.repeatable:
+            frame.last_built = (plan, self.secret_values, built, step_path)
         frame.request = built.request
         frame.idempotent = built.idempotent
         call_id = self.next_call
@@ -455,7 +470,6 @@ class Run:
         self.calls[call_id] = frame.fid
         frame.call_id = call_id
         frame.phase = "wait_call"
-        step_path = f"{frame.path}/{step.step_id}"
         if self.observed:
             summary = explain.request_summary(built.request, self.redactor)
             self.emit(
@@ -533,8 +547,10 @@ class Run:
         attempt: int = 1,
         known: Mapping[str, Any] | None = None,
         report: StepReport | None = None,
+        step: Step | None = None,
     ) -> None:
-        step = frame.step
+        if step is None:  # (receive gives the frame's step, looked up already)
+            step = frame.step
         trace: flow.Trace | None = [] if self.observed else None
         if response is not None and response.secrets:
             self.learn_secrets(response.secrets)
@@ -550,6 +566,7 @@ class Run:
             deadline=self.deadline,
             trace=trace,
             known=known,
+            step=step,
         )
         if self.secret_outputs:
             self._learn_outputs(frame)

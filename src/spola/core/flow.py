@@ -175,13 +175,16 @@ def judge(
     deadline: float | None = None,
     trace: Trace | None = None,
     known: Mapping[str, Any] | None = None,
+    step: Step | None = None,
 ) -> Verdict:
     """Decide a step's outcome from its response (or problem, or finished child): evaluate its
     outputs into the frame, schedule the frame's next step, and say what else must happen.
 
     ``trace`` (only when observed) collects every criterion evaluated, actions' included; ``known``
-    are outputs already evaluated from this response (a login's token, foreseen by the journal)."""
-    step = frame.step
+    are outputs already evaluated from this response (a login's token, foreseen by the journal);
+    ``step`` is the frame's step, when the caller has it at hand."""
+    if step is None:
+        step = frame.step
     reasons: list[str] = []
     if problem is not None:
         passed, reasons = False, [problem]

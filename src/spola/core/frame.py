@@ -7,9 +7,12 @@ from typing import TYPE_CHECKING, Any, Literal
 from msgspec import Struct, field
 
 if TYPE_CHECKING:
-    from spola.core.report import RunError
+    from spola.core.plan import StepPlan
+    from spola.core.report import RunError, StepReport
     from spola.exchange import HttpRequest, HttpResponse
+    from spola.expr import RequestView
     from spola.model import Document, Step, Workflow
+    from spola.request_builder import BuiltRequest
 
 Phase = Literal["deps", "ready", "wait_timer", "wait_call", "wait_children", "done"]
 Link = Literal["root", "step", "dependency", "goto", "retry"]
@@ -49,6 +52,15 @@ class Frame(Struct):
     error: RunError | None = None
     outputs: dict[str, Any] = field(default_factory=dict)
     deferred_retry_delay: float | None = None
+    last_built: tuple[StepPlan, frozenset[str], BuiltRequest, str] | None = None
+    """The request the frame's last step execution built, its plan, the secrets it was built with
+    and the step's path, kept when the plan is `StepPlan.repeatable` (cleared whenever a step
+    starts): the request of that step run again right after itself, with the same secrets."""
+    step_report: StepReport | None = None
+    """The run's report entry of the step the frame started last (the run's ``reports`` hold it)."""
+    request_view: tuple[HttpRequest, RequestView] | None = None
+    """``$request`` as expressions see it, and the request it shows (a repeated request is shown
+    by the same view)."""
 
     @property
     def step(self) -> Step:

@@ -49,6 +49,9 @@ class StepPlan(Struct, frozen=True, gc=False):
     timeout: float
     request: CompiledRequest | None = None
     """The compiled request (None when there is no operation)."""
+    repeatable: bool = False
+    """The request reads nothing that an execution of the step itself changes (see `_repeatable`):
+    when the step runs again right after itself (a poll loop), its last request is the same one."""
 
     def build(
         self, scope: Scope, options: RunOptions, secret_values: frozenset[str] = frozenset()
@@ -87,7 +90,34 @@ def plan_step(document: Document, workflow: Workflow, step: Step, options: RunOp
         source_url=source_url,
         base=base,
     )
-    return StepPlan(step, operation, parameters, source_url, base, timeout, request)
+    return StepPlan(
+        step, operation, parameters, source_url, base, timeout, request, _repeatable(step, parameters)
+    )
+
+
+_STABLE_KINDS = frozenset({"inputs", "sourceDescriptions", "components", "self"})
+"""What an expression may read for a step's request to stay the same between two executions of the
+step in a row: the workflow's inputs and the document never change within a workflow execution."""
+
+
+def _repeatable(step: Step, parameters: tuple[Parameter, ...]) -> bool:
+    """Whether the request of ``step`` reads only the workflow's inputs, the document and other
+    steps' outputs: nothing that running the step itself changes ($response, $statusCode, its own
+    outputs) and nothing another workflow changes meanwhile ($workflows, $outputs)."""
+    values = [p.value for p in parameters]
+    body = step.request_body
+    if body is not None:
+        if body.payload is not None:
+            values.append(body.payload)
+        values += [r.value for r in body.replacements]
+    for value in values:
+        for ref in value.references():
+            if ref.kind in _STABLE_KINDS:
+                continue
+            if ref.kind == "steps" and ref.id is not None and ref.id != step.step_id:
+                continue
+            return False
+    return True
 
 
 _LIMIT = 4096

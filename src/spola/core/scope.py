@@ -103,12 +103,17 @@ def build_scope(
     request = frame.request
     if request is not None:
         url, method = request.url, request.method
-        request_view = RequestView(
-            headers=Headers.joined(request.headers),
-            query=request.query_params,
-            path=request.path_params,
-            body=request.body_value if request.body is not None else MISSING,
-        )
+        shown = frame.request_view
+        if shown is not None and shown[0] is request:  # a poll's request, repeated as it was
+            request_view = shown[1]
+        else:
+            request_view = RequestView(
+                headers=Headers.joined(request.headers),
+                query=request.query_params,
+                path=request.path_params,
+                body=request.body_value if request.body is not None else MISSING,
+            )
+            frame.request_view = (request, request_view)
     response_view = None
     status = None
     if response is not None:
