@@ -471,7 +471,12 @@ class Run:
         frame.call_id = call_id
         frame.phase = "wait_call"
         if self.observed:
-            summary = explain.request_summary(built.request, self.redactor)
+            shown = frame.request_summary
+            if shown is not None and shown[0] is built.request and shown[1] is self.redactor:
+                summary = shown[2]  # a poll's request, repeated as it was: shown as it was
+            else:
+                summary = explain.request_summary(built.request, self.redactor)
+                frame.request_summary = (built.request, self.redactor, summary)
             self.emit(
                 StepStarted(
                     frame.workflow.workflow_id,

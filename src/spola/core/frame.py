@@ -7,11 +7,13 @@ from typing import TYPE_CHECKING, Any, Literal
 from msgspec import Struct, field
 
 if TYPE_CHECKING:
+    from spola.core.events import RequestSummary
     from spola.core.plan import StepPlan
     from spola.core.report import RunError, StepReport
     from spola.exchange import HttpRequest, HttpResponse
     from spola.expr import RequestView
     from spola.model import Document, Step, Workflow
+    from spola.redact import Redactor
     from spola.request_builder import BuiltRequest
 
 Phase = Literal["deps", "ready", "wait_timer", "wait_call", "wait_children", "done"]
@@ -61,6 +63,8 @@ class Frame(Struct):
     request_view: tuple[HttpRequest, RequestView] | None = None
     """``$request`` as expressions see it, and the request it shows (a repeated request is shown
     by the same view)."""
+    request_summary: tuple[HttpRequest, Redactor, RequestSummary] | None = None
+    """The last request as events show it, and the request and redactor it was made from."""
 
     @property
     def step(self) -> Step:

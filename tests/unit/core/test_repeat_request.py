@@ -13,6 +13,7 @@ import pytest
 from spola import make_options
 from spola.core.actions import Finish, SendRequest, Wait
 from spola.core.engine import Run
+from spola.core.events import StepStarted
 from spola.exchange import HttpRequest, HttpResponse
 from spola.model import load
 from tests.integration.documents import write
@@ -219,3 +220,41 @@ def test_a_poll_after_a_secret_was_learned_builds_a_request_that_carries_it(tmp_
     assert status == "succeeded"
     assert ["tok-2" in r.secrets for r in sent] == [False, False, True, True]
     assert sent[1] is sent[0] and sent[3] is sent[2] and sent[2] is not sent[1]
+
+
+SHOWN = """
+workflows:
+  - workflowId: w
+    inputs: {type: object, properties: {trace: {type: string}}}
+    steps:
+      - stepId: poll
+        operationId: getItem
+        parameters:
+          - {name: itemId, in: path, value: x}
+          - {name: X-Trace, in: header, value: $inputs.trace}
+        outputs: {state: $response.body#/state}
+        onSuccess:
+          - name: again
+            type: goto
+            stepId: poll
+            criteria: [{condition: $response.body#/state == "RUNNING"}]
+"""
+
+
+def test_a_repeated_request_is_shown_as_it_was_until_a_secret_it_holds_is_learned(tmp_path: Path) -> None:
+    run = make(tmp_path, SHOWN, {"trace": "abc-1"})
+    run.observed = True
+    shown: list[object] = []
+    now = 1000.0
+    for n in range(1, 5):
+        (action,) = run.next_actions(now)
+        assert isinstance(action, SendRequest)
+        (started,) = [e for e in run.drain_events() if isinstance(e, StepStarted)]
+        shown.append(started.request)
+        # the 2nd answer brings "abc-1" as a secret (as a token the driver fetched would be)
+        response = ok({"state": "RUNNING" if n < 4 else "DONE"}, secrets=("abc-1",) if n == 2 else ())
+        now += 0.1
+        run.receive(action.call_id, response, now)
+    headers = [dict(s.headers)["X-Trace"] for s in shown]  # type: ignore[attr-defined]
+    assert headers == ["abc-1", "abc-1", "***", "***"]
+    assert shown[1] is shown[0] and shown[3] is shown[2]
