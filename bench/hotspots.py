@@ -38,7 +38,7 @@ PARTS = {
     "step outputs ($response.body#/…)": "criteria/values.py",
     "request building": "request_builder.py",
     "URL redaction for the StepStarted event": "redact.py:redact_url",
-    "scope building (twice per exchange)": "core/scope.py:build_scope",
+    "scope building (once per poll; twice when a request is built)": "core/scope.py:build_scope",
     "response body parsing": "core/scope.py:parse_body",
 }
 

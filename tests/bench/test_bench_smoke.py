@@ -21,3 +21,14 @@ def test_the_quick_benchmark_runs_and_prints_every_table() -> None:
     scale_row = next(line for line in out.splitlines() if line.startswith("| 40 |"))
     assert "| yes |" in scale_row, "the small scale run must finish every workflow"
     assert "Traceback" not in proc.stderr
+
+
+def test_the_engine_layers_run_as_callgrind_counts_them() -> None:
+    # each contender of bench/engine_instructions.py, run once without valgrind: it checks itself
+    # that the engine (judgement free or not) sent every request of the bench document
+    for kind in ("observed", "engine", "free-judge", "harness"):
+        proc = subprocess.run(
+            [sys.executable, str(REPO / "bench" / "engine_instructions.py"), "--child", kind, "2"],
+            capture_output=True, text=True, timeout=60, cwd=REPO,
+        )  # fmt: skip
+        assert proc.returncode == 0, f"{kind}: {proc.stderr[-2000:]}"
