@@ -7,7 +7,7 @@ the difference divided by the requests in between is what one more request costs
 imports cancelled out. Callgrind counts user-space instructions of every thread (the journal's
 writer included), not the kernel's (sockets, fsync): those are in the wall-time table.
 
-    .venv/bin/python bench/instructions.py                 # raw, hand-specialised (both), memory, journal
+    .venv/bin/python bench/instructions.py                 # every contender (raw with and without a limit)
     .venv/bin/python bench/instructions.py --vs OTHER/src  # the same for another checkout, in turn
 
 Needs valgrind (Debian: ``apt install valgrind``); takes a few minutes (callgrind runs ~50x slower).
@@ -28,6 +28,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 KINDS = {
     "raw": "raw aiohttp loop (the limit)",
+    "raw-untimed": "raw aiohttp loop with no time limit at all (context: what aiohttp's limit costs)",
     "specialised": "hand-specialised steps over spola's send",
     "specialised-journal": "hand-specialised steps, journalled as spola does",
     "memory": "spola, in memory (--no-store)",
@@ -42,12 +43,15 @@ async def _child(kind: str, workflows: int, api: str) -> None:
     sys.path.insert(0, str(BENCH))
     from spola.drivers.aio import make_session
 
-    if kind in ("raw", "specialised"):
+    if kind in ("raw", "raw-untimed", "specialised"):
+        import aiohttp
         from raw_client import aiohttp_workflows
         from specialised import specialised_workflows
 
-        loop = aiohttp_workflows if kind == "raw" else specialised_workflows
+        loop = specialised_workflows if kind == "specialised" else aiohttp_workflows
         async with make_session() as session:
+            if kind == "raw-untimed":  # aiohttp's default limit (300 s in all) off: no timer per request
+                session._timeout = aiohttp.ClientTimeout()
             await loop(api, workflows, POLLS, session)
         return
     if kind == "specialised-journal":

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import functools
 import os
 import socket
 import time
@@ -21,7 +20,7 @@ from yarl import URL
 
 from spola import __version__
 from spola.core.actions import Finish, SendRequest, Wait
-from spola.drivers import killpoint
+from spola.drivers import deadlines, killpoint
 from spola.drivers.oauth import TokenCache, TokenError
 from spola.exchange import REFUSED_PREFIX, HttpResponse
 from spola.hosts import HostPolicy, HostRefused
@@ -173,10 +172,8 @@ async def _read_bounded(resp: aiohttp.ClientResponse, limit: int) -> tuple[bytes
 TOKENS = TokenCache()
 
 
-@functools.lru_cache(maxsize=64)
-def _timeout(total: float) -> aiohttp.ClientTimeout:
-    """One (immutable) timeout object per distinct value: a poll loop asks the same one each time."""
-    return aiohttp.ClientTimeout(total=total)
+_UNTIMED = aiohttp.ClientTimeout()
+"""No limit of aiohttp's own: a request's time limit is kept by `spola.drivers.deadlines`."""
 
 
 async def send(session: aiohttp.ClientSession, action: SendRequest) -> HttpResponse:
@@ -208,13 +205,19 @@ async def send(session: aiohttp.ClientSession, action: SendRequest) -> HttpRespo
     bound = None
     if carried or _CREDENTIALS.get() is not None:
         bound = _CREDENTIALS.set((_origin(url), carried) if carried else None)
+    task = asyncio.current_task()
+    watch: deadlines.Deadlines | None = None
+    deadline: int | None = None  # the request's token in its loop's deadlines
+    if task is not None:
+        watch = deadlines.of_loop(task.get_loop())
+        deadline = watch.watch(task, action.timeout)
     try:
         async with session.request(
             request.method,
             url,
             headers=headers,
             data=request.body,
-            timeout=_timeout(action.timeout),
+            timeout=_UNTIMED if deadline is not None else aiohttp.ClientTimeout(total=action.timeout),
             allow_redirects=True,
         ) as resp:
             if killpoint.ARMED:
@@ -228,6 +231,14 @@ async def send(session: aiohttp.ClientSession, action: SendRequest) -> HttpRespo
                 elapsed=time.perf_counter() - started,
                 secrets=tuple(tokens),
             )
+    except asyncio.CancelledError:
+        # the request's deadline passed (its task was cancelled for it), unless the task was
+        # cancelled for another reason too (Ctrl-C, SIGTERM): then that cancellation goes on
+        expired = watch is not None and deadline is not None and watch.end(deadline)
+        deadline = None
+        if not expired or task is None or task.uncancel() > 0:
+            raise
+        error = f"no response within {action.timeout:g} s"
     except _HostError as exc:
         error = REFUSED_PREFIX + str(exc)
     except TimeoutError:
@@ -255,6 +266,8 @@ async def send(session: aiohttp.ClientSession, action: SendRequest) -> HttpRespo
     except OSError as exc:
         error = f"{type(exc).__name__}: {exc.strerror or exc}"
     finally:
+        if watch is not None and deadline is not None:
+            watch.end(deadline)
         if bound is not None:
             _CREDENTIALS.reset(bound)
     return HttpResponse(
