@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections import Counter
 
@@ -17,12 +18,18 @@ def free_port() -> int:
 
 class FlakyJobs:
     """POST /api/jobs/run starts a job; GET /api/jobs/runs/get answers RUNNING ``polls_before_done``
-    times, then TERMINATED. ``down()`` / ``up()`` take the listener away and back on the same port."""
+    times, then TERMINATED. ``down()`` / ``up()`` take the listener away and back on the same port.
+
+    With ``cut_after`` set, every GET after that many is cut off unanswered (the connection
+    closed) and ``cutting`` is set: an outage that starts at that poll, however fast the client
+    polls, while ``down()`` takes the listener away."""
 
     def __init__(self, polls_before_done: int = 3) -> None:
         self.port = free_port()
         self.polls_before_done = polls_before_done
         self.counts: Counter[str] = Counter()
+        self.cut_after: int | None = None
+        self.cutting = asyncio.Event()
         self._runner: web.AppRunner | None = None
 
     @property
@@ -36,6 +43,11 @@ class FlakyJobs:
 
     async def _get(self, request: web.Request) -> web.Response:
         self.counts["get"] += 1
+        if self.cut_after is not None and self.counts["get"] > self.cut_after:
+            self.cutting.set()
+            if request.transport is not None:
+                request.transport.close()  # no answer: the outage has begun
+            return web.Response(status=503)  # (never reaches the client)
         state = "TERMINATED" if self.counts["get"] > self.polls_before_done else "RUNNING"
         return web.json_response({"state": {"life_cycle_state": state}})
 

@@ -18,10 +18,12 @@ OUTAGE_SECONDS = 20.0 if os.environ.get("SPOLA_LONG_TESTS") else 3.0
 
 
 async def _outage(api: FlakyJobs, after_gets: int, seconds: float) -> None:
-    while api.counts["get"] < after_gets:
-        await asyncio.sleep(0.01)
+    """The API goes down at the poll after ``after_gets`` (that one is cut off) for ``seconds``."""
+    api.cut_after = after_gets
+    await api.cutting.wait()
     await api.down()
     await asyncio.sleep(seconds)
+    api.cut_after = None
     await api.up()
 
 
