@@ -93,3 +93,23 @@ async def test_finished_requests_do_not_pile_up_in_the_heap() -> None:
     assert watch.live == 3000 and watch.pending >= 3000
     for token in kept:
         assert watch.end(token) is False
+
+
+def test_limits_are_kept_on_a_loop_with_a_clock_of_its_own(stub: StubServer) -> None:
+    # a loop of another kind (uvloop's: its clock is libuv's, read through loop.time())
+    uvloop = pytest.importorskip("uvloop")
+    stub.add("GET", "/slow", Reply(body={"ok": True}, delay=1.0))
+    stub.add("GET", "/fast", Reply(body={"ok": True}))
+
+    async def both() -> tuple[float, str | None, int | None]:
+        async with make_session() as session:
+            started = time.monotonic()
+            slow = await send(session, action(stub.base_url + "/slow", 0.3))
+            elapsed = time.monotonic() - started
+            fast = await send(session, action(stub.base_url + "/fast", 0.3, 2))
+        return elapsed, slow.error, fast.status
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        elapsed, error, status = runner.run(both())
+    assert error == "no response within 0.3 s" and 0.3 <= elapsed < 0.6
+    assert status == 200
