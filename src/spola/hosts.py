@@ -76,11 +76,15 @@ class HostPolicy(Struct, frozen=True):
         Raises:
             HostRefused: not http(s), a host no pattern allows, or a metadata address not named.
         """
+        last = _last_allowed  # (one read: the pair is replaced whole, never changed)
+        if last[0] is self.patterns and last[1] == url:
+            return  # the URL allowed last, by the same patterns (a poll's, and its first hop)
         scheme, sep, rest = url.partition("://")
         netloc = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0] if sep else ""
         refusal = _url_verdict(self.patterns, scheme.lower() if sep else url[:16], netloc)
         if refusal is not None:
             raise HostRefused(refusal)
+        _remember_allowed((self.patterns, url))
 
     def check_host(self, host: str, port: int | None = None) -> None:
         """Raise ``HostRefused`` unless ``host`` (a name or IP, as written) may be requested."""
@@ -104,6 +108,15 @@ class HostPolicy(Struct, frozen=True):
 
     def _named(self, host: str, port: int | None) -> bool:
         return any("*" not in p and "?" not in p and _match(p, host, port) for p in self.patterns)
+
+
+_last_allowed: tuple[tuple[str, ...] | None, str] = (None, "")
+"""The URL `HostPolicy.check_url` allowed last and the patterns that allowed it."""
+
+
+def _remember_allowed(pair: tuple[tuple[str, ...], str]) -> None:
+    global _last_allowed  # noqa: PLW0603 - one reference, swapped whole (threads read it once)
+    _last_allowed = pair
 
 
 @lru_cache(maxsize=1024)

@@ -155,3 +155,22 @@ def test_the_policy() -> None:
     HostPolicy(("[::1]:8080",)).check_url("http://[::1]:8080/")
     with pytest.raises(Exception, match="not a host pattern"):
         parse_patterns(["https://a.example.com/"])
+
+
+def test_a_url_allowed_by_one_policy_is_checked_again_by_another() -> None:
+    # check_url remembers the URL it allowed last (a poll's, sent again and again): only for the
+    # patterns that allowed it
+    url = "http://other.example/api/x?run_id=1"
+    HostPolicy().check_url(url)
+    HostPolicy().check_url(url)  # the same verdict, remembered
+    strict = HostPolicy(parse_patterns(["api.example"]))
+    with pytest.raises(HostRefused):
+        strict.check_url(url)
+    HostPolicy().check_url(url)
+    with pytest.raises(HostRefused):
+        strict.check_url(url)  # and again, after the open policy allowed it once more
+    with pytest.raises(HostRefused):
+        HostPolicy().check_url("http://169.254.169.254/latest/meta-data")
+    strict.check_url("https://api.example/ok")
+    with pytest.raises(HostRefused):
+        HostPolicy(parse_patterns(["x.example"])).check_url("https://api.example/ok")

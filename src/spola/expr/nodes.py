@@ -282,6 +282,26 @@ def _read_of(expression: Expression) -> Callable[[Scope], Any]:
         # `$response.body#/a/b`: _from_view's body, then resolve_tokens' walk while it meets dicts
         # (anything else walks again from the body with resolve_tokens itself)
 
+        if len(tokens) == 2:  # `#/state/life_cycle_state`, the commonest: the loop below, unrolled
+            first, second = tokens
+
+            def body_pointer_two(scope: Scope) -> Any:
+                view = scope.response
+                if view is None:
+                    return MISSING
+                body = view.body
+                if type(body) is dict:
+                    node = body.get(first, MISSING)
+                    if type(node) is dict:
+                        return node.get(second, MISSING)
+                    if node is MISSING:
+                        return MISSING
+                if body is None or body is MISSING:
+                    return MISSING
+                return resolve_tokens(body, tokens)
+
+            return body_pointer_two
+
         def body_pointer(scope: Scope) -> Any:
             view = scope.response
             if view is None:

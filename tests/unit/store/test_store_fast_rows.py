@@ -129,7 +129,9 @@ def test_header_lists_without_credentials_are_remembered_and_credentials_still_w
             assert "t0ps3cret" not in repr(row)
     assert clean in store_records._clean_headers
     assert not any("t0ps3cret" in repr(pairs) for pairs in store_records._clean_headers)
-    first, second = (_row(HttpRequest("GET", "http://api.test/x", headers=clean), response, redactor) for _ in "ab")
+    first, second = (
+        _row(HttpRequest("GET", "http://api.test/x", headers=clean), response, redactor) for _ in "ab"
+    )
     assert first[7] == second[7] == list(clean) and first[7] is not second[7]
     for n in range(2 * store_records._CLEAN_HEADERS_KEPT + 5):
         _row(HttpRequest("GET", "http://api.test/x", headers=(("X-N", str(n)),)), response, redactor)
