@@ -9,6 +9,7 @@ writer included), not the kernel's (sockets, fsync): those are in the wall-time 
 
     .venv/bin/python bench/instructions.py                 # every contender (raw with and without a limit)
     .venv/bin/python bench/instructions.py --vs OTHER/src  # the same for another checkout, in turn
+    .venv/bin/python bench/instructions.py --steady        # each after a warm-up workflow and a freeze
 
 Needs valgrind (Debian: ``apt install valgrind``); takes a few minutes (callgrind runs ~50x slower).
 """
@@ -38,10 +39,28 @@ POLLS = 50
 LOW, HIGH = 1, 4
 
 
-async def _child(kind: str, workflows: int, api: str) -> None:
-    """Run ``workflows`` workflows as ``kind`` (in the process callgrind watches)."""
+async def _child(kind: str, workflows: int, api: str, steady: bool) -> None:
+    """Run ``workflows`` workflows as ``kind`` (in the process callgrind watches).
+
+    ``steady`` (``--steady``): first run one workflow to warm up and freeze what the process
+    holds, then the ``workflows``. The freeze (`gc.freeze`) takes the modules, the session and the
+    warm-up's survivors out of the cyclic collector's full collections. Without it, whether a K=4
+    run makes one more full collection than a K=1 run is chance: over every object imported, that
+    one collection moves a row by ~10,000 instructions per request (bench/README.md, "eighth
+    pass"). The young objects each request makes are still collected, and counted. spola's own
+    contenders run through `Batch`, whose collector policy freezes what the process holds when a
+    batch starts (and counts its own cost): they are only collected after the warm-up, and left
+    to it.
+    """
+    import gc
+
     sys.path.insert(0, str(BENCH))
     from spola.drivers.aio import make_session
+
+    async def settle() -> None:
+        if steady:
+            gc.collect()
+            gc.freeze()
 
     if kind in ("raw", "raw-untimed", "specialised"):
         import aiohttp
@@ -52,6 +71,9 @@ async def _child(kind: str, workflows: int, api: str) -> None:
         async with make_session() as session:
             if kind == "raw-untimed":  # aiohttp's default limit (300 s in all) off: no timer per request
                 session._timeout = aiohttp.ClientTimeout()
+            if steady:
+                await loop(api, 1, POLLS, session)
+                await settle()
             await loop(api, workflows, POLLS, session)
         return
     if kind == "specialised-journal":
@@ -61,6 +83,9 @@ async def _child(kind: str, workflows: int, api: str) -> None:
 
         with tempfile.TemporaryDirectory(prefix="spola-bench-") as tmp:
             async with await Journal.open(Path(tmp) / "runs.db") as journal, make_session() as session:
+                if steady:
+                    await specialised_workflows(api, 1, POLLS, session, journal)
+                    await settle()
                 await specialised_workflows(api, workflows, POLLS, session, journal)
         return
     import spola
@@ -71,19 +96,25 @@ async def _child(kind: str, workflows: int, api: str) -> None:
     options = spola.make_options(servers={"databricksApi": api}, poll_interval=0, seed=1)
     with tempfile.TemporaryDirectory(prefix="spola-bench-") as tmp:
         store = str(Path(tmp) / "runs.db") if kind == "journal" else None
-        batch = Batch(document, document.default_workflow(), options=options, concurrency=1, store_path=store)
-        await batch.run([{"job_id": POLLS}] * workflows, total=workflows)
-    if batch.counts.succeeded != workflows:
-        raise SystemExit(f"spola did not run the workflow as expected: {batch.counts}")
+        for count in (1, workflows) if steady else (workflows,):
+            batch = Batch(
+                document, document.default_workflow(), options=options, concurrency=1, store_path=store
+            )
+            await batch.run([{"job_id": POLLS}] * count, total=count)
+            if batch.counts.succeeded != count:
+                raise SystemExit(f"spola did not run the workflow as expected: {batch.counts}")
+            if steady and count == 1:
+                gc.collect()  # the batch's policy freezes the rest when the next batch starts
 
 
-def _count(kind: str, workflows: int, api: str, src: str | None) -> int:
+def _count(kind: str, workflows: int, api: str, src: str | None, steady: bool) -> int:
     """Instructions callgrind collected for one child process."""
     env = dict(os.environ)
     if src:
         env["PYTHONPATH"] = src
     command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
-               str(Path(__file__).resolve()), "--child", kind, str(workflows), api]  # fmt: skip
+               str(Path(__file__).resolve()), "--child", kind, str(workflows), api,
+               str(int(steady))]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=1800, check=False)
     found = re.search(r"Collected\s*:\s*(\d+)", done.stderr)
     if done.returncode != 0 or found is None:
@@ -91,9 +122,9 @@ def _count(kind: str, workflows: int, api: str, src: str | None) -> int:
     return int(found.group(1))
 
 
-def per_request(kind: str, api: str, src: str | None) -> float:
+def per_request(kind: str, api: str, src: str | None, steady: bool = False) -> float:
     """Instructions one more request costs: (K=HIGH - K=LOW) / the requests in between."""
-    low, high = _count(kind, LOW, api, src), _count(kind, HIGH, api, src)
+    low, high = _count(kind, LOW, api, src, steady), _count(kind, HIGH, api, src, steady)
     return (high - low) / ((HIGH - LOW) * (POLLS + 2))
 
 
@@ -101,11 +132,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--vs", metavar="SRC", help="another checkout's src folder, counted in turn")
     parser.add_argument("--kinds", default=",".join(KINDS), help="which contenders (comma-separated)")
-    parser.add_argument("--child", nargs=3, metavar=("KIND", "K", "API"), help=argparse.SUPPRESS)
+    parser.add_argument("--steady", action="store_true", help="warm up and freeze first (see _child)")
+    parser.add_argument("--child", nargs=4, metavar=("KIND", "K", "API", "STEADY"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        kind, workflows, api = args.child
-        asyncio.run(_child(kind, int(workflows), api))
+        kind, workflows, api, steady = args.child
+        asyncio.run(_child(kind, int(workflows), api, steady == "1"))
         return
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (Debian: apt install valgrind)")
@@ -116,7 +148,9 @@ def main() -> None:
     trees = {"this tree": None} | ({f"--vs {args.vs}": args.vs} if args.vs else {})
     with bench_server() as server:
         counts = {
-            (tree, kind): per_request(kind, server.api, src) for tree, src in trees.items() for kind in kinds
+            (tree, kind): per_request(kind, server.api, src, args.steady)
+            for tree, src in trees.items()
+            for kind in kinds
         }
     raw = counts.get(("this tree", "raw"))
     print("| tree | contender | instructions / request | vs raw aiohttp |")
