@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
 from msgspec import Struct
 
 from spola.structs import asdict
@@ -184,8 +185,44 @@ _NESTED: dict[str, Any] = {
 }
 
 
+_KIND_OF: dict[type[Any], str] = {cls: name for name, cls in EVENT_KINDS.items()}
+
+_KEPT_AS_THEY_ARE = (bytes, bytearray, memoryview)
+"""Values `msgspec.to_builtins` would turn into base64 text: kept as they are, as the walk keeps them."""
+
+
 def event_to_dict(event: Event) -> dict[str, Any]:
-    """An event as plain JSON-friendly data: ``{"kind": "finished", <field>: …}`` (snake_case)."""
+    """An event as plain JSON-friendly data: ``{"kind": "finished", <field>: …}`` (snake_case).
+
+    Nested summaries become dicts, tuples become lists, everything else is a copy of the value:
+    what `generic_event_to_dict` gives, field by field, except that a set in a value becomes a
+    list (as JSON, where the journal stores it, has it). msgspec turns the structs into dicts in
+    one pass (no deep copy: containers are rebuilt, leaves shared); a value it does not know (a
+    sentinel, an object of the caller's) takes the generic walk.
+    """
+    kind = _KIND_OF.get(type(event)) or next(
+        name for name, cls in EVENT_KINDS.items() if isinstance(event, cls)
+    )
+    try:
+        data: dict[str, Any] = msgspec.to_builtins(
+            event, builtin_types=_KEPT_AS_THEY_ARE, enc_hook=_plain_text
+        )
+    except TypeError:
+        return generic_event_to_dict(event)
+    return {"kind": kind, **_lists(data)}  # (msgspec keeps tuples as tuples)
+
+
+def _plain_text(value: Any) -> Any:
+    """A subclass of ``str`` as ``str`` (aiohttp's header names are ``multidict.istr``); any other
+    value msgspec does not know is refused, for the generic walk."""
+    if isinstance(value, str):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not plain data")
+
+
+def generic_event_to_dict(event: Event) -> dict[str, Any]:
+    """`event_to_dict` through `spola.structs.asdict` (a deep copy) and a walk that turns tuples
+    into lists: slower, for any value at all."""
     kind = next(name for name, cls in EVENT_KINDS.items() if isinstance(event, cls))
     data = asdict(event)
     return {"kind": kind, **_lists(data)}
