@@ -176,6 +176,11 @@ _UNTIMED = aiohttp.ClientTimeout()
 """No limit of aiohttp's own: a request's time limit is kept by `spola.drivers.deadlines`."""
 
 
+def _late(action: SendRequest) -> str:
+    """Why a request over its time limit has no response."""
+    return f"no response within {action.timeout:g} s"
+
+
 async def send(session: aiohttp.ClientSession, action: SendRequest) -> HttpResponse:
     """Send one request; transport failures are returned as a response with ``status=None``."""
     request = action.request
@@ -238,11 +243,11 @@ async def send(session: aiohttp.ClientSession, action: SendRequest) -> HttpRespo
         deadline = None
         if not expired or task is None or task.uncancel() > 0:
             raise
-        error = f"no response within {action.timeout:g} s"
+        error = _late(action)
     except _HostError as exc:
         error = REFUSED_PREFIX + str(exc)
     except TimeoutError:
-        error = f"no response within {action.timeout:g} s"
+        error = _late(action)
     except aiohttp.ClientConnectorCertificateError as exc:
         error = (
             f"cannot connect to {exc.host}:{exc.port}: its TLS certificate was not accepted "

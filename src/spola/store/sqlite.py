@@ -207,8 +207,8 @@ class RunStore:
         self._request_json: dict[tuple[tuple[str, str], ...], str] = {}
         self._headers_json: dict[tuple[tuple[str, str], ...], str] = {}
         self._writer = conn.cursor()
-        """The cursor of the journal's hot statements (`begin`, `commit`, `record_exchanges`): one
-        made once, not one per statement as ``Connection.execute`` makes."""
+        """The cursor of the journal's hot statements (a transaction's ``BEGIN`` and ``COMMIT``,
+        `record_exchanges`): one made once, not one per statement as ``Connection.execute`` makes."""
 
     @classmethod
     def open(
@@ -252,34 +252,20 @@ class RunStore:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         """Group the writes inside into one transaction (``BEGIN IMMEDIATE`` … ``COMMIT``)."""
-        if not self.begin():
+        if self._conn.in_transaction:
             yield
             return
+        self._hot("BEGIN IMMEDIATE")
         try:
             yield
         except BaseException:
             self._rollback()
             raise
-        self.commit()
-
-    def begin(self) -> bool:
-        """Start a transaction unless one is open already; True when this call started it (then
-        `commit` ends it, or `transaction` rolls it back)."""
-        if self._conn.in_transaction:
-            return False
         try:
-            self._writer.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise store_error(exc, self.path) from exc
-        return True
-
-    def commit(self) -> None:
-        """Commit the transaction `begin` started; rolled back (and StoreError) when it cannot be."""
-        try:
-            self._writer.execute("COMMIT")
-        except sqlite3.Error as exc:
+            self._hot("COMMIT")
+        except StoreError:
             self._rollback()
-            raise store_error(exc, self.path) from exc
+            raise
         self.commits += 1
 
     @contextlib.contextmanager
@@ -506,6 +492,13 @@ class RunStore:
     def _executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> None:
         try:
             self._writer.executemany(sql, params)
+        except sqlite3.Error as exc:
+            raise store_error(exc, self.path) from exc
+
+    def _hot(self, sql: str) -> None:
+        """`_exec` of a statement without parameters on the writer's cursor (``BEGIN``, ``COMMIT``)."""
+        try:
+            self._writer.execute(sql)
         except sqlite3.Error as exc:
             raise store_error(exc, self.path) from exc
 
