@@ -15,6 +15,7 @@ from spola.exchange import HttpResponse
 from spola.model import load
 from spola.options import PollPolicy, RunOptions
 from tests.integration.documents import write
+from tests.unit.core.responses import ok
 
 FLOW = """
 workflows:
@@ -43,14 +44,6 @@ workflows:
             criteria: [{context: $response.body, condition: $.state == "RUNNING", type: jsonpath}]
     outputs: {state: $steps.poll.outputs.state}
 """
-
-
-def ok(body: object, status: int = 200, headers: tuple[tuple[str, str], ...] = ()) -> HttpResponse:
-    return HttpResponse(
-        status=status,
-        headers=(("Content-Type", "application/json"), *headers),
-        body=json.dumps(body).encode(),
-    )
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ sentinel, an object msgspec does not know, aiohttp's header names, which are a s
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -23,10 +22,10 @@ from spola.core.events import (
     event_to_dict,
     generic_event_to_dict,
 )
-from spola.exchange import HttpResponse
 from spola.expr import MISSING
 from spola.model import load
 from tests.integration.documents import write
+from tests.unit.core.responses import ok
 
 FLOW = """
 workflows:
@@ -81,9 +80,8 @@ def _events(tmp_path: Path) -> list[Event]:
         assert isinstance(action, SendRequest)
         body = BODIES[min(n, len(BODIES) - 1)]
         n += 1
-        response = HttpResponse(200, (("Content-Type", "application/json"),), json.dumps(body).encode())
         now += 0.1
-        run.receive(action.call_id, response, now)
+        run.receive(action.call_id, ok(body), now)
 
 
 class Pair(NamedTuple):

@@ -3,7 +3,6 @@ evaluated once: `receive` of that response reuses them and its parsed body."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ from spola.exchange import HttpResponse
 from spola.model import load
 from spola.options import RunOptions
 from tests.integration.documents import write
+from tests.unit.core.responses import ok
 
 FLOW = """
 workflows:
@@ -32,12 +32,6 @@ workflows:
           - {name: Authorization, in: header, value: "Bearer {$steps.login.outputs.token}"}
     outputs: {user: $steps.login.outputs.user}
 """
-
-
-def ok(body: object) -> HttpResponse:
-    return HttpResponse(
-        status=200, headers=(("Content-Type", "application/json"),), body=json.dumps(body).encode()
-    )
 
 
 def counting(monkeypatch: pytest.MonkeyPatch, run: Run) -> tuple[list[str], list[int]]:

@@ -4,7 +4,6 @@ workflow that finished meanwhile and secrets learned since all make it build the
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,17 +16,9 @@ from spola.core.events import StepStarted
 from spola.exchange import HttpRequest, HttpResponse
 from spola.model import load
 from tests.integration.documents import write
+from tests.unit.core.responses import ok
 
 Answer = Callable[[SendRequest, int], HttpResponse]
-
-
-def ok(body: object, secrets: tuple[str, ...] = ()) -> HttpResponse:
-    return HttpResponse(
-        status=200,
-        headers=(("Content-Type", "application/json"),),
-        body=json.dumps(body).encode(),
-        secrets=secrets,
-    )
 
 
 def drive(run: Run, answer: Answer, *, observed: bool) -> tuple[list[HttpRequest], str]:
@@ -186,7 +177,7 @@ def test_a_step_retried_after_a_workflow_reads_that_workflows_outputs(tmp_path: 
         if "/jobs/runs/get" in action.request.url:
             return ok({"token": f"t{n}"})
         status = 200 if dict(action.request.headers).get("X-Trace") == "t4" else 401
-        return HttpResponse(status=status, body=b"{}", headers=(("Content-Type", "application/json"),))
+        return ok({}, status)
 
     sent, status = drive(make(tmp_path, REFRESH), answer, observed=observed)
     assert status == "succeeded"
@@ -194,35 +185,7 @@ def test_a_step_retried_after_a_workflow_reads_that_workflows_outputs(tmp_path: 
     assert calls == [None, "t2", "t4"]
 
 
-SECRET = """
-workflows:
-  - workflowId: w
-    steps:
-      - stepId: poll
-        operationId: getItem
-        parameters:
-          - {name: itemId, in: path, value: x}
-        outputs: {state: $response.body#/state}
-        onSuccess:
-          - name: again
-            type: goto
-            stepId: poll
-            criteria: [{condition: $response.body#/state == "RUNNING"}]
-"""
-
-
-def test_a_poll_after_a_secret_was_learned_builds_a_request_that_carries_it(tmp_path: Path) -> None:
-    def answer(action: SendRequest, n: int) -> HttpResponse:
-        # the driver fetched an OAuth2 token while sending the 2nd request: redacted from then on
-        return ok({"state": "RUNNING" if n < 4 else "DONE"}, secrets=("tok-2",) if n == 2 else ())
-
-    sent, status = drive(make(tmp_path, SECRET), answer, observed=False)
-    assert status == "succeeded"
-    assert ["tok-2" in r.secrets for r in sent] == [False, False, True, True]
-    assert sent[1] is sent[0] and sent[3] is sent[2] and sent[2] is not sent[1]
-
-
-SHOWN = """
+TRACED = """
 workflows:
   - workflowId: w
     inputs: {type: object, properties: {trace: {type: string}}}
@@ -241,8 +204,19 @@ workflows:
 """
 
 
+def test_a_poll_after_a_secret_was_learned_builds_a_request_that_carries_it(tmp_path: Path) -> None:
+    def answer(action: SendRequest, n: int) -> HttpResponse:
+        # the driver fetched an OAuth2 token while sending the 2nd request: redacted from then on
+        return ok({"state": "RUNNING" if n < 4 else "DONE"}, secrets=("tok-2",) if n == 2 else ())
+
+    sent, status = drive(make(tmp_path, TRACED), answer, observed=False)
+    assert status == "succeeded"
+    assert ["tok-2" in r.secrets for r in sent] == [False, False, True, True]
+    assert sent[1] is sent[0] and sent[3] is sent[2] and sent[2] is not sent[1]
+
+
 def test_a_repeated_request_is_shown_as_it_was_until_a_secret_it_holds_is_learned(tmp_path: Path) -> None:
-    run = make(tmp_path, SHOWN, {"trace": "abc-1"})
+    run = make(tmp_path, TRACED, {"trace": "abc-1"})
     run.observed = True
     shown: list[object] = []
     now = 1000.0
