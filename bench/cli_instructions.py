@@ -14,10 +14,7 @@ Needs valgrind; a few minutes.
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -28,19 +25,13 @@ LOW, HIGH = 10, 110
 
 def _count(api: str, polls: int, src: str | None) -> int:
     """Instructions callgrind collected for one ``spola run`` process."""
-    env = dict(os.environ, PYTHONHASHSEED="0")
-    if src:
-        env["PYTHONPATH"] = src
+    from common import callgrind_count
+
     with tempfile.TemporaryDirectory(prefix="spola-bench-") as tmp:
-        command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
-                   "-m", "spola", "run", str(BENCH / "workflows" / "spola.arazzo.yaml"),
-                   "-i", f"job_id={polls}", "--server", f"databricksApi={api}", "--poll-interval", "0",
-                   "--store", str(Path(tmp) / "runs.db"), "--json"]  # fmt: skip
-        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=1800, check=False)
-    found = re.search(r"Collected\s*:\s*(\d+)", done.stderr)
-    if done.returncode != 0 or found is None:
-        raise SystemExit(f"spola run under callgrind failed (exit {done.returncode}):\n{done.stderr[-2000:]}")
-    return int(found.group(1))
+        arguments = ["-m", "spola", "run", str(BENCH / "workflows" / "spola.arazzo.yaml"),
+                     "-i", f"job_id={polls}", "--server", f"databricksApi={api}", "--poll-interval", "0",
+                     "--store", str(Path(tmp) / "runs.db"), "--json"]  # fmt: skip
+        return callgrind_count(arguments, src, "spola run")
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import statistics
 import subprocess
@@ -145,6 +146,21 @@ def run_child(
             err.seek(0)
             peak = int(report.read_text() or 0) * 1024 if report.exists() else 0
             return ChildResult(code, out.read(), err.read(), wall, peak)
+
+
+def callgrind_count(arguments: Sequence[str], src: str | None, what: str) -> int:
+    """The instructions valgrind's callgrind counts for ``python ARGUMENTS`` (every thread, user
+    space), with string hashing fixed (``PYTHONHASHSEED=0``) and ``src`` first on the path when given
+    (another checkout); ``what`` names the process when it fails."""
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    if src:
+        env["PYTHONPATH"] = src
+    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, *arguments]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=1800, check=False)
+    found = re.search(r"Collected\s*:\s*(\d+)", done.stderr)
+    if done.returncode != 0 or found is None:
+        raise SystemExit(f"{what} under callgrind failed (exit {done.returncode}):\n{done.stderr[-2000:]}")
+    return int(found.group(1))
 
 
 def median(values: Sequence[float]) -> float:

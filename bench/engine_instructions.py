@@ -21,10 +21,7 @@ Needs valgrind. The counts are deterministic for a tree (PYTHONHASHSEED is fixed
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -115,16 +112,9 @@ def _child(kind: str, runs: int) -> None:
 
 def _count(kind: str, runs: int, src: str | None) -> int:
     """Instructions callgrind collected for one child process."""
-    env = dict(os.environ, PYTHONHASHSEED="0")
-    if src:
-        env["PYTHONPATH"] = src
-    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
-               str(Path(__file__).resolve()), "--child", kind, str(runs)]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=1800, check=False)
-    found = re.search(r"Collected\s*:\s*(\d+)", done.stderr)
-    if done.returncode != 0 or found is None:
-        raise SystemExit(f"{kind} under callgrind failed (exit {done.returncode}):\n{done.stderr[-2000:]}")
-    return int(found.group(1))
+    from common import callgrind_count
+
+    return callgrind_count([str(Path(__file__).resolve()), "--child", kind, str(runs)], src, kind)
 
 
 def per_exchange(kind: str, src: str | None) -> float:

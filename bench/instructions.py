@@ -18,10 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -109,17 +106,10 @@ async def _child(kind: str, workflows: int, api: str, steady: bool) -> None:
 
 def _count(kind: str, workflows: int, api: str, src: str | None, steady: bool) -> int:
     """Instructions callgrind collected for one child process."""
-    env = dict(os.environ)
-    if src:
-        env["PYTHONPATH"] = src
-    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
-               str(Path(__file__).resolve()), "--child", kind, str(workflows), api,
-               str(int(steady))]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=1800, check=False)
-    found = re.search(r"Collected\s*:\s*(\d+)", done.stderr)
-    if done.returncode != 0 or found is None:
-        raise SystemExit(f"{kind} under callgrind failed (exit {done.returncode}):\n{done.stderr[-2000:]}")
-    return int(found.group(1))
+    from common import callgrind_count
+
+    arguments = [str(Path(__file__).resolve()), "--child", kind, str(workflows), api, str(int(steady))]
+    return callgrind_count(arguments, src, kind)
 
 
 def per_request(kind: str, api: str, src: str | None, steady: bool = False) -> float:
