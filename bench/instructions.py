@@ -10,6 +10,7 @@ writer included), not the kernel's (sockets, fsync): those are in the wall-time 
     .venv/bin/python bench/instructions.py                 # every contender (raw with and without a limit)
     .venv/bin/python bench/instructions.py --vs OTHER/src  # the same for another checkout, in turn
     .venv/bin/python bench/instructions.py --steady        # each after a warm-up workflow and a freeze
+    .venv/bin/python bench/instructions.py --per-poll      # one more poll: 2 workflows of 80 polls less 20
 
 Needs valgrind (Debian: ``apt install valgrind``); takes a few minutes (callgrind runs ~50x slower).
 """
@@ -34,10 +35,11 @@ KINDS = {
 }
 POLLS = 50
 LOW, HIGH = 1, 4
+PER_POLL_K, POLLS_LOW, POLLS_HIGH = 2, 20, 80
 
 
-async def _child(kind: str, workflows: int, api: str, steady: bool) -> None:
-    """Run ``workflows`` workflows as ``kind`` (in the process callgrind watches).
+async def _child(kind: str, workflows: int, api: str, steady: bool, polls: int = POLLS) -> None:
+    """Run ``workflows`` workflows of ``polls`` polls as ``kind`` (in the process callgrind watches).
 
     ``steady`` (``--steady``): first run one workflow to warm up and freeze what the process
     holds, then the ``workflows``. The freeze (`gc.freeze`) takes the modules, the session and the
@@ -69,9 +71,9 @@ async def _child(kind: str, workflows: int, api: str, steady: bool) -> None:
             if kind == "raw-untimed":  # aiohttp's default limit (300 s in all) off: no timer per request
                 session._timeout = aiohttp.ClientTimeout()
             if steady:
-                await loop(api, 1, POLLS, session)
+                await loop(api, 1, polls, session)
                 await settle()
-            await loop(api, workflows, POLLS, session)
+            await loop(api, workflows, polls, session)
         return
     if kind == "specialised-journal":
         from specialised import specialised_workflows
@@ -81,9 +83,9 @@ async def _child(kind: str, workflows: int, api: str, steady: bool) -> None:
         with tempfile.TemporaryDirectory(prefix="spola-bench-") as tmp:
             async with await Journal.open(Path(tmp) / "runs.db") as journal, make_session() as session:
                 if steady:
-                    await specialised_workflows(api, 1, POLLS, session, journal)
+                    await specialised_workflows(api, 1, polls, session, journal)
                     await settle()
-                await specialised_workflows(api, workflows, POLLS, session, journal)
+                await specialised_workflows(api, workflows, polls, session, journal)
         return
     import spola
     from spola.batch import Batch
@@ -97,18 +99,26 @@ async def _child(kind: str, workflows: int, api: str, steady: bool) -> None:
             batch = Batch(
                 document, document.default_workflow(), options=options, concurrency=1, store_path=store
             )
-            await batch.run([{"job_id": POLLS}] * count, total=count)
+            await batch.run([{"job_id": polls}] * count, total=count)
             if batch.counts.succeeded != count:
                 raise SystemExit(f"spola did not run the workflow as expected: {batch.counts}")
             if steady and count == 1:
                 gc.collect()  # the batch's policy freezes the rest when the next batch starts
 
 
-def _count(kind: str, workflows: int, api: str, src: str | None, steady: bool) -> int:
+def _count(kind: str, workflows: int, api: str, src: str | None, steady: bool, polls: int = POLLS) -> int:
     """Instructions callgrind collected for one child process."""
     from common import callgrind_count
 
-    arguments = [str(Path(__file__).resolve()), "--child", kind, str(workflows), api, str(int(steady))]
+    arguments = [
+        str(Path(__file__).resolve()),
+        "--child",
+        kind,
+        str(workflows),
+        api,
+        str(int(steady)),
+        str(polls),
+    ]
     return callgrind_count(arguments, src, kind)
 
 
@@ -118,16 +128,31 @@ def per_request(kind: str, api: str, src: str | None, steady: bool = False) -> f
     return (high - low) / ((HIGH - LOW) * (POLLS + 2))
 
 
+def per_poll(kind: str, api: str, src: str | None) -> float:
+    """Instructions one more poll costs: PER_POLL_K workflows of POLLS_HIGH polls less the same
+    workflows of POLLS_LOW polls, over the polls in between. A workflow's own costs (its run's
+    header, lease and end, the trigger and its durable intent, the fetch) cancel out: what is left
+    is a poll loop's steady work, the hot path of a run that polls for hours."""
+    low = _count(kind, PER_POLL_K, api, src, False, POLLS_LOW)
+    high = _count(kind, PER_POLL_K, api, src, False, POLLS_HIGH)
+    return (high - low) / (PER_POLL_K * (POLLS_HIGH - POLLS_LOW))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--vs", metavar="SRC", help="another checkout's src folder, counted in turn")
     parser.add_argument("--kinds", default=",".join(KINDS), help="which contenders (comma-separated)")
     parser.add_argument("--steady", action="store_true", help="warm up and freeze first (see _child)")
-    parser.add_argument("--child", nargs=4, metavar=("KIND", "K", "API", "STEADY"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--per-poll", action="store_true", help="one more poll, not one more workflow (see per_poll)"
+    )
+    parser.add_argument(
+        "--child", nargs=5, metavar=("KIND", "K", "API", "STEADY", "POLLS"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     if args.child:
-        kind, workflows, api, steady = args.child
-        asyncio.run(_child(kind, int(workflows), api, steady == "1"))
+        kind, workflows, api, steady, polls = args.child
+        asyncio.run(_child(kind, int(workflows), api, steady == "1", int(polls)))
         return
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (Debian: apt install valgrind)")
@@ -138,12 +163,15 @@ def main() -> None:
     trees = {"this tree": None} | ({f"--vs {args.vs}": args.vs} if args.vs else {})
     with bench_server() as server:
         counts = {
-            (tree, kind): per_request(kind, server.api, src, args.steady)
+            (tree, kind): per_poll(kind, server.api, src)
+            if args.per_poll
+            else per_request(kind, server.api, src, args.steady)
             for tree, src in trees.items()
             for kind in kinds
         }
     raw = counts.get(("this tree", "raw"))
-    print("| tree | contender | instructions / request | vs raw aiohttp |")
+    unit = "instructions / poll" if args.per_poll else "instructions / request"
+    print(f"| tree | contender | {unit} | vs raw aiohttp |")
     print("|---|---|---|---|")
     for (tree, kind), value in counts.items():
         versus = f"{value / raw:.2f}x" if raw else "-"

@@ -9,6 +9,7 @@ Optional context rows: httpx and requests loops, run with the peers' interpreter
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import tempfile
 import time
@@ -26,12 +27,15 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class OverheadRow:
-    """One contender: microseconds per request (median of rounds) and what it is."""
+    """One contender: microseconds per request (median of rounds) and what it is; with
+    ``per_poll_us`` / ``per_poll_cpu_us`` also what one more poll costs (see `measure_overhead`)."""
 
     name: str
     per_request_us: float
     note: str = ""
     cpu_us: float = float("nan")
+    per_poll_us: float = float("nan")
+    per_poll_cpu_us: float = float("nan")
 
 
 async def _spola(server: Server, workflows: int, polls: int, store: str | None) -> tuple[float, float]:
@@ -86,13 +90,24 @@ KINDS = ("raw", "specialised", "specialised-journal", "memory", "journal")
 
 
 def measure_overhead(
-    server: Server, *, rounds: int, workflows: int, polls: int, context: bool = True
+    server: Server,
+    *,
+    rounds: int,
+    workflows: int,
+    polls: int,
+    context: bool = True,
+    long_polls: int | None = None,
 ) -> list[OverheadRow]:
     """The overhead table's rows: raw aiohttp, spola in memory, spola journalled (each on asyncio's
     loop, then on uvloop when it is installed, against a raw loop on the same loop), then context rows.
 
     Every round runs each contender once on each loop (a fresh loop per round and loop kind), the
     order rotated each round, so a busy machine hurts them alike.
+
+    ``long_polls``: each contender also runs, right after, the same workflows with that many polls;
+    the difference over the polls in between (the median of the rounds' differences) is what one
+    more poll costs, each workflow's own costs cancelled out (its run's header, lease and end, the
+    trigger and its durable intent, the fetch): a poll loop's steady work.
     """
     factories: dict[str, Any] = {"asyncio": None}
     uv = _uvloop_factory()
@@ -101,10 +116,12 @@ def measure_overhead(
     samples: dict[tuple[str, str], list[tuple[float, float]]] = {
         (loop, kind): [] for loop in factories for kind in KINDS
     }
+    extra: dict[tuple[str, str], list[tuple[float, float]]] = {key: [] for key in samples}
+    """Per round: (wall, CPU) microseconds of the long run less the short one, per poll in between."""
     with tempfile.TemporaryDirectory(prefix="spola-bench-") as tmp:
         store = str(Path(tmp) / "runs.db")
 
-        async def one(kind: str) -> tuple[float, float]:
+        async def one(kind: str, polls: int = polls) -> tuple[float, float]:
             if kind == "raw":
                 return await _raw(server, workflows, polls)
             if kind == "specialised":
@@ -113,6 +130,15 @@ def measure_overhead(
                 return await _raw(server, workflows, polls, store=store)
             return await _spola(server, workflows, polls, store if kind == "journal" else None)
 
+        async def longer(loop: str, kind: str, short: tuple[float, float]) -> None:
+            assert long_polls is not None
+            wall, cpu = await one(kind, long_polls)
+            requests, more = workflows * (polls + 2), workflows * (long_polls + 2)
+            between = workflows * (long_polls - polls)
+            extra[(loop, kind)].append(
+                ((wall * more - short[0] * requests) / between, (cpu * more - short[1] * requests) / between)
+            )
+
         async def round_of(loop: str, index: int, warm: bool) -> None:
             if warm:
                 await one("memory")  # warm-up: imports, first connection, the store's schema
@@ -120,7 +146,10 @@ def measure_overhead(
             order = list(KINDS)
             turn = index % len(order)
             for kind in order[turn:] + order[:turn]:
-                samples[(loop, kind)].append(await one(kind))
+                short = await one(kind)
+                samples[(loop, kind)].append(short)
+                if long_polls is not None:
+                    await longer(loop, kind, short)
 
         for index in range(rounds):
             names = list(factories)
@@ -134,25 +163,30 @@ def measure_overhead(
     def cpu(loop: str, kind: str) -> float:
         return median([c for _w, c in samples[(loop, kind)]])
 
+    def per_poll(row: OverheadRow, loop: str, kind: str) -> OverheadRow:
+        found = extra[(loop, kind)]
+        if not found:
+            return row
+        wall, cpu = median([w for w, _c in found]), median([c for _w, c in found])
+        return dataclasses.replace(row, per_poll_us=wall, per_poll_cpu_us=cpu)
+
+    def row(name: str, loop: str, kind: str, note: str) -> OverheadRow:
+        return per_poll(OverheadRow(name, wall(loop, kind), note, cpu(loop, kind)), loop, kind)
+
     rows = [
-        OverheadRow("raw aiohttp loop (the limit)", wall("asyncio", "raw"), "keep-alive, JSON parsed",
-                    cpu("asyncio", "raw")),
-        OverheadRow("hand-specialised steps over spola's send", wall("asyncio", "specialised"),
-                    "what generated code could at best be", cpu("asyncio", "specialised")),
-        OverheadRow("hand-specialised, journalled as spola does", wall("asyncio", "specialised-journal"),
-                    "the same, with spola's journal", cpu("asyncio", "specialised-journal")),
-        OverheadRow("spola, in memory (--no-store)", wall("asyncio", "memory"), "", cpu("asyncio", "memory")),
-        OverheadRow("spola, journalled (SQLite)", wall("asyncio", "journal"), "with the writer thread",
-                    cpu("asyncio", "journal")),
+        row("raw aiohttp loop (the limit)", "asyncio", "raw", "keep-alive, JSON parsed"),
+        row("hand-specialised steps over spola's send", "asyncio", "specialised",
+            "what generated code could at best be"),
+        row("hand-specialised, journalled as spola does", "asyncio", "specialised-journal",
+            "the same, with spola's journal"),
+        row("spola, in memory (--no-store)", "asyncio", "memory", ""),
+        row("spola, journalled (SQLite)", "asyncio", "journal", "with the writer thread"),
     ]  # fmt: skip
     if "uvloop" in factories:
         rows += [
-            OverheadRow("raw aiohttp loop on uvloop", wall("uvloop", "raw"), "the limit on uvloop",
-                        cpu("uvloop", "raw")),
-            OverheadRow("spola, in memory, on uvloop", wall("uvloop", "memory"), "vs raw on uvloop",
-                        cpu("uvloop", "memory")),
-            OverheadRow("spola, journalled, on uvloop", wall("uvloop", "journal"), "vs raw on uvloop",
-                        cpu("uvloop", "journal")),
+            row("raw aiohttp loop on uvloop", "uvloop", "raw", "the limit on uvloop"),
+            row("spola, in memory, on uvloop", "uvloop", "memory", "vs raw on uvloop"),
+            row("spola, journalled, on uvloop", "uvloop", "journal", "vs raw on uvloop"),
         ]  # fmt: skip
     if context:
         rows.extend(_context_rows(server, polls, rounds))

@@ -60,7 +60,7 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def overhead_section(rows: list, polls: int) -> str:
+def overhead_section(rows: list, polls: int, long_polls: int | None = None) -> str:
     raw = rows[0]
     raw_uv = next((r for r in rows if r.name.startswith("raw aiohttp loop on uvloop")), None)
 
@@ -72,10 +72,31 @@ def overhead_section(rows: list, polls: int) -> str:
         floor = base(r).cpu_us  # type: ignore[attr-defined]
         return ["-", "-"] if value != value else [f"{value:.0f}", f"{value / floor:.2f}x"]
 
+    def per_poll(r: object) -> list[str]:
+        if long_polls is None:
+            return []
+        wall, cpu = r.per_poll_us, r.per_poll_cpu_us  # type: ignore[attr-defined]
+        floor = base(r)
+        if wall != wall:
+            return ["-", "-", "-", "-"]
+        return [f"{wall:.0f}", f"{wall / floor.per_poll_us:.2f}x",  # type: ignore[attr-defined]
+                f"{cpu:.0f}", f"{cpu / floor.per_poll_cpu_us:.2f}x"]  # type: ignore[attr-defined]  # fmt: skip
+
     body = [[r.name, f"{r.per_request_us:.0f}", f"{r.per_request_us / base(r).per_request_us:.2f}x", *cpu(r),
-             r.note]
+             *per_poll(r), r.note]
             for r in rows]  # fmt: skip
-    header = ["client", "wall us / request", "vs raw aiohttp", "client CPU us / request", "vs raw", ""]
+    header = ["client", "wall us / request", "vs raw aiohttp", "client CPU us / request", "vs raw"]
+    if long_polls is not None:
+        header += ["wall us / poll", "vs raw", "CPU us / poll", "vs raw"]
+    header.append("")
+    poll_note = (
+        f" The per-poll columns are one more poll: each contender also ran the same workflows with "
+        f"{long_polls} polls right after, and the difference over the polls in between (median of the "
+        "rounds' differences) leaves out each workflow's own costs (its run's header, lease and end, the "
+        "trigger and its durable intent, the fetch): the steady work of a poll loop."
+        if long_polls is not None
+        else ""
+    )
     uv_note = (
         " uvloop rows (when uvloop is installed: the dev extra has it) are compared with the raw loop on "
         "uvloop, never with the asyncio floor; spola itself runs on asyncio's loop."
@@ -90,7 +111,7 @@ def overhead_section(rows: list, polls: int) -> str:
             "interpreted, no journal; a floor for any engine in Python, generated per-step code included. "
             "The row below it adds spola's journal as spola keeps it (header, lease, the trigger's intent "
             "and response committed around its send, one row per poll, the run's end): the floor journalled."
-            + uv_note)  # fmt: skip
+            + poll_note + uv_note)  # fmt: skip
 
 
 def peers_section(rows: list, polls: int, note: str) -> str:
@@ -169,6 +190,12 @@ def main() -> None:
         help="poll requests/s to aim at in benchmark 3 (poll interval = workflows / rate)",
     )
     parser.add_argument("--polls", type=int, default=50, help="polls per workflow in benchmarks 1, 2 and 5")
+    parser.add_argument(
+        "--long-polls",
+        type=int,
+        default=200,
+        help="benchmark 1 also runs this many polls per workflow: the per-poll columns (0: not)",
+    )
     parser.add_argument("--readme", action="store_true", help="write the tables into bench/README.md")
     parser.add_argument("--json", help="also write the raw measurements to this file")
     args = parser.parse_args()
@@ -181,10 +208,12 @@ def main() -> None:
     env = None if quick or args.no_peers else setup_peers()  # first: its venv also has httpx for section 1
     with bench_server() as server:
         rounds, workflows = (1, 1) if quick else (7, 6)
+        long = 2 * polls if quick else args.long_polls
+        long_polls = long if long > polls else None
         overhead = measure_overhead(
-            server, rounds=rounds, workflows=workflows, polls=polls, context=not quick
+            server, rounds=rounds, workflows=workflows, polls=polls, context=not quick, long_polls=long_polls
         )
-        sections.append(overhead_section(overhead, polls))
+        sections.append(overhead_section(overhead, polls, long_polls))
         raw["overhead"] = [asdict(r) for r in overhead]
         if env is not None:
             peers = run_peers(server, env, polls=polls, repeats=5)

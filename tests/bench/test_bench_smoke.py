@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import subprocess
 import sys
 
@@ -18,6 +19,11 @@ def test_the_quick_benchmark_runs_and_prints_every_table() -> None:
     for heading in ("### 1. Overhead", "### 3. Scale", "### 4. Start-up", "### 5. Hot spots"):
         assert heading in out
     assert "| spola, journalled (SQLite) |" in out
+    assert "| wall us / poll | vs raw | CPU us / poll | vs raw |" in out
+    journalled = next(line for line in out.splitlines() if line.startswith("| spola, journalled (SQLite) |"))
+    cells = [cell.strip() for cell in journalled.split("|")[2:-1]]
+    # one more poll's cost is measured (a number: in the quick run's single round it may be any)
+    assert math.isfinite(float(cells[4])) and cells[5].endswith("x"), cells
     scale_row = next(line for line in out.splitlines() if line.startswith("| 40 |"))
     assert "| yes |" in scale_row, "the small scale run must finish every workflow"
     assert "Traceback" not in proc.stderr
