@@ -22,7 +22,7 @@ from spola import __version__
 from spola.core.actions import Finish, SendRequest, Wait
 from spola.drivers import deadlines, killpoint
 from spola.drivers.oauth import TokenCache, TokenError
-from spola.exchange import REFUSED_PREFIX, HttpResponse
+from spola.exchange import REFUSED_PREFIX, HttpRequest, HttpResponse
 from spola.hosts import HostPolicy, HostRefused
 from spola.redact import is_credential_header
 
@@ -92,13 +92,22 @@ def _origin(url: URL) -> str:
     return f"{url.scheme}://{url.host}:{url.explicit_port or url.port}"
 
 
+_checked: tuple[HostPolicy, URL] | None = None
+"""The URL ``send`` last checked itself and the policy it checked it under: the middleware does not
+check that very URL object again under that very policy (any other hop, a redirect included, and
+any other task's request, is checked in full)."""
+
+
 async def _check_hop(req: aiohttp.ClientRequest, handler: Any) -> aiohttp.ClientResponse:
     """Client middleware: every hop (the request and each redirect) is checked before it connects,
     and a hop to another origin leaves behind every credential header spola added."""
-    try:
-        HOSTS.get().check_url(str(req.url))
-    except HostRefused as exc:
-        raise _HostError(exc.message) from None
+    policy = HOSTS.get()
+    checked = _checked
+    if checked is None or checked[1] is not req.url or checked[0] is not policy:
+        try:
+            policy.check_url(str(req.url))
+        except HostRefused as exc:
+            raise _HostError(exc.message) from None
     credentials = _CREDENTIALS.get()
     if credentials is not None and _origin(req.url) != credentials[0]:
         for name in [n for n in req.headers if n.lower() in credentials[1]]:
@@ -181,23 +190,10 @@ def _late(action: SendRequest) -> str:
     return f"no response within {action.timeout:g} s"
 
 
-async def send(session: aiohttp.ClientSession, action: SendRequest) -> HttpResponse:
-    """Send one request; transport failures are returned as a response with ``status=None``."""
-    request = action.request
-    started = time.perf_counter()
-    headers = list(request.headers)
-    try:
-        HOSTS.get().check_url(request.url)
-    except HostRefused as exc:
-        return HttpResponse(status=None, error=REFUSED_PREFIX + exc.message, elapsed=0.0)
-    tokens: list[str] = []
-    try:
-        for grant in request.grants:
-            token = await TOKENS.token(session, grant, action.timeout)
-            tokens.append(token)
-            headers.append(("Authorization", f"Bearer {token}"))
-    except TokenError as exc:
-        return HttpResponse(status=None, error=str(exc), elapsed=time.perf_counter() - started)
+def _prepare(
+    request: HttpRequest, headers: Sequence[tuple[str, str]]
+) -> tuple[HttpRequest, URL, frozenset[str]]:
+    """The URL to send ``request`` to and the (lower-case) names of the headers carrying credentials."""
     url = URL(request.url, encoded=True)
     if url.user is not None and any(name.lower() == "authorization" for name, _ in headers):
         url = url.with_user(None)  # the request's own Authorization wins over userinfo in the URL
@@ -206,6 +202,48 @@ async def send(session: aiohttp.ClientSession, action: SendRequest) -> HttpRespo
         for name, value in headers
         if is_credential_header(name) or any(secret and secret in value for secret in request.secrets)
     )
+    return request, url, carried
+
+
+_prepared: dict[int, tuple[HttpRequest, URL, frozenset[str]]] = {}
+"""`_prepare`'s answer for a request sent before, by ``id``: a poll sends the same request object
+again and again. The entry holds the request itself, so an ``id`` reused by another object does
+not match. Only requests without OAuth grants or body are kept (their headers are the request's own,
+their size small), in memory only; the dict is emptied when it holds `_PREPARED_MAX`."""
+_PREPARED_MAX = 4096
+
+
+async def send(session: aiohttp.ClientSession, action: SendRequest) -> HttpResponse:
+    """Send one request; transport failures are returned as a response with ``status=None``."""
+    global _checked  # noqa: PLW0603
+    request = action.request
+    started = time.perf_counter()
+    policy = HOSTS.get()
+    try:
+        policy.check_url(request.url)
+    except HostRefused as exc:
+        return HttpResponse(status=None, error=REFUSED_PREFIX + exc.message, elapsed=0.0)
+    tokens: list[str] = []
+    headers: Sequence[tuple[str, str]] = request.headers
+    if request.grants:
+        headers = list(request.headers)
+        try:
+            for grant in request.grants:
+                token = await TOKENS.token(session, grant, action.timeout)
+                tokens.append(token)
+                headers.append(("Authorization", f"Bearer {token}"))
+        except TokenError as exc:
+            return HttpResponse(status=None, error=str(exc), elapsed=time.perf_counter() - started)
+        _, url, carried = _prepare(request, headers)
+    elif request.body is not None:
+        _, url, carried = _prepare(request, headers)
+    else:
+        prepared = _prepared.get(id(request))
+        if prepared is None or prepared[0] is not request:
+            if len(_prepared) >= _PREPARED_MAX:
+                _prepared.clear()
+            prepared = _prepared[id(request)] = _prepare(request, headers)
+        _, url, carried = prepared
     # a request that carries no credential leaves the variable alone when it is already unset
     bound = None
     if carried or _CREDENTIALS.get() is not None:
@@ -216,6 +254,7 @@ async def send(session: aiohttp.ClientSession, action: SendRequest) -> HttpRespo
     if task is not None:
         watch = deadlines.of_loop(task.get_loop())
         deadline = watch.watch(task, action.timeout)
+    _checked = (policy, url)
     try:
         async with session.request(
             request.method,
