@@ -279,6 +279,12 @@ class Run:
         ]
         self.learn_secrets(found)
 
+    def settle_outputs(self) -> None:
+        """Evaluate every step output left owed (`spola.core.flow.settle_outputs`): for a driver
+        about to take the run's state as plain data. Nothing the run decides changes."""
+        for frame in self.frames.values():
+            flow.settle_outputs(frame)
+
     def interrupt(self, reason: str = "interrupted") -> RunResult:
         """Stop the run where it is and report it as interrupted."""
         if self.result is None:
@@ -508,6 +514,7 @@ class Run:
         frame.phase = "done"
         frame.status = status
         frame.error = error
+        flow.settle_outputs(frame)
         scope = build_scope(frame, self.workflow_states)
         outputs = evaluate_outputs(frame.workflow.outputs, scope, chained=True)
         frame.outputs = outputs
@@ -572,6 +579,7 @@ class Run:
             trace=trace,
             known=known,
             step=step,
+            defer_outputs=trace is None and not self.secret_outputs,
         )
         if self.secret_outputs:
             self._learn_outputs(frame)
@@ -683,6 +691,7 @@ class Run:
         root = self.root
         if root.phase != "done":
             root.phase = "done"
+            flow.settle_outputs(root)
             scope = build_scope(root, self.workflow_states)
             root.outputs = evaluate_outputs(root.workflow.outputs, scope, chained=True)
         message = error and RunError(error.step_id, self.redactor.redact_text(error.message))

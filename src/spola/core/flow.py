@@ -13,10 +13,11 @@ from msgspec import Struct
 
 from spola.core.polling import THROTTLE_STATUSES, poll_delay, retry_after_seconds
 from spola.core.report import RunError
-from spola.core.scope import evaluate_outputs
+from spola.core.scope import build_scope, evaluate_outputs, read_body
 from spola.criteria.observe import observe
 from spola.expr import MISSING
 from spola.idcache import by_identity_pair
+from spola.model.walk import expressions_of
 
 if TYPE_CHECKING:
     import random
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from spola.core.frame import Frame, Link
     from spola.exchange import HttpResponse
     from spola.expr import Scope
-    from spola.model import Criterion, FailureAction, Step, SuccessAction
+    from spola.model import Criterion, FailureAction, Step, SuccessAction, Workflow
     from spola.options import RunOptions
 
 
@@ -176,13 +177,16 @@ def judge(
     trace: Trace | None = None,
     known: Mapping[str, Any] | None = None,
     step: Step | None = None,
+    defer_outputs: bool = False,
 ) -> Verdict:
     """Decide a step's outcome from its response (or problem, or finished child): evaluate its
     outputs into the frame, schedule the frame's next step, and say what else must happen.
 
     ``trace`` (only when observed) collects every criterion evaluated, actions' included; ``known``
     are outputs already evaluated from this response (a login's token, foreseen by the journal);
-    ``step`` is the frame's step, when the caller has it at hand."""
+    ``step`` is the frame's step, when the caller has it at hand; ``defer_outputs`` lets outputs
+    that only the workflow's end reads wait until then (`_read_late`; the caller observes no event
+    and learns no secret from them)."""
     if step is None:
         step = frame.step
     reasons: list[str] = []
@@ -215,12 +219,66 @@ def judge(
         reasons.insert(0, f"no response: {response.error}")
     if not passed and response is not None and (response.status or 0) >= 400:
         reasons.append(_error_snippet(response))
-    frame.step_outputs[step.step_id] = evaluate_outputs(step.outputs, scope, known=known)
+    owed = frame.owed_step
+    if owed is not None:
+        if owed is step:  # its last execution's, never read: replaced below
+            frame.owed_step = frame.owed_response = None
+        else:
+            settle_outputs(frame)
+    late = False
+    if defer_outputs and problem is None and known is None and response is not None and step.outputs:
+        if frame.late_step is not step:  # (else the same step judged again: a poll's)
+            frame.late_step = step
+            frame.read_late = _late_outputs(step, frame.workflow)
+        late = frame.read_late
+    if not late:
+        frame.step_outputs[step.step_id] = evaluate_outputs(step.outputs, scope, known=known)
     if passed:
         move = _on_success(frame, step, scope, options, rng, trace)
     else:
         move = _on_failure(frame, step, scope, now, options, rng, reasons, trace)
+    if late:
+        assert response is not None
+        if move.then is None and frame.phase == "ready" and frame.workflow.steps[frame.index] is step:
+            frame.owed_step, frame.owed_response = step, response  # it runs again next: owed
+        else:
+            frame.step_outputs[step.step_id] = evaluate_outputs(step.outputs, scope)
     return Verdict(passed, reasons, move.label, move.then, move.kind, move.name, move.target)
+
+
+def _read_late(step: Step, workflow: Workflow) -> bool:
+    """Whether the step's outputs may be evaluated when first needed rather than when it ends.
+
+    They may when they read nothing but the exchange (``$response.*``, ``$statusCode``), fixed
+    once the response is in, and no expression of the workflow but its own outputs reads them
+    (``$steps.<id>.outputs``, ``$steps``): then only the workflow's end (`settle_outputs`) and a
+    run's snapshot read them, and a poll step's outputs that the next poll replaces are never
+    evaluated at all."""
+    for value in step.outputs.values():
+        for expression in value.expressions:
+            if expression.kind not in ("response", "statusCode"):
+                return False
+    for _, expression in expressions_of(workflow, workflow_outputs=False):
+        for ref in expression.references():
+            if ref.kind == "steps" and ref.id in (None, step.step_id):
+                return False
+    return True
+
+
+_late_outputs = by_identity_pair(_read_late, 4096)
+
+
+def settle_outputs(frame: Frame) -> None:
+    """Evaluate the outputs `judge` left owed (see `_read_late`), from the response they belong to:
+    what they would have been had they been evaluated when their step ended (they read nothing
+    but that exchange, so the scope holds nothing else)."""
+    step, response = frame.owed_step, frame.owed_response
+    if step is None or response is None:
+        return
+    frame.owed_step = frame.owed_response = None
+    body, _ = read_body(response)
+    scope = build_scope(frame, {}, response=response, body=body)
+    frame.step_outputs[step.step_id] = evaluate_outputs(step.outputs, scope)
 
 
 def _error_snippet(response: HttpResponse, limit: int = 300) -> str:

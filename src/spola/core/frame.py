@@ -58,6 +58,15 @@ class Frame(Struct):
     """The request the frame's last step execution built, its plan, the secrets it was built with
     and the step's path, kept when the plan is `StepPlan.repeatable` (cleared whenever a step
     starts): the request of that step run again right after itself, with the same secrets."""
+    owed_step: Step | None = None
+    """A step whose outputs are not evaluated yet (`owed_response` holds its response): a poll
+    step's outputs that nothing reads before the next poll replaces them
+    (`spola.core.flow.settle_outputs` evaluates them when the workflow ends or the run is
+    snapshot). Plain fields, not a pair: a waiting run keeps no object more for the collector."""
+    owed_response: HttpResponse | None = None
+    late_step: Step | None = None
+    """The step judged last; ``read_late``: whether its outputs may be owed (`spola.core.flow._read_late`)."""
+    read_late: bool = False
     step_report: StepReport | None = None
     """The run's report entry of the step the frame started last (the run's ``reports`` hold it)."""
     request_view: tuple[HttpRequest, RequestView] | None = None

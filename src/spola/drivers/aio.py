@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
+from msgspec import Struct
 from yarl import URL
 
 from spola import __version__
@@ -190,10 +191,21 @@ def _late(action: SendRequest) -> str:
     return f"no response within {action.timeout:g} s"
 
 
-def _prepare(
-    request: HttpRequest, headers: Sequence[tuple[str, str]]
-) -> tuple[HttpRequest, URL, frozenset[str]]:
-    """The URL to send ``request`` to and the (lower-case) names of the headers carrying credentials."""
+class _Prepared(Struct, frozen=True, gc=False):
+    """A request, the URL to send it to and the (lower-case) names of its headers that carry
+    credentials. Untracked by the cyclic collector: it refers to nothing that refers back to it."""
+
+    request: HttpRequest
+    url: URL
+    carried: frozenset[str]
+
+
+_CARRIED: dict[frozenset[str], frozenset[str]] = {}
+"""Each set of credential header names once (a batch's requests carry the same few sets)."""
+
+
+def _prepare(request: HttpRequest, headers: Sequence[tuple[str, str]]) -> _Prepared:
+    """Where ``request`` goes and which of ``headers`` carry credentials."""
     url = URL(request.url, encoded=True)
     if url.user is not None and any(name.lower() == "authorization" for name, _ in headers):
         url = url.with_user(None)  # the request's own Authorization wins over userinfo in the URL
@@ -202,14 +214,17 @@ def _prepare(
         for name, value in headers
         if is_credential_header(name) or any(secret and secret in value for secret in request.secrets)
     )
-    return request, url, carried
+    if len(_CARRIED) >= _PREPARED_MAX:
+        _CARRIED.clear()
+    return _Prepared(request, url, _CARRIED.setdefault(carried, carried))
 
 
-_prepared: dict[int, tuple[HttpRequest, URL, frozenset[str]]] = {}
+_prepared: dict[int, _Prepared] = {}
 """`_prepare`'s answer for a request sent before, by ``id``: a poll sends the same request object
 again and again. The entry holds the request itself, so an ``id`` reused by another object does
 not match. Only requests without OAuth grants or body are kept (their headers are the request's own,
-their size small), in memory only; the dict is emptied when it holds `_PREPARED_MAX`."""
+their size small), in memory only; the dict is emptied when it holds `_PREPARED_MAX`. A waiting
+run's entry adds one object to the collector's count (the URL)."""
 _PREPARED_MAX = 4096
 
 
@@ -234,16 +249,17 @@ async def send(session: aiohttp.ClientSession, action: SendRequest) -> HttpRespo
                 headers.append(("Authorization", f"Bearer {token}"))
         except TokenError as exc:
             return HttpResponse(status=None, error=str(exc), elapsed=time.perf_counter() - started)
-        _, url, carried = _prepare(request, headers)
+        prepared = _prepare(request, headers)
     elif request.body is not None:
-        _, url, carried = _prepare(request, headers)
+        prepared = _prepare(request, headers)
     else:
-        prepared = _prepared.get(id(request))
-        if prepared is None or prepared[0] is not request:
+        found = _prepared.get(id(request))
+        if found is None or found.request is not request:
             if len(_prepared) >= _PREPARED_MAX:
                 _prepared.clear()
-            prepared = _prepared[id(request)] = _prepare(request, headers)
-        _, url, carried = prepared
+            found = _prepared[id(request)] = _prepare(request, headers)
+        prepared = found
+    url, carried = prepared.url, prepared.carried
     # a request that carries no credential leaves the variable alone when it is already unset
     bound = None
     if carried or _CREDENTIALS.get() is not None:

@@ -275,6 +275,7 @@ def snapshot(run: Run) -> dict[str, Any]:
     """
     if run.result is not None:
         raise SnapshotError("a finished run has nothing to carry over")
+    run.settle_outputs()  # owed step outputs as plain values (they read nothing but their response)
     version, state, gauss = run.rng.getstate()
     return {
         "v": VERSION,

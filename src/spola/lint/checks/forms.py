@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Final
 from spola.criteria import COMPARISON_DIALECT, RFC9535, classify, parse_dialect
 from spola.errors import ExpressionError
 from spola.expr import Embedded, parse_template
-from spola.lint.walk import criteria_of, sites_of, strings_in
+from spola.model.walk import criteria_of, sites_of, strings_in
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

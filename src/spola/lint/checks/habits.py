@@ -15,8 +15,8 @@ from msgspec import Struct
 
 from spola.errors import ExpressionError
 from spola.expr import SHORTHAND, parse_template
-from spola.lint.walk import criteria_of, sites_of, strings_in
 from spola.model.fields import did_you_mean
+from spola.model.walk import criteria_of, sites_of, strings_in
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from spola.expr.scanner import SHORTHAND
-from spola.lint.walk import expressions_of
 from spola.model.fields import did_you_mean
+from spola.model.walk import expressions_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator

@@ -1,4 +1,4 @@
-"""Walks over the parts of a workflow the checks look at: actions, criteria and value trees."""
+"""Walks over a workflow's actions, criteria, value trees and their expressions (checks, the engine)."""
 
 from __future__ import annotations
 
@@ -47,11 +47,13 @@ def _parameters(params: tuple[Parameter, ...], step: Step | None) -> Iterator[Si
         yield Site(join(param.pointer, "value"), param.raw_value, param.value, step)
 
 
-def sites_of(workflow: Workflow) -> Iterator[Site]:
-    """Every value tree of the workflow: parameters, payloads, replacements, outputs."""
+def sites_of(workflow: Workflow, *, workflow_outputs: bool = True) -> Iterator[Site]:
+    """Every value tree of the workflow: parameters, payloads, replacements, outputs (the workflow's
+    own outputs left out when ``workflow_outputs`` is false)."""
     yield from _parameters(workflow.parameters, None)
-    for name, value in workflow.outputs.items():
-        yield Site(join(workflow.pointer, "outputs", name), value.raw, value)
+    if workflow_outputs:
+        for name, value in workflow.outputs.items():
+            yield Site(join(workflow.pointer, "outputs", name), value.raw, value)
     shared: list[SuccessAction | FailureAction] = [*workflow.success_actions, *workflow.failure_actions]
     for action in shared:
         yield from _parameters(action.parameters, None)
@@ -82,9 +84,10 @@ def strings_in(raw: Any, pointer: str) -> Iterator[tuple[str, str]]:
             yield from strings_in(item, join(pointer, index))
 
 
-def expressions_of(workflow: Workflow) -> Iterator[tuple[str, Expression]]:
-    """Every runtime expression of the workflow's values and criteria, with the pointer it sits at."""
-    for site in sites_of(workflow):
+def expressions_of(workflow: Workflow, *, workflow_outputs: bool = True) -> Iterator[tuple[str, Expression]]:
+    """Every runtime expression of the workflow's values and criteria, with the pointer it sits at
+    (those of the workflow's own outputs left out when ``workflow_outputs`` is false)."""
+    for site in sites_of(workflow, workflow_outputs=workflow_outputs):
         if site.value is not None:
             for expression in site.value.expressions:
                 yield site.pointer, expression
