@@ -191,7 +191,7 @@ _KEPT_AS_THEY_ARE = (bytes, bytearray, memoryview)
 """Values `msgspec.to_builtins` would turn into base64 text: kept as they are, as the walk keeps them."""
 
 
-def event_to_dict(event: Event) -> dict[str, Any]:
+def event_to_dict(event: Event, *, for_json: bool = False) -> dict[str, Any]:
     """An event as plain JSON-friendly data: ``{"kind": "finished", <field>: …}`` (snake_case).
 
     Nested summaries become dicts, tuples become lists, everything else is a copy of the value:
@@ -199,6 +199,9 @@ def event_to_dict(event: Event) -> dict[str, Any]:
     list (as JSON, where the journal stores it, has it). msgspec turns the structs into dicts in
     one pass (no deep copy: containers are rebuilt, leaves shared); a value it does not know (a
     sentinel, an object of the caller's) takes the generic walk.
+
+    ``for_json``: for data about to be encoded as JSON (the journal's step log), tuples may stay
+    tuples: they encode as the same arrays, and the walk that turns them into lists is skipped.
     """
     kind = _KIND_OF.get(type(event)) or next(
         name for name, cls in EVENT_KINDS.items() if isinstance(event, cls)
@@ -209,6 +212,8 @@ def event_to_dict(event: Event) -> dict[str, Any]:
         )
     except TypeError:
         return generic_event_to_dict(event)
+    if for_json:
+        return {"kind": kind, **data}
     return {"kind": kind, **_lists(data)}  # (msgspec keeps tuples as tuples)
 
 

@@ -31,12 +31,12 @@ class JournalLog:
     def __call__(self, event: Event) -> None:
         """Observe one engine event."""
         if isinstance(event, StepFinished):
-            data = event_to_dict(event)
+            data = event_to_dict(event, for_json=True)
             data.pop("response", None)
             data.pop("kind", None)
             self.journal.event(EventRecord(self.run_id, STEP_FINISHED, event.at, data, seq=event.call_id))
         elif isinstance(event, Waiting):
-            data = event_to_dict(event)
+            data = event_to_dict(event, for_json=True)
             data.pop("kind", None)
             self.journal.event(EventRecord(self.run_id, STEP_WAIT, event.at, data))
         if self.forward is not None:

@@ -153,3 +153,17 @@ def test_plain_events_do_not_take_the_generic_walk(tmp_path: Path, monkeypatch: 
     )
     for event in [*plain, real]:
         event_to_dict(event)
+
+
+def test_the_json_form_encodes_as_the_list_form_does(tmp_path: Path) -> None:
+    # the journal's step log takes `for_json` (tuples left as tuples) and stores JSON: the text it
+    # stores must be the one the list form gives, for real events and odd ones
+    from spola.jsoncodec import dumps_text
+
+    events = [*_events(tmp_path), *_odd()[:2]]
+    tupled = 0
+    for event in events:
+        lists, as_json = event_to_dict(event), event_to_dict(event, for_json=True)
+        assert dumps_text(as_json, default=str) == dumps_text(lists, default=str), event
+        tupled += as_json != lists  # (a tuple is not equal to a list: the walk really was skipped)
+    assert tupled > 0
