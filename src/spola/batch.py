@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -159,6 +159,7 @@ class Batch:
         self._document_id: tuple[str, str] = ("", "")
         self.journal_stats: JournalStats | None = None
         self._gate = StartGate()
+        self._sender: Callable[[aiohttp.ClientSession, SendRequest], Awaitable[HttpResponse]] | None = None
         self._gated = concurrency > 1
         """One run at a time has no burst of starts or sends to spread: no gate, no pacer."""
 
@@ -290,7 +291,10 @@ class Batch:
 
     async def _one(self, index: int, row: Row, session: aiohttp.ClientSession) -> RunResult | None:
         """Run one row; a journalled run holds its lease like a single run (see `spola.lease`)."""
-        from spola.drivers.aio import RunInterrupted, drive
+        from spola.drivers.aio import RunInterrupted, drive, send
+
+        # one run at a time sends straight away: no gate, no wrapper coroutine per request
+        sender = self._gated_send(send) if self._gated else send
         from spola.lease import HELD, LeaseHolder, LeaseLost
         from spola.lease import acquire as acquire_lease
 
@@ -310,7 +314,7 @@ class Batch:
         self.counts.running += 1
         try:
             if journal is None:
-                return await drive(run, session, sender=self._send, pacer=self._pacer)
+                return await drive(run, session, sender=sender, pacer=self._pacer)
             from spola.drivers.journal import JournalHooks
 
             await journal.create_run(self._header(run))
@@ -320,7 +324,7 @@ class Batch:
             if self._gated:  # runs whose records were committed together go on in slices
                 await self._gate.enter()
             result = await drive(
-                run, session, journal=JournalHooks(journal, run), sender=self._send, pacer=self._pacer
+                run, session, journal=JournalHooks(journal, run), sender=sender, pacer=self._pacer
             )
         except RunInterrupted as stop:
             result = stop.result
@@ -340,18 +344,24 @@ class Batch:
                 await holder.release()
         return result
 
-    async def _send(self, session: aiohttp.ClientSession, action: SendRequest) -> HttpResponse:
-        """Send a request through the start gate.
+    def _gated_send(
+        self, send: Callable[[aiohttp.ClientSession, SendRequest], Awaitable[HttpResponse]]
+    ) -> Callable[[aiohttp.ClientSession, SendRequest], Awaitable[HttpResponse]]:
+        """``send`` through the start gate (made once per batch, shared by its runs).
 
         When thousands of runs wake at once (their journal records were committed together, their
         poll timers fell due together), their sends spread over loop iterations instead of holding
         the loop for the whole wave.
         """
-        from spola.drivers.aio import send
+        if self._sender is None:
+            gate = self._gate
 
-        if self._gated:
-            await self._gate.enter()
-        return await send(session, action)
+            async def gated(session: aiohttp.ClientSession, action: SendRequest) -> HttpResponse:
+                await gate.enter()
+                return await send(session, action)
+
+            self._sender = gated
+        return self._sender
 
     def _header(self, run: Run) -> RunHeader:
         from spola.durable import run_header

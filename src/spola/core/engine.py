@@ -409,7 +409,9 @@ class Run:
             execution = runs[step_id]
         else:
             execution = runs[step_id] = runs.get(step_id, 0) + 1
-        report = frame.step_report = self._report(frame, step_id)
+        report = frame.step_report  # (the frame's last step's: a poll's own report again)
+        if report is None or report.step_id != step_id:
+            report = frame.step_report = self._report(frame, step_id)
         report.executions += 1
         frame.step_started_at = now
         frame.request = None

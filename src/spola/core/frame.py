@@ -82,7 +82,11 @@ class Frame(Struct):
 
     def step_index(self, step_id: str) -> int:
         """Index of a step of this workflow by id (checked at load time, so it exists)."""
-        for i, step in enumerate(self.workflow.steps):
+        steps = self.workflow.steps
+        index = self.index
+        if index < len(steps) and steps[index].step_id == step_id:
+            return index  # the step at hand (a poll's goto to itself)
+        for i, step in enumerate(steps):
             if step.step_id == step_id:
                 return i
         raise KeyError(step_id)

@@ -24,7 +24,7 @@ from spola.drivers.aio import RunInterrupted, drive, send
 from spola.errors import SpolaError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Awaitable, Callable, Sequence
 
     import aiohttp
 
@@ -227,11 +227,13 @@ class _CancelHooks:
             step_path=CANCEL_PATH_PREFIX + action.step_path,
         )
 
-    async def before_send(self, action: SendRequest, now: float) -> None:
-        await self.inner.before_send(self._moved(action), now)
+    def before_send(self, action: SendRequest, now: float) -> Awaitable[None] | None:
+        return self.inner.before_send(self._moved(action), now)
 
-    async def after_receive(self, action: SendRequest, response: HttpResponse, now: float) -> None:
-        await self.inner.after_receive(self._moved(action), response, now)
+    def after_receive(
+        self, action: SendRequest, response: HttpResponse, now: float
+    ) -> Awaitable[None] | None:
+        return self.inner.after_receive(self._moved(action), response, now)
 
 
 def _deeper(observer: Observer | None) -> Observer | None:

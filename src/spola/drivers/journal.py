@@ -21,10 +21,11 @@ from spola.redact import REDACTED
 from spola.store.records import EventRecord, IntentRecord, ResponseRecord, exchange_row
 
 if TYPE_CHECKING:
-    from collections.abc import Generator
+    from collections.abc import Awaitable, Generator
 
     from spola.core.engine import Run
     from spola.exchange import HttpResponse
+    from spola.lease import LeaseHolder
     from spola.store.journal import Journal
     from spola.store.records import ExchangeRecord
 
@@ -42,17 +43,26 @@ class JournalHooks(Struct):
     run: Run
     sent_at: dict[int, float] = field(default_factory=dict)
 
-    async def before_send(self, action: SendRequest, now: float) -> None:
+    def before_send(self, action: SendRequest, now: float) -> Awaitable[None] | None:
         """Commit the intent of an unsafe request before it leaves; note the time of a safe one.
 
         First, whatever the request: raise `LeaseLost` when this process no longer holds the run's
-        lease (another one took it over), so nothing more is sent from here.
+        lease (another one took it over), so nothing more is sent from here. A safe request whose
+        lease is not due for a check has nothing to wait for: None (no coroutine, the common case).
         """
         self.journal.check()
         holder = HELD.get(self.run.run_id)
+        if (holder is not None and holder.due()) or not action.idempotent:
+            return self._before_send(action, now, holder)
+        self.sent_at[action.call_id] = now  # recorded with its response
+        if holder is not None:
+            holder.sent += 1
+        return None
+
+    async def _before_send(self, action: SendRequest, now: float, holder: LeaseHolder | None) -> None:
         if holder is not None and holder.due():
             await holder.check()
-        if action.idempotent:  # recorded with its response (no coroutine of its own: the common case)
+        if action.idempotent:
             self.sent_at[action.call_id] = now
         else:
             await self._record_intent(action, now)
@@ -73,7 +83,9 @@ class JournalHooks(Struct):
         )
         await self.journal.intent(record)
 
-    async def after_receive(self, action: SendRequest, response: HttpResponse, now: float) -> None:
+    def after_receive(
+        self, action: SendRequest, response: HttpResponse, now: float
+    ) -> Awaitable[None] | None:
         """Record the response: committed before the run goes on when re-sending would not be safe.
 
         A response carrying a value its step's outputs send on as a credential (a login's token) is
@@ -97,7 +109,7 @@ class JournalHooks(Struct):
                     redactor=self.run.redactor,
                 )
             )
-            return
+            return None  # queued for the next group commit: nothing to wait for
         record = ResponseRecord.from_response(
             run_id=self.run.run_id,
             seq=action.call_id,
@@ -105,7 +117,7 @@ class JournalHooks(Struct):
             received_at=now,
             redactor=self.run.redactor,
         )
-        await self.journal.durable_response(record)
+        return self.journal.durable_response(record)
 
 
 class ReplayOutcome(Struct):
