@@ -299,3 +299,30 @@ def test_the_outputs_of_a_poll_that_moves_on_are_evaluated_at_once(tmp_path: Pat
     assert run.root.step.step_id == "fetch"
     assert run.root.owed_step is None  # the DONE poll's, evaluated from the scope at hand
     assert run.root.step_outputs["poll"] == {"state": "DONE", "seen": 5, "code": 200, "page": "p5"}
+
+
+def test_outputs_read_by_a_reusable_action_are_not_owed(tmp_path: Path) -> None:
+    flow = """
+components:
+  successActions:
+    again:
+      name: again
+      type: goto
+      stepId: poll
+      criteria: [{condition: $steps.poll.outputs.state == "RUNNING"}]
+workflows:
+  - workflowId: w
+    steps:
+      - stepId: poll
+        operationId: getRun
+        parameters: [{name: run_id, in: query, value: 1}]
+        outputs: {state: $response.body#/state}
+        onSuccess: [{reference: $components.successActions.again}]
+    outputs: {state: $steps.poll.outputs.state}
+"""
+    workflow = load(write(tmp_path, flow)).workflows[0]
+    assert _read_late(workflow.steps[0], workflow) is False
+    run = _run(tmp_path, flow)
+    sent, owed = _drive(run, lambda action, n: ok({"state": "RUNNING" if n < 3 else "DONE"}), observed=False)
+    assert (sent, owed) == (3, 0)
+    assert run.result is not None and run.result.outputs == {"state": "DONE"}
