@@ -123,7 +123,7 @@ def test_a_run_cut_short_while_polling_gives_the_outputs_of_the_poll_it_last_rec
     assert isinstance(eager, Run) and isinstance(late, Run)
     assert late.result is not None and eager.result is not None
     assert late.result.status == "failed"
-    assert "--max-steps" in late.result.error.message
+    assert late.result.error is not None and "--max-steps" in late.result.error.message
     assert late.result.outputs == {"state": "RUNNING", "seen": 5, "code": 200, "page": "p5"}
     assert late.result.outputs == eager.result.outputs
 
