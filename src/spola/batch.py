@@ -150,6 +150,8 @@ class Batch:
         self.insecure = insecure
         self.base_inputs = dict(base_inputs or {})
         self.secret_flags = tuple(secrets)
+        # the same for every row: worked out once, not per run (a batch starts thousands)
+        self._secret_inputs = secret_input_names(document, workflow, self.secret_flags)
         self.on_result = on_result
         self.counts = BatchCounts()
         self._stopping = False
@@ -283,7 +285,7 @@ class Batch:
                 options=options,
                 run_id=run_id,
                 started_at=time.time(),
-                secret_inputs=secret_input_names(self.document, self.workflow, self.secret_flags),
+                secret_inputs=self._secret_inputs,
             )
         except SpolaError as exc:  # the hint speaks of --input flags: not this row's fix
             where = str(exc.location)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 from collections.abc import Mapping
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from spola.errors import InputError, Location
+from spola.idcache import by_identity_pair
 from spola.model.plain_schema import conforms, is_plain
 
 if TYPE_CHECKING:
@@ -127,7 +129,9 @@ def apply_defaults(schema: Mapping[str, Any] | None, inputs: Mapping[str, Any]) 
         if not isinstance(prop, Mapping):
             continue
         if name not in result and "default" in prop:
-            result[name] = prop["default"]
+            default = prop["default"]
+            # a container is copied: the schema is shared by every run (see `_standalone`)
+            result[name] = copy.deepcopy(default) if isinstance(default, dict | list) else default
         elif isinstance(result.get(name), Mapping) and prop.get("properties"):
             result[name] = apply_defaults(prop, result[name])
     return result
@@ -190,13 +194,13 @@ def validate_inputs(
     Returns the inputs with defaults. Raises InputError listing every problem; with
     ``refuse_undeclared``, also for a name the schema does not declare (unless it admits any).
     """
-    resolved = resolve_schema(schema, component_inputs or {}) if schema else None
+    resolved, plain = _standalone(schema, component_inputs or _NO_COMPONENTS) if schema else (None, False)
     if refuse_undeclared:
         check_declared(resolved, inputs, workflow_id)
     result = apply_defaults(resolved, inputs)
     if not resolved:
         return result
-    if is_plain(resolved) and conforms(resolved, result):
+    if plain and conforms(resolved, result):
         return result  # what jsonschema would say, without importing it (most input schemas are plain)
     validator = _validator(json.dumps(resolved, sort_keys=True, default=str), workflow_id)
     problems = []
@@ -209,6 +213,20 @@ def validate_inputs(
             hint="Give them with --input NAME=VALUE or --inputs FILE (spola workflows DOC lists them).",
         )
     return result
+
+
+def _make_standalone(schema: Any, component_inputs: Mapping[str, Any]) -> tuple[Any, bool]:
+    """The schema with its component references inlined, and whether it is `is_plain`."""
+    resolved = resolve_schema(schema, component_inputs)
+    return resolved, is_plain(resolved)
+
+
+_standalone = by_identity_pair(_make_standalone, 256)
+"""`_make_standalone` once per (schema, components) pair of a loaded document: a batch validates
+thousands of rows against one schema. The result is shared: read, never changed (`apply_defaults`
+copies the defaults it takes from it)."""
+
+_NO_COMPONENTS: Mapping[str, Any] = {}
 
 
 @functools.lru_cache(maxsize=256)
