@@ -294,11 +294,11 @@ class Batch:
     async def _one(self, index: int, row: Row, session: aiohttp.ClientSession) -> RunResult | None:
         """Run one row; a journalled run holds its lease like a single run (see `spola.lease`)."""
         from spola.drivers.aio import RunInterrupted, drive, send
+        from spola.lease import HELD, LeaseHolder, LeaseLost
+        from spola.lease import acquire as acquire_lease
 
         # one run at a time sends straight away: no gate, no wrapper coroutine per request
         sender = self._gated_send(send) if self._gated else send
-        from spola.lease import HELD, LeaseHolder, LeaseLost
-        from spola.lease import acquire as acquire_lease
 
         if self._gated:
             try:
